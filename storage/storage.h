@@ -1,0 +1,340 @@
+// storage/storage.h — the FORESIGHT storage engine.
+//
+// Purpose: durable, tenant-partitioned, columnar storage of time series on RocksDB, with a
+// durable series catalog, rollups (1 min, 1 h, 1 day) maintained as data arrives, per-tenant
+// retention, and online checkpoints. It also owns the vocabulary every other module shares:
+// Status/Result, tenant and series ids, values and samples.
+//
+// Data model: a tenant owns series; a series is (measurement, sorted tag set, field) with one
+// value type for life. A sample is (series, timestamp in ns since the epoch, value). For each
+// (series, timestamp) the last acknowledged write wins; reads never return duplicates.
+//
+// Threading: Storage is thread-safe. Any thread may call any method concurrently. Append()
+// blocks its caller until the batch is durable under the fsync policy (group commit: concurrent
+// callers share one WAL write and one fsync). Reads never block on appends for longer than a
+// shard-mutex hand-off and never wait for an fsync. Storage owns two background threads:
+// the flusher (seals in-memory heads into compressed blocks and rollups, syncs the WAL under the
+// `interval` policy, enforces retention) and RocksDB's own pool.
+//
+// Ownership: Storage::Open returns the sole owner. Spans passed in are borrowed for the call.
+//
+// Errors: nothing throws across this header. Every fallible call returns Status or Result<T>.
+// After a failed WAL write or fsync every later Append fails (the engine never retries and
+// pretends); reopen the directory to recover.
+//
+// Cost: Append is one RocksDB write per group of concurrent batches (a compact binary record,
+// not one key per point); sealing happens in the background. A raw read decodes only the blocks
+// that overlap the range; a downsampled read whose step is a multiple of 1 min, 1 h or 1 day
+// reads rollups and decodes raw points only for buckets that still have unsealed points.
+//
+// Formats are documented in storage/FORMAT.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace foresight {
+
+// A must-check status: a code plus a message that is allocated only on error, so ok() is one
+// compare. Copyable; cheap to move.
+class [[nodiscard]] Status {
+ public:
+  enum class Code : uint8_t {
+    kOk = 0,
+    kInvalidArgument,
+    kNotFound,
+    kAlreadyExists,
+    kIOError,
+    kCorruption,
+    kBusy,
+    kResourceExhausted,
+    kFailedPrecondition,
+    kInternal,
+  };
+
+  Status() = default;
+  Status(const Status& other) : code_(other.code_), msg_(other.CloneMessage()) {}
+  Status& operator=(const Status& other) {
+    code_ = other.code_;
+    msg_ = other.CloneMessage();
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
+
+  static Status OK() { return Status(); }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
+  static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
+  static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
+  static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
+  static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) {
+    return {Code::kResourceExhausted, std::move(msg)};
+  }
+  static Status FailedPrecondition(std::string msg) {
+    return {Code::kFailedPrecondition, std::move(msg)};
+  }
+  static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  // Empty for OK.
+  std::string_view message() const { return msg_ ? std::string_view(*msg_) : std::string_view(); }
+  // "OK" or "<code name>: <message>".
+  std::string ToString() const;
+
+  // Marks a status as deliberately ignored, so the drop is visible in the code.
+  void PermitUncheckedError() const {}
+
+ private:
+  Status(Code code, std::string msg)
+      : code_(code), msg_(std::make_unique<std::string>(std::move(msg))) {}
+  std::unique_ptr<std::string> CloneMessage() const {
+    return msg_ ? std::make_unique<std::string>(*msg_) : nullptr;
+  }
+
+  Code code_ = Code::kOk;
+  std::unique_ptr<std::string> msg_;
+};
+
+// A value or the Status that says why there is none. REQUIRES: value() only when ok().
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+namespace storage {
+
+// Dense per-process tenant id. Fixed width on disk (4 bytes, big-endian) and the first bytes of
+// every key, so one tenant's data is one contiguous key range. 0 is reserved for the system.
+using TenantId = uint32_t;
+// Dense per-tenant series id, assigned in creation order from 1.
+using SeriesId = uint32_t;
+inline constexpr SeriesId kInvalidSeriesId = 0;
+
+enum class ValueType : uint8_t { kFloat = 1, kInt = 2, kUint = 3, kBool = 4, kString = 5 };
+std::string_view ValueTypeName(ValueType type);
+
+// One value as it travels in a write. Strings are borrowed (string_view) for the duration of
+// the call that takes them, so building a Sample never allocates.
+struct Value {
+  ValueType type = ValueType::kFloat;
+  uint64_t bits = 0;  // the double's bits, the integer, or 0/1
+  std::string_view str;
+
+  static Value Float(double v);
+  static Value Int(int64_t v) { return {ValueType::kInt, static_cast<uint64_t>(v), {}}; }
+  static Value Uint(uint64_t v) { return {ValueType::kUint, v, {}}; }
+  static Value Bool(bool v) { return {ValueType::kBool, v ? 1u : 0u, {}}; }
+  static Value String(std::string_view v) { return {ValueType::kString, 0, v}; }
+};
+
+struct Sample {
+  SeriesId series = kInvalidSeriesId;
+  int64_t ts_ns = 0;
+  Value value;
+};
+
+// The identity of a series. Tag order does not matter: the catalog sorts tags by key.
+// REQUIRES: tag keys are unique within a series.
+struct SeriesKey {
+  std::string measurement;
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::string field;
+};
+
+struct SeriesSpec {
+  SeriesKey key;
+  ValueType type = ValueType::kFloat;
+};
+
+struct SeriesInfo {
+  SeriesId id = kInvalidSeriesId;
+  ValueType type = ValueType::kFloat;
+  SeriesKey key;  // tags sorted by key
+};
+
+// Points of one series in time order, column by column. `bits` holds each value as in
+// Value::bits; for string series `strings` holds the values and `bits` is all zero.
+struct Points {
+  ValueType type = ValueType::kFloat;
+  std::vector<int64_t> ts_ns;
+  std::vector<uint64_t> bits;
+  std::vector<std::string> strings;
+
+  size_t size() const { return ts_ns.size(); }
+  // The value as a double (integers converted, booleans 0/1). REQUIRES: type != kString.
+  double AsDouble(size_t i) const;
+};
+
+// Aggregates of one downsampling bucket [start_ns, start_ns + step). Only non-empty buckets are
+// returned.
+struct Bucket {
+  int64_t start_ns = 0;
+  uint64_t count = 0;
+  double sum = 0;
+  double min = 0;
+  double max = 0;
+  double first = 0;  // value of the earliest point in the bucket
+  double last = 0;   // value of the latest point in the bucket
+  double sum_squares = 0;
+  double mean() const { return count ? sum / static_cast<double>(count) : 0; }
+};
+
+// The rollup tiers, also used to name retention tiers.
+enum class Tier : uint8_t { kRaw = 0, kMinute = 1, kHour = 2, kDay = 3 };
+std::string_view TierName(Tier tier);
+
+// How long each tier is kept for a tenant. nullopt keeps it forever.
+struct Retention {
+  std::optional<std::chrono::seconds> raw;
+  std::optional<std::chrono::seconds> minute;
+  std::optional<std::chrono::seconds> hour;
+  std::optional<std::chrono::seconds> day;
+  bool operator==(const Retention&) const = default;
+};
+
+enum class FsyncPolicy : uint8_t {
+  kAlways,    // fsync before every acknowledgement: power loss loses nothing acknowledged.
+  kInterval,  // fsync every `fsync_interval`: kill -9 loses nothing, power loss up to one interval.
+  kNever,     // leave it to the OS: kill -9 loses nothing, power loss may lose anything unsynced.
+};
+// Parses "always", "never" or "interval".
+Result<FsyncPolicy> ParseFsyncPolicy(std::string_view text);
+std::string_view FsyncPolicyName(FsyncPolicy policy);
+
+struct Options {
+  // Create the data directory (but not its parent) when it is missing. Default: true.
+  bool create_if_missing = true;
+  // Default: kAlways, the only policy that survives power loss. Not hot-reloadable.
+  FsyncPolicy fsync = FsyncPolicy::kAlways;
+  // WAL sync period under FsyncPolicy::kInterval. Default 100 ms. Not hot-reloadable.
+  std::chrono::milliseconds fsync_interval{100};
+  // Unsealed points are sealed into blocks when their memory passes this many bytes or when
+  // the oldest is older than `head_flush_interval`. Larger heads give larger blocks (better
+  // compression) and a longer WAL replay after a crash. Default 64 MiB and 10 min.
+  size_t head_flush_bytes = 64u << 20;
+  std::chrono::milliseconds head_flush_interval{std::chrono::minutes(10)};
+  // How often the background thread enforces retention. Default 1 h.
+  std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
+  // RocksDB block cache for index and data blocks. Default 64 MiB.
+  size_t block_cache_bytes = 64u << 20;
+};
+
+// Counters for /metrics and benchmarks. Monotonic since Open unless noted.
+struct Stats {
+  uint64_t points_appended = 0;
+  uint64_t batches_appended = 0;
+  uint64_t wal_writes = 0;  // RocksDB writes made by group commit (<= batches_appended)
+  uint64_t flushes = 0;
+  uint64_t blocks_written = 0;
+  uint64_t head_points = 0;  // unsealed points now in memory (gauge)
+  uint64_t head_bytes = 0;   // their approximate memory (gauge)
+  uint64_t series = 0;       // series in the catalog (gauge)
+};
+
+class Storage {
+ public:
+  // Opens (or creates) the data directory at `path`. Fails within seconds, naming the path and
+  // the reason, when the directory is missing (and may not be created), is a regular file, is
+  // not writable, or is locked by another process. Replays unsealed points from the WAL.
+  static Result<std::unique_ptr<Storage>> Open(const std::string& path, const Options& options);
+
+  // Copies a checkpoint made by Checkpoint() into `data_dir`, which must not exist or be empty,
+  // and checks that it opens. REQUIRES: no process has `data_dir` open.
+  static Status Restore(const std::string& checkpoint_dir, const std::string& data_dir);
+
+  // Seals every head and closes RocksDB; the destructor does the same if Close was not called.
+  virtual ~Storage() = default;
+  virtual Status Close() = 0;
+
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // --- Tenants ---------------------------------------------------------------------------------
+  // Creates the tenant if it is new (durably) and returns its id. Names are 1..64 bytes of
+  // [A-Za-z0-9_.-].
+  virtual Result<TenantId> CreateTenant(std::string_view name) = 0;
+  virtual Result<TenantId> FindTenant(std::string_view name) const = 0;
+  // All tenants, ordered by id.
+  virtual std::vector<std::pair<TenantId, std::string>> ListTenants() const = 0;
+  virtual Status SetRetention(TenantId tenant, const Retention& retention) = 0;
+  virtual Result<Retention> GetRetention(TenantId tenant) const = 0;
+
+  // --- Series catalog --------------------------------------------------------------------------
+  // Resolves each spec to its series id, creating unknown series durably in one write before
+  // returning. The outer Result fails only on I/O errors or an unknown tenant; an inner Result
+  // fails when the spec is invalid or names an existing series with another value type.
+  virtual Result<std::vector<Result<SeriesId>>> ResolveSeries(
+      TenantId tenant, std::span<const SeriesSpec> specs) = 0;
+  virtual Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const = 0;
+  // Every series of the tenant, ordered by id.
+  virtual std::vector<SeriesInfo> ListSeries(TenantId tenant) const = 0;
+
+  // --- Writes ----------------------------------------------------------------------------------
+  // Appends a batch; returns once it is durable under the fsync policy, after which every
+  // sample is visible to reads. All or nothing: a sample naming an unknown series or carrying a
+  // value of the wrong type fails the whole batch before anything is written.
+  virtual Status Append(TenantId tenant, std::span<const Sample> samples) = 0;
+
+  // --- Reads -----------------------------------------------------------------------------------
+  // Points with from_ns <= ts < to_ns, in time order, within the raw retention.
+  virtual Result<Points> ReadRaw(TenantId tenant, SeriesId series, int64_t from_ns,
+                                 int64_t to_ns) const = 0;
+  // Buckets of width `step` aligned to multiples of `step` since the epoch, covering
+  // [floor(from_ns / step) * step, to_ns). Numeric series only. Answered from the coarsest
+  // rollup tier that divides `step`, decoding raw points only where needed.
+  virtual Result<std::vector<Bucket>> ReadDownsampled(TenantId tenant, SeriesId series,
+                                                      int64_t from_ns, int64_t to_ns,
+                                                      std::chrono::nanoseconds step) const = 0;
+  // The point with the greatest timestamp, or NotFound for an empty series.
+  virtual Result<Points> ReadLatest(TenantId tenant, SeriesId series) const = 0;
+
+  // --- Operations ------------------------------------------------------------------------------
+  // Seals every unsealed point into blocks and rollups now (normally done in the background).
+  virtual Status Flush() = 0;
+  // Deletes data older than each tenant's retention now (normally done in the background).
+  virtual Status EnforceRetention() = 0;
+  // Writes a consistent, self-contained copy of the database to `dir` (must not exist) while
+  // writes continue. Restore() turns it back into a data directory.
+  virtual Status Checkpoint(const std::string& dir) = 0;
+  // Bytes on disk of the live SST and WAL files.
+  virtual uint64_t DiskBytes() const = 0;
+  // Compacts every column family fully (benchmarks; operators after bulk deletes).
+  virtual Status CompactAll() = 0;
+  virtual Stats GetStats() const = 0;
+  // OK while the engine accepts writes; the sticky error after a failed write otherwise.
+  virtual Status Health() const = 0;
+
+ protected:
+  Storage() = default;
+};
+
+}  // namespace storage
+}  // namespace foresight

@@ -1,0 +1,393 @@
+#include "storage/storage.h"
+#include "tests/storage/test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <map>
+#include <random>
+#include <thread>
+
+namespace foresight::storage {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::nanoseconds;
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kMin = 60 * kSec;
+constexpr int64_t kHour = 60 * kMin;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kT0 = 1'700'000'000 * kSec - (1'700'000'000 * kSec) % kDay;  // a midnight
+
+template <typename T>
+T Must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(r).value();
+}
+void Must(const Status& s) { ASSERT_TRUE(s.ok()) << s.ToString(); }
+
+SeriesSpec Spec(const std::string& asset, const std::string& field,
+                ValueType type = ValueType::kFloat) {
+  return {{"machine", {{"asset_id", asset}, {"site", "plant-1"}}, field}, type};
+}
+
+class StorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(Options options = Options()) {
+    if (db_) Must(db_->Close());
+    db_.reset();
+    options.fsync = FsyncPolicy::kNever;  // durability has its own tests; keep these fast
+    db_ = Must(Storage::Open(dir_.Sub("db"), options));
+    tenant_ = Must(db_->CreateTenant("acme"));
+  }
+
+  SeriesId Series(const std::string& asset, const std::string& field,
+                  ValueType type = ValueType::kFloat) {
+    std::vector<SeriesSpec> specs = {Spec(asset, field, type)};
+    auto ids = Must(db_->ResolveSeries(tenant_, specs));
+    return Must(std::move(ids[0]));
+  }
+
+  void Write(SeriesId s, std::vector<std::pair<int64_t, double>> points) {
+    std::vector<Sample> samples;
+    for (auto [ts, v] : points) samples.push_back({s, ts, Value::Float(v)});
+    Must(db_->Append(tenant_, samples));
+  }
+
+  std::vector<std::pair<int64_t, double>> Read(SeriesId s, int64_t from = INT64_MIN,
+                                               int64_t to = INT64_MAX) {
+    Points p = Must(db_->ReadRaw(tenant_, s, from, to));
+    std::vector<std::pair<int64_t, double>> out;
+    for (size_t i = 0; i < p.size(); ++i) out.emplace_back(p.ts_ns[i], p.AsDouble(i));
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Storage> db_;
+  TenantId tenant_ = 0;
+};
+
+using Pts = std::vector<std::pair<int64_t, double>>;
+
+TEST_F(StorageTest, AppendedPointsAreReadableAsSoonAsAcknowledged) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0, 20.5}, {kT0 + kSec, 20.6}});
+  EXPECT_EQ(Read(s), (Pts{{kT0, 20.5}, {kT0 + kSec, 20.6}}));
+}
+
+TEST_F(StorageTest, ReadsAreHalfOpenRanges) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0, 1}, {kT0 + 1, 2}, {kT0 + 2, 3}});
+  Must(db_->Flush());
+  EXPECT_EQ(Read(s, kT0 + 1, kT0 + 2), (Pts{{kT0 + 1, 2}}));
+}
+
+TEST_F(StorageTest, LastWriteWinsForOneTimestampInHeadsBlocksAndAcrossThem) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0, 1}, {kT0, 2}});  // both in the head
+  EXPECT_EQ(Read(s), (Pts{{kT0, 2}}));
+  Must(db_->Flush());
+  EXPECT_EQ(Read(s), (Pts{{kT0, 2}}));
+  Write(s, {{kT0, 3}});  // head over block
+  EXPECT_EQ(Read(s), (Pts{{kT0, 3}}));
+  Must(db_->Flush());  // merged into the block
+  EXPECT_EQ(Read(s), (Pts{{kT0, 3}}));
+  Reopen();
+  EXPECT_EQ(Read(s), (Pts{{kT0, 3}}));
+}
+
+TEST_F(StorageTest, OutOfOrderPointsLandInTimeOrderWithoutDuplicates) {
+  SeriesId s = Series("pump-1", "temperature");
+  Pts expected;
+  for (int i = 0; i < 3000; i += 2) expected.push_back({kT0 + i * kSec, i});
+  Write(s, expected);
+  Must(db_->Flush());
+  Pts late;
+  for (int i = 2999; i > 0; i -= 2) late.push_back({kT0 + i * kSec, i});
+  Write(s, late);
+  Must(db_->Flush());
+  for (auto p : late) expected.push_back(p);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(Read(s), expected);
+  Reopen();
+  EXPECT_EQ(Read(s), expected);
+}
+
+TEST_F(StorageTest, PointsSurviveACleanCloseAndReopen) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0, 1}, {kT0 + kSec, 2}});
+  db_.reset();  // the destructor seals the head, so reopening replays nothing
+  Reopen();
+  EXPECT_EQ(Read(s), (Pts{{kT0, 1}, {kT0 + kSec, 2}}));
+  EXPECT_EQ(db_->GetStats().head_points, 0u);
+}
+
+TEST_F(StorageTest, KeepsIntegerBooleanAndStringSeries) {
+  SeriesId i = Series("pump-1", "starts", ValueType::kInt);
+  SeriesId b = Series("pump-1", "running", ValueType::kBool);
+  SeriesId str = Series("pump-1", "state", ValueType::kString);
+  std::vector<Sample> samples = {{i, kT0, Value::Int(-42)},
+                                 {b, kT0, Value::Bool(true)},
+                                 {str, kT0, Value::String("fault: bearing")},
+                                 {str, kT0 + 1, Value::String("ok")}};
+  Must(db_->Append(tenant_, samples));
+  Must(db_->Flush());
+  Reopen();
+  EXPECT_EQ(static_cast<int64_t>(Must(db_->ReadRaw(tenant_, i, 0, INT64_MAX)).bits[0]), -42);
+  EXPECT_EQ(Must(db_->ReadRaw(tenant_, b, 0, INT64_MAX)).bits[0], 1u);
+  EXPECT_EQ(Must(db_->ReadRaw(tenant_, str, 0, INT64_MAX)).strings,
+            (std::vector<std::string>{"fault: bearing", "ok"}));
+}
+
+TEST_F(StorageTest, RejectsABatchWithAnUnknownSeriesOrAWrongTypeAndStoresNoneOfIt) {
+  SeriesId s = Series("pump-1", "temperature");
+  std::vector<Sample> unknown = {{s, kT0, Value::Float(1)}, {999, kT0, Value::Float(1)}};
+  EXPECT_EQ(db_->Append(tenant_, unknown).code(), Status::Code::kInvalidArgument);
+  std::vector<Sample> wrong = {{s, kT0, Value::Float(1)}, {s, kT0 + 1, Value::Int(1)}};
+  Status st = db_->Append(tenant_, wrong);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("holds float values"), std::string_view::npos) << st.ToString();
+  EXPECT_TRUE(Read(s).empty());
+}
+
+TEST_F(StorageTest, ResolvesTheSameSeriesWhateverTheTagOrder) {
+  SeriesSpec a{{"m", {{"a", "1"}, {"b", "2"}}, "f"}, ValueType::kFloat};
+  SeriesSpec b{{"m", {{"b", "2"}, {"a", "1"}}, "f"}, ValueType::kFloat};
+  std::vector<SeriesSpec> specs = {a, b};
+  auto ids = Must(db_->ResolveSeries(tenant_, specs));
+  EXPECT_EQ(Must(std::move(ids[0])), Must(std::move(ids[1])));
+  Reopen();
+  auto again = Must(db_->ResolveSeries(tenant_, specs));
+  EXPECT_EQ(Must(std::move(again[0])), 1u);
+  EXPECT_EQ(Must(db_->GetSeries(tenant_, 1)).key.tags[0].first, "a");
+}
+
+TEST_F(StorageTest, ReportsAFieldTypeConflictPerSpecAndCreatesTheRest) {
+  Series("pump-1", "temperature");
+  std::vector<SeriesSpec> specs = {Spec("pump-1", "temperature", ValueType::kInt),
+                                   Spec("pump-1", "pressure")};
+  auto ids = Must(db_->ResolveSeries(tenant_, specs));
+  ASSERT_FALSE(ids[0].ok());
+  EXPECT_NE(ids[0].status().message().find("holds float values, not integer"),
+            std::string_view::npos);
+  EXPECT_TRUE(ids[1].ok());
+}
+
+TEST_F(StorageTest, RejectsMalformedSeriesKeysAndTenantNames) {
+  std::vector<SeriesSpec> specs = {{{"", {}, "f"}, ValueType::kFloat},
+                                   {{"m", {}, ""}, ValueType::kFloat},
+                                   {{"m", {{"a", "1"}, {"a", "2"}}, "f"}, ValueType::kFloat}};
+  auto ids = Must(db_->ResolveSeries(tenant_, specs));
+  for (auto& id : ids) EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_FALSE(db_->CreateTenant("").ok());
+  EXPECT_FALSE(db_->CreateTenant("a/b").ok());
+  EXPECT_FALSE(db_->CreateTenant(std::string(65, 'a')).ok());
+  EXPECT_EQ(db_->ReadRaw(99, 1, 0, 1).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(StorageTest, TenantsWithPrefixNamesAndIdsNeverSeeEachOthersData) {
+  TenantId t1 = Must(db_->CreateTenant("t1"));
+  // Create enough tenants that an id shares a decimal prefix with t1's id too.
+  TenantId t10 = 0;
+  for (int i = 2; i <= 10; ++i) t10 = Must(db_->CreateTenant("t" + std::to_string(i)));
+  std::vector<SeriesSpec> specs = {Spec("a", "f")};
+  SeriesId s1 = Must(std::move(Must(db_->ResolveSeries(t1, specs))[0]));
+  SeriesId s10 = Must(std::move(Must(db_->ResolveSeries(t10, specs))[0]));
+  EXPECT_EQ(s1, s10);  // same series id in each tenant
+  std::vector<Sample> a = {{s1, kT0, Value::Float(1)}};
+  std::vector<Sample> b = {{s10, kT0 + 1, Value::Float(10)}};
+  Must(db_->Append(t1, a));
+  Must(db_->Append(t10, b));
+  Must(db_->Flush());
+  Points p1 = Must(db_->ReadRaw(t1, s1, INT64_MIN, INT64_MAX));
+  Points p10 = Must(db_->ReadRaw(t10, s10, INT64_MIN, INT64_MAX));
+  ASSERT_EQ(p1.size(), 1u);
+  ASSERT_EQ(p10.size(), 1u);
+  EXPECT_EQ(p1.AsDouble(0), 1);
+  EXPECT_EQ(p10.AsDouble(0), 10);
+  EXPECT_EQ(db_->ListSeries(t1).size(), 1u);
+  EXPECT_EQ(Must(db_->FindTenant("t10")), t10);
+}
+
+// Aggregates recomputed from raw points, the reference the rollups must equal.
+std::map<int64_t, Bucket> Reference(const Points& p, int64_t step) {
+  std::map<int64_t, Bucket> out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    int64_t b = p.ts_ns[i] - (((p.ts_ns[i] % step) + step) % step);
+    double v = p.AsDouble(i);
+    auto [it, fresh] = out.try_emplace(b, Bucket{b, 0, 0, v, v, v, v, 0});
+    Bucket& k = it->second;
+    k.count++;
+    k.sum += v;
+    k.sum_squares += v * v;
+    k.min = std::min(k.min, v);
+    k.max = std::max(k.max, v);
+    k.last = v;
+  }
+  return out;
+}
+
+void ExpectBucketsMatch(const std::vector<Bucket>& got, const std::map<int64_t, Bucket>& want,
+                        const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (const Bucket& g : got) {
+    auto it = want.find(g.start_ns);
+    ASSERT_NE(it, want.end()) << what << " bucket " << g.start_ns;
+    const Bucket& w = it->second;
+    EXPECT_EQ(g.count, w.count) << what;
+    EXPECT_EQ(g.min, w.min) << what;
+    EXPECT_EQ(g.max, w.max) << what;
+    EXPECT_EQ(g.first, w.first) << what;
+    EXPECT_EQ(g.last, w.last) << what;
+    EXPECT_NEAR(g.sum, w.sum, 1e-9 * std::max(1.0, std::fabs(w.sum))) << what;
+    EXPECT_NEAR(g.sum_squares, w.sum_squares, 1e-9 * std::max(1.0, w.sum_squares)) << what;
+  }
+}
+
+TEST_F(StorageTest, RollupsEqualAggregatesRecomputedFromRawPoints) {
+  SeriesId s = Series("pump-1", "vibration");
+  std::mt19937_64 rng(42);
+  // Three days at ~7 s with jitter, written in shuffled chunks with duplicates, and flushed
+  // between chunks, so rollups are rebuilt over partial minutes, hours and days.
+  std::vector<std::pair<int64_t, double>> all;
+  for (int64_t t = kT0 - kHour; t < kT0 + 3 * kDay;
+       t += 7 * kSec + static_cast<int64_t>(rng() % kSec)) {
+    all.push_back({t, static_cast<double>(rng() % 10000) / 100});
+  }
+  std::shuffle(all.begin(), all.end(), rng);
+  for (size_t i = 0; i < all.size(); i += 4000) {
+    Pts chunk(all.begin() + i, all.begin() + std::min(all.size(), i + 4000));
+    chunk.push_back({chunk.front().first, -1.0});  // a rewrite of one timestamp
+    Write(s, chunk);
+    if (rng() % 2) Must(db_->Flush());
+  }
+  Must(db_->Flush());
+  Write(s, {{kT0 + 2 * kDay + 5 * kMin, 1234.5}});  // one unsealed point
+
+  Points raw = Must(db_->ReadRaw(tenant_, s, INT64_MIN, INT64_MAX));
+  for (int64_t step : {kMin, 5 * kMin, kHour, 3 * kHour, kDay, 7 * kSec}) {
+    auto got =
+        Must(db_->ReadDownsampled(tenant_, s, kT0 - kDay, kT0 + 4 * kDay, nanoseconds(step)));
+    ExpectBucketsMatch(got, Reference(raw, step), "step " + std::to_string(step / kSec) + " s");
+  }
+  Reopen();
+  auto got = Must(db_->ReadDownsampled(tenant_, s, kT0 - kDay, kT0 + 4 * kDay, nanoseconds(kHour)));
+  ExpectBucketsMatch(got, Reference(raw, kHour), "after reopen");
+}
+
+TEST_F(StorageTest, DownsampledBucketsAreAlignedToTheStep) {
+  SeriesId s = Series("pump-1", "vibration");
+  Write(s, {{kT0 + 30 * kSec, 1}, {kT0 + 90 * kSec, 3}});
+  auto got = Must(db_->ReadDownsampled(tenant_, s, kT0 + 45 * kSec, kT0 + kHour, minutes(1)));
+  ASSERT_EQ(got.size(), 2u);  // the bucket holding `from` is whole
+  EXPECT_EQ(got[0].start_ns, kT0);
+  EXPECT_EQ(got[1].start_ns, kT0 + kMin);
+  EXPECT_EQ(got[1].mean(), 3);
+  EXPECT_FALSE(db_->ReadDownsampled(tenant_, s, 0, 1, nanoseconds(0)).ok());
+}
+
+TEST_F(StorageTest, LatestPointComesFromTheHeadOrTheNewestBlock) {
+  SeriesId s = Series("pump-1", "temperature");
+  EXPECT_EQ(db_->ReadLatest(tenant_, s).status().code(), Status::Code::kNotFound);
+  Write(s, {{kT0 + 5, 5}, {kT0 + 9, 9}, {kT0 + 7, 7}});
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).ts_ns[0], kT0 + 9);
+  Must(db_->Flush());
+  Write(s, {{kT0 + 1, 1}});
+  Points latest = Must(db_->ReadLatest(tenant_, s));
+  EXPECT_EQ(latest.ts_ns[0], kT0 + 9);
+  EXPECT_EQ(latest.AsDouble(0), 9);
+}
+
+TEST_F(StorageTest, RetentionDeletesExpiredRawDataAndRollups) {
+  SeriesId s = Series("pump-1", "temperature");
+  int64_t now =
+      std::chrono::duration_cast<nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  Write(s, {{now - 10 * kDay, 1}, {now - 3 * kDay, 2}, {now - kHour, 3}});
+  Must(db_->Flush());
+  Retention r;
+  r.raw = std::chrono::hours(24 * 2);
+  r.minute = std::chrono::hours(24 * 5);
+  Must(db_->SetRetention(tenant_, r));
+  EXPECT_EQ(Read(s), (Pts{{now - kHour, 3}}));
+  Must(db_->EnforceRetention());
+  Reopen();
+  EXPECT_EQ(Must(db_->GetRetention(tenant_)), r);
+  // Lift the policy: what was enforced must be gone from disk, not just hidden.
+  Must(db_->SetRetention(tenant_, Retention()));
+  EXPECT_EQ(Read(s), (Pts{{now - kHour, 3}}));  // older blocks are deleted, not hidden
+  auto minutes_left = Must(db_->ReadDownsampled(tenant_, s, now - 20 * kDay, now, minutes(1)));
+  ASSERT_EQ(minutes_left.size(), 2u);  // the 10-day-old minute is gone, 3 days is within 5
+  EXPECT_EQ(minutes_left[0].first, 2);
+  auto days = Must(db_->ReadDownsampled(tenant_, s, now - 20 * kDay, now, hours(24)));
+  uint64_t total = 0;
+  for (const Bucket& b : days) total += b.count;
+  EXPECT_EQ(total, 3u);  // day rollups are kept forever
+}
+
+TEST_F(StorageTest, CheckpointRestoresToAnIdenticalDataDirectory) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0, 1}, {kT0 + 1, 2}});
+  Must(db_->Flush());
+  Write(s, {{kT0 + 2, 3}});  // unsealed at checkpoint time: carried by the log
+  Must(db_->Checkpoint(dir_.Sub("backup")));
+  Write(s, {{kT0 + 3, 4}});  // after the checkpoint: not in it
+  Must(Storage::Restore(dir_.Sub("backup"), dir_.Sub("restored")));
+  auto restored = Must(Storage::Open(dir_.Sub("restored"), Options()));
+  TenantId t = Must(restored->FindTenant("acme"));
+  Points p = Must(restored->ReadRaw(t, s, INT64_MIN, INT64_MAX));
+  EXPECT_EQ(p.ts_ns, (std::vector<int64_t>{kT0, kT0 + 1, kT0 + 2}));
+  EXPECT_EQ(Storage::Restore(dir_.Sub("backup"), dir_.Sub("restored")).code(),
+            Status::Code::kAlreadyExists);
+  EXPECT_EQ(Storage::Restore(dir_.Sub("nothing"), dir_.Sub("x")).code(), Status::Code::kNotFound);
+}
+
+TEST_F(StorageTest, ConcurrentWritersShareGroupCommitsAndLoseNothing) {
+  Options options;
+  options.head_flush_bytes = 64 << 10;  // force background flushes during the run
+  Reopen(options);
+  constexpr int kThreads = 4, kBatches = 200, kPerBatch = 50;
+  std::vector<SeriesId> series;
+  for (int t = 0; t < kThreads; ++t) series.push_back(Series("pump-" + std::to_string(t), "rpm"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<Sample> samples;
+        for (int i = 0; i < kPerBatch; ++i) {
+          samples.push_back({series[t], kT0 + (b * kPerBatch + i) * kSec, Value::Float(b)});
+        }
+        ASSERT_TRUE(db_->Append(tenant_, samples).ok());
+        ASSERT_FALSE(Read(series[t], kT0 + b * kPerBatch * kSec, INT64_MAX).empty());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (SeriesId s : series) EXPECT_EQ(Read(s).size(), size_t{kBatches * kPerBatch});
+  Stats stats = db_->GetStats();
+  EXPECT_EQ(stats.points_appended, uint64_t{kThreads * kBatches * kPerBatch});
+  EXPECT_LE(stats.wal_writes, stats.batches_appended);
+}
+
+TEST(FsyncPolicy, ParsesTheThreePoliciesAndRejectsOthers) {
+  EXPECT_EQ(Must(ParseFsyncPolicy("always")), FsyncPolicy::kAlways);
+  EXPECT_EQ(Must(ParseFsyncPolicy("interval")), FsyncPolicy::kInterval);
+  EXPECT_EQ(Must(ParseFsyncPolicy("never")), FsyncPolicy::kNever);
+  EXPECT_FALSE(ParseFsyncPolicy("sometimes").ok());
+}
+
+TEST(StatusTest, CarriesCodeAndMessageAndCopies) {
+  Status s = Status::IOError("disk full");
+  Status copy = s;
+  EXPECT_EQ(copy.ToString(), "IO error: disk full");
+  EXPECT_TRUE(Status::OK().ok());
+  EXPECT_EQ(Status::OK().ToString(), "OK");
+}
+
+}  // namespace
+}  // namespace foresight::storage

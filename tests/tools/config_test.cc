@@ -1,0 +1,94 @@
+#include "tools/config.h"
+
+#include "tests/storage/test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+namespace foresight::tools {
+namespace {
+
+struct Env {
+  std::map<std::string, std::string> vars;
+  const char* operator()(const char* name) const {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  }
+};
+
+Result<Config> LoadWith(std::vector<std::string> args, const Env& env = {}) {
+  CLI::App app;
+  ConfigLoader loader;
+  loader.AddFlags(&app);
+  args.insert(args.begin(), "foresight");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  return loader.Load(std::cref(env));
+}
+
+TEST(Config, HasSensibleDefaults) {
+  Result<Config> c = LoadWith({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(c->http.port, 8080);
+  EXPECT_EQ(c->storage.fsync, storage::FsyncPolicy::kAlways);
+}
+
+TEST(Config, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
+  testing::TempDir dir;
+  std::string file = dir.Sub("foresight.toml");
+  std::ofstream(file) << "data_dir = \"/from/file\"\n"
+                         "[storage]\nfsync = \"never\"\nfsync_interval_ms = 250\n"
+                         "[log]\nlevel = \"warn\"\n";
+  Env env{{{"FORESIGHT_STORAGE_FSYNC", "interval"}, {"FORESIGHT_LOG_LEVEL", "error"}}};
+  Result<Config> c = LoadWith({"--config", file, "--log-level", "debug"}, env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->data_dir, "/from/file");                                  // file over default
+  EXPECT_EQ(c->storage.fsync, storage::FsyncPolicy::kInterval);          // env over file
+  EXPECT_EQ(c->storage.fsync_interval, std::chrono::milliseconds(250));  // file
+  EXPECT_EQ(c->log_level, log::Level::kDebug);                           // flag over env
+}
+
+TEST(Config, NamesTheSettingAndValueThatIsWrong) {
+  Result<Config> c = LoadWith({"--fsync", "sometimes"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("sometimes"), std::string_view::npos);
+  c = LoadWith({"--listen", "localhost"});
+  EXPECT_NE(c.status().message().find("host:port"), std::string_view::npos);
+  c = LoadWith({"--listen", "127.0.0.1:99999"});
+  EXPECT_NE(c.status().message().find("65535"), std::string_view::npos);
+  c = LoadWith({}, Env{{{"FORESIGHT_STORAGE_HEAD_FLUSH_MB", "lots"}}});
+  EXPECT_NE(c.status().message().find("storage.head_flush_mb"), std::string_view::npos);
+}
+
+TEST(Config, RejectsAMalformedOrUnknownFileWithItsLocation) {
+  testing::TempDir dir;
+  std::string bad = dir.Sub("bad.toml");
+  std::ofstream(bad) << "data_dir = \n";
+  Result<Config> c = LoadWith({"--config", bad});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("bad.toml:1"), std::string_view::npos)
+      << c.status().ToString();
+  std::string unknown = dir.Sub("unknown.toml");
+  std::ofstream(unknown) << "[storage]\nfsnyc = \"never\"\n";
+  c = LoadWith({"--config", unknown});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("storage.fsnyc"), std::string_view::npos);
+}
+
+TEST(Config, EnvironmentNamesFollowTheKeys) {
+  for (const Setting& s : Settings()) {
+    EXPECT_EQ(s.EnvName().rfind("FORESIGHT_", 0), 0u);
+  }
+  EXPECT_EQ(Settings()[0].EnvName(), "FORESIGHT_DATA_DIR");
+}
+
+}  // namespace
+}  // namespace foresight::tools

@@ -1,0 +1,163 @@
+// The real `foresight` binary, started as a user would, answering over a real socket.
+#include "tests/storage/test_util.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace foresight {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;  // the child's stdout
+  FILE* err = nullptr;  // the child's stderr
+};
+
+Child Spawn(std::vector<std::string> args) {
+  int out[2], err[2];
+  EXPECT_EQ(pipe(out), 0);
+  EXPECT_EQ(pipe(err), 0);
+  Child c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    close(out[0]);
+    close(err[0]);
+    args.insert(args.begin(), FORESIGHT_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(FORESIGHT_BINARY, argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  c.out = fdopen(out[0], "r");
+  c.err = fdopen(err[0], "r");
+  return c;
+}
+
+std::string ReadAll(FILE* f) {
+  std::string s;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+  return s;
+}
+
+int Wait(const Child& c) {
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bhttp::response<bhttp::string_body> Get(uint16_t port, const std::string& target) {
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+  req.set(bhttp::field::host, "localhost");
+  bhttp::write(stream, req);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res);
+  return res;
+}
+
+TEST(ServeCommand, ServesHealthAndReadinessAndStopsCleanlyOnSigterm) {
+  testing::TempDir dir;
+  Child c = Spawn(
+      {"serve", "--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--fsync", "never"});
+  char line[512] = {};
+  ASSERT_NE(fgets(line, sizeof line, c.out), nullptr) << ReadAll(c.err);
+  std::cmatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex("listening on http://127.0.0.1:(\\d+)")))
+      << line;
+  uint16_t port = static_cast<uint16_t>(std::stoi(m[1]));
+  EXPECT_NE(std::string(line).find(dir.Sub("data")), std::string::npos) << line;
+
+  auto health = Get(port, "/health");
+  EXPECT_EQ(health.result_int(), 200);
+  EXPECT_EQ(health.body(), "{\"status\":\"ok\"}");
+  EXPECT_EQ(Get(port, "/ready").result_int(), 200);
+  auto missing = Get(port, "/nope");
+  EXPECT_EQ(missing.result_int(), 404);
+  EXPECT_NE(missing.body().find("\"error\""), std::string::npos);
+
+  kill(c.pid, SIGTERM);
+  EXPECT_EQ(Wait(c), 0) << ReadAll(c.err);
+}
+
+TEST(ServeCommand, AnswersAMalformedRequestWith400AndKeepsServing) {
+  testing::TempDir dir;
+  Child c = Spawn({"serve", "--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0"});
+  char line[512] = {};
+  ASSERT_NE(fgets(line, sizeof line, c.out), nullptr) << ReadAll(c.err);
+  std::cmatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(":(\\d+) ")));
+  uint16_t port = static_cast<uint16_t>(std::stoi(m[1]));
+  {
+    boost::asio::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    std::string garbage = "THIS IS NOT HTTP\r\n\r\n";
+    boost::asio::write(s, boost::asio::buffer(garbage));
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    beast::error_code ec;
+    bhttp::read(s, buffer, res, ec);
+    EXPECT_EQ(res.result_int(), 400);
+  }
+  EXPECT_EQ(Get(port, "/health").result_int(), 200);
+  kill(c.pid, SIGTERM);
+  EXPECT_EQ(Wait(c), 0);
+}
+
+TEST(ServeCommand, RefusesABadDataDirectoryWithAClearMessage) {
+  testing::TempDir dir;
+  Child c =
+      Spawn({"serve", "--data-dir", dir.Sub("missing/parent/data"), "--listen", "127.0.0.1:0"});
+  std::string err = ReadAll(c.err);
+  EXPECT_EQ(Wait(c), 1);
+  EXPECT_NE(err.find(dir.Sub("missing/parent/data")), std::string::npos) << err;
+  EXPECT_NE(err.find("parent"), std::string::npos) << err;
+}
+
+TEST(ServeCommand, RefusesABadSettingBeforeTouchingAnything) {
+  Child c = Spawn({"serve", "--fsync", "sometimes"});
+  std::string err = ReadAll(c.err);
+  EXPECT_EQ(Wait(c), 1);
+  EXPECT_NE(err.find("sometimes"), std::string::npos) << err;
+}
+
+TEST(ServeCommand, HelpListsEverySettingWithItsEnvironmentVariable) {
+  Child c = Spawn({"serve", "--help"});
+  std::string out = ReadAll(c.out);
+  EXPECT_EQ(Wait(c), 0);
+  for (const char* s : {"--data-dir", "FORESIGHT_DATA_DIR", "--fsync", "FORESIGHT_STORAGE_FSYNC",
+                        "--listen", "--log-format"}) {
+    EXPECT_NE(out.find(s), std::string::npos) << s << " missing from:\n" << out;
+  }
+}
+
+TEST(VersionCommand, PrintsTheVersion) {
+  Child c = Spawn({"version"});
+  std::string out = ReadAll(c.out);
+  EXPECT_EQ(Wait(c), 0);
+  EXPECT_EQ(out.rfind("foresight ", 0), 0u) << out;
+}
+
+}  // namespace
+}  // namespace foresight

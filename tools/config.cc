@@ -1,0 +1,169 @@
+#include "tools/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace foresight::tools {
+
+std::string Setting::EnvName() const {
+  std::string env = "FORESIGHT_";
+  for (char c : key) env.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return env;
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> kSettings = {
+      {"data_dir", "--data-dir", "./data", "Data directory (created if missing)"},
+      {"http.listen", "--listen", "0.0.0.0:8080", "HTTP address, host:port (port 0 picks one)"},
+      {"http.threads", "--http-threads", "0", "HTTP threads; 0 = one per core, at most 2"},
+      {"storage.fsync", "--fsync", "always",
+       "WAL fsync policy: always (survives power loss), interval, never (survive kill -9 only)"},
+      {"storage.fsync_interval_ms", "--fsync-interval-ms", "100",
+       "WAL sync period under fsync=interval"},
+      {"storage.head_flush_mb", "--head-flush-mb", "64",
+       "Seal unsealed points into blocks past this much memory"},
+      {"storage.head_flush_interval_s", "--head-flush-interval-s", "600",
+       "Seal unsealed points older than this"},
+      {"storage.block_cache_mb", "--block-cache-mb", "64", "RocksDB block cache"},
+      {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
+      {"log.format", "--log-format", "text", "text or json (one object per line)"},
+  };
+  return kSettings;
+}
+
+void ConfigLoader::AddFlags(CLI::App* app) {
+  app->add_option("-c,--config", config_file_, "TOML configuration file")
+      ->envname("FORESIGHT_CONFIG")
+      ->check(CLI::ExistingFile);
+  for (const Setting& s : Settings()) {
+    std::string help = s.help + " [default: " + s.default_value + "; env " + s.EnvName() +
+                       "; file key " + s.key + "]";
+    app->add_option_function<std::string>(
+        s.flag, [this, key = s.key](const std::string& v) { flags_[key] = v; }, help);
+  }
+}
+
+namespace {
+
+Result<int64_t> ParseInt(const std::string& key, const std::string& text, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
+    return Status::InvalidArgument(key + " must be a whole number from " + std::to_string(lo) +
+                                   " to " + std::to_string(hi) + ", not '" + text + "'");
+  }
+  return v;
+}
+
+void Flatten(const std::string& path, const toml::table& table, const std::string& prefix,
+             std::map<std::string, std::string>* out, Status* status) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const toml::table* sub = node.as_table()) {
+      Flatten(path, *sub, key, out, status);
+      continue;
+    }
+    auto known = std::find_if(Settings().begin(), Settings().end(),
+                              [&](const Setting& s) { return s.key == key; });
+    if (known == Settings().end()) {
+      if (status->ok()) *status = Status::InvalidArgument(path + ": unknown setting '" + key + "'");
+      continue;
+    }
+    if (auto s = node.value<std::string>()) {
+      (*out)[key] = *s;
+    } else if (auto i = node.value<int64_t>()) {
+      (*out)[key] = std::to_string(*i);
+    } else if (status->ok()) {
+      *status = Status::InvalidArgument(path + ": '" + key + "' must be a string or an integer");
+    }
+  }
+}
+
+// Reads a TOML file into key -> text, so every layer is handled alike.
+Status ReadFile(const std::string& path, std::map<std::string, std::string>* out) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {  // toml++ reports parse errors only by throwing
+    std::ostringstream msg;
+    msg << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << e.description();
+    return Status::InvalidArgument(msg.str());
+  }
+  Status status;
+  Flatten(path, table, "", out, &status);
+  return status;
+}
+
+}  // namespace
+
+Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>& getenv) const {
+  std::map<std::string, std::string> values;
+  for (const Setting& s : Settings()) values[s.key] = s.default_value;
+  if (!config_file_.empty()) {
+    Status s = ReadFile(config_file_, &values);
+    if (!s.ok()) return s;
+  }
+  for (const Setting& s : Settings()) {
+    if (const char* env = getenv(s.EnvName().c_str())) values[s.key] = env;
+  }
+  for (const auto& [key, value] : flags_) values[key] = value;
+
+  Config c;
+  c.data_dir = values["data_dir"];
+  if (c.data_dir.empty()) return Status::InvalidArgument("data_dir must not be empty");
+
+  const std::string& listen = values["http.listen"];
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("http.listen must be host:port, not '" + listen + "'");
+  }
+  c.http.host = listen.substr(0, colon);
+  if (c.http.host.size() >= 2 && c.http.host.front() == '[') {
+    c.http.host = c.http.host.substr(1, c.http.host.size() - 2);  // [::1]:8080
+  }
+  Result<int64_t> port = ParseInt("http.listen port", listen.substr(colon + 1), 0, 65535);
+  if (!port.ok()) return port.status();
+  c.http.port = static_cast<uint16_t>(*port);
+  Result<int64_t> threads = ParseInt("http.threads", values["http.threads"], 0, 256);
+  if (!threads.ok()) return threads.status();
+  c.http.threads = static_cast<int>(*threads);
+
+  Result<storage::FsyncPolicy> fsync = storage::ParseFsyncPolicy(values["storage.fsync"]);
+  if (!fsync.ok()) return fsync.status();
+  c.storage.fsync = *fsync;
+  struct Numeric {
+    const char* key;
+    int64_t lo, hi;
+  };
+  int64_t n[4];
+  const Numeric numeric[4] = {{"storage.fsync_interval_ms", 1, 60'000},
+                              {"storage.head_flush_mb", 1, 65'536},
+                              {"storage.head_flush_interval_s", 1, 86'400},
+                              {"storage.block_cache_mb", 1, 1'048'576}};
+  for (int i = 0; i < 4; ++i) {
+    Result<int64_t> v =
+        ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
+    if (!v.ok()) return v.status();
+    n[i] = *v;
+  }
+  c.storage.fsync_interval = std::chrono::milliseconds(n[0]);
+  c.storage.head_flush_bytes = static_cast<size_t>(n[1]) << 20;
+  c.storage.head_flush_interval = std::chrono::seconds(n[2]);
+  c.storage.block_cache_bytes = static_cast<size_t>(n[3]) << 20;
+
+  if (!log::ParseLevel(values["log.level"], &c.log_level)) {
+    return Status::InvalidArgument("log.level must be debug, info, warn, error or off, not '" +
+                                   values["log.level"] + "'");
+  }
+  if (!log::ParseFormat(values["log.format"], &c.log_format)) {
+    return Status::InvalidArgument("log.format must be text or json, not '" + values["log.format"] +
+                                   "'");
+  }
+  return c;
+}
+
+}  // namespace foresight::tools

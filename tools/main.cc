@@ -1,0 +1,96 @@
+// `foresight`: the composition root. Parses the command line, wires the modules, runs them.
+#include "http/http.h"
+#include "storage/log.h"
+#include "storage/storage.h"
+#include "tools/config.h"
+
+#include <CLI/CLI.hpp>
+#include <boost/version.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <signal.h>
+
+#ifndef FORESIGHT_VERSION
+#define FORESIGHT_VERSION "dev"
+#endif
+
+namespace foresight::tools {
+namespace {
+
+int Fail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "foresight: %s: %s\n", what.c_str(), s.ToString().c_str());
+  return 1;
+}
+
+std::string DisplayHost(const std::string& host) {
+  if (host == "0.0.0.0" || host == "::") return "localhost";
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+int Serve(const ConfigLoader& loader) {
+  Result<Config> config = loader.Load();
+  if (!config.ok()) return Fail("configuration", config.status());
+  log::Init(config->log_level, config->log_format);
+
+  // Block the stop signals before any thread starts, so every thread inherits the mask and
+  // sigwait below is the one place they arrive.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto db = storage::Storage::Open(config->data_dir, config->storage);
+  if (!db.ok()) return Fail("storage", db.status());
+  log::Info("storage open at {} (fsync {})", config->data_dir,
+            storage::FsyncPolicyName(config->storage.fsync));
+
+  auto server = http::Server::Start(config->http, db->get());
+  if (!server.ok()) return Fail("http", server.status());
+  std::printf("FORESIGHT %s listening on http://%s:%u (data directory %s)\n", FORESIGHT_VERSION,
+              DisplayHost(config->http.host).c_str(), (*server)->port(), config->data_dir.c_str());
+  std::printf("  health: http://%s:%u/health   ready: http://%s:%u/ready   stop: Ctrl-C\n",
+              DisplayHost(config->http.host).c_str(), (*server)->port(),
+              DisplayHost(config->http.host).c_str(), (*server)->port());
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log::Info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Stop();
+  Status closed = (*db)->Close();
+  if (!closed.ok()) return Fail("closing storage", closed);
+  log::Info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace foresight::tools
+
+int main(int argc, char** argv) {
+  using namespace foresight::tools;
+  CLI::App app{
+      "FORESIGHT: predictive maintenance in one binary.\n"
+      "Ingests sensor readings, stores them, watches them and learns which assets will fail."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  ConfigLoader loader;
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Run the appliance: open the data directory and serve HTTP.\n"
+      "Settings come from flags, then FORESIGHT_* environment variables, then --config, then "
+      "defaults.");
+  loader.AddFlags(serve);
+  CLI::App* version = app.add_subcommand("version", "Print the version and library versions");
+
+  CLI11_PARSE(app, argc, argv);
+  if (version->parsed()) {
+    std::printf("foresight %s (boost %d.%d)\n", FORESIGHT_VERSION, BOOST_VERSION / 100000,
+                BOOST_VERSION / 100 % 1000);
+    return 0;
+  }
+  if (serve->parsed()) return Serve(loader);
+  return 1;
+}

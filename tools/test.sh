@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every FORESIGHT test: README command (2) and CI's entry point.
+#   tools/test.sh            RelWithDebInfo build in build/, every test
+#   tools/test.sh asan       ASan+UBSan build in build-asan/
+#   tools/test.sh tsan       TSan build in build-tsan/
+# Further arguments go to ctest, e.g. `tools/test.sh tsan -R Storage`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+flavour=${1:-default}
+shift || true
+case "$flavour" in
+  default) dir=build; flags=() ;;
+  asan) dir=build-asan; flags=(-DFORESIGHT_ASAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
+  tsan) dir=build-tsan; flags=(-DFORESIGHT_TSAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
+  *) echo "usage: tools/test.sh [default|asan|tsan]" >&2; exit 2 ;;
+esac
+
+tools/install-deps.sh
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/foresight-ccache}
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null
+cmake --build "$dir" -j2
+if [[ $flavour == default ]]; then
+  cmake --build "$dir" --target check_format
+fi
+ctest --test-dir "$dir" -j2 --output-on-failure --timeout 600 "$@"
