@@ -237,23 +237,72 @@ bool DecodeIntegers(std::string_view in, size_t n, uint64_t* out) {
 // Mode byte 0: Gorilla XOR coding of the raw bits (anything, NaN payloads and -0.0 included).
 
 namespace {
-
 constexpr double kPow10D[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+}  // namespace
 
-bool DecimalMantissa(uint64_t bits, int digits, int64_t* m) {
-  double v = std::bit_cast<double>(bits);
+bool DecimalMantissa(double v, int digits, int64_t* m) {
   double scaled = v * kPow10D[digits];
   if (!(std::fabs(scaled) < kMaxExactInteger)) return false;  // also rejects NaN and Inf
   *m = std::llround(scaled);
-  return std::bit_cast<uint64_t>(static_cast<double>(*m) / kPow10D[digits]) == bits;
+  return std::bit_cast<uint64_t>(static_cast<double>(*m) / kPow10D[digits]) ==
+         std::bit_cast<uint64_t>(v);
 }
+
+double DecimalSum(double a, double b, int* digits_hint) {
+  auto try_digits = [&](int d, double* sum) {
+    int64_t ma, mb;
+    if (!DecimalMantissa(a, d, &ma) || !DecimalMantissa(b, d, &mb)) return false;
+    int64_t m = ma + mb;
+    constexpr auto kLimit = static_cast<int64_t>(kMaxExactInteger);
+    if (m >= kLimit || m <= -kLimit) return false;
+    *sum = static_cast<double>(m) / kPow10D[d];
+    return true;
+  };
+  double sum;
+  if (*digits_hint >= 0 && *digits_hint <= kMaxDecimals && try_digits(*digits_hint, &sum)) {
+    return sum;
+  }
+  for (int d = 0; d <= kMaxDecimals; ++d) {
+    if (d != *digits_hint && try_digits(d, &sum)) {
+      *digits_hint = d;
+      return sum;
+    }
+  }
+  return a + b;
+}
+
+double DecimalSquare(double v, int* digits_hint) {
+  constexpr int64_t kMaxSquarable = 94906265;  // floor(sqrt(2^53))
+  auto try_digits = [&](int d, double* square) {
+    int64_t m;
+    if (2 * d > kMaxDecimals || !DecimalMantissa(v, d, &m) || m > kMaxSquarable ||
+        m < -kMaxSquarable) {
+      return false;
+    }
+    *square = static_cast<double>(m * m) / kPow10D[2 * d];
+    return true;
+  };
+  double square;
+  if (*digits_hint >= 0 && try_digits(*digits_hint, &square)) return square;
+  for (int d = 0; 2 * d <= kMaxDecimals; ++d) {
+    if (d != *digits_hint && try_digits(d, &square)) {
+      *digits_hint = d;
+      return square;
+    }
+  }
+  return v * v;
+}
+
+namespace {
 
 int DecimalDigits(std::span<const uint64_t> bits) {
   for (int d = 0; d <= kMaxDecimals; ++d) {
     bool all = true;
     int64_t m;
-    for (size_t i = 0; i < bits.size() && all; ++i) all = DecimalMantissa(bits[i], d, &m);
+    for (size_t i = 0; i < bits.size() && all; ++i) {
+      all = DecimalMantissa(std::bit_cast<double>(bits[i]), d, &m);
+    }
     if (all) return d;
   }
   return -1;
@@ -333,7 +382,7 @@ void EncodeFloats(std::span<const uint64_t> bits, std::string* out) {
   std::vector<uint64_t> mantissas(bits.size());
   for (size_t i = 0; i < bits.size(); ++i) {
     int64_t m = 0;
-    DecimalMantissa(bits[i], digits, &m);
+    DecimalMantissa(std::bit_cast<double>(bits[i]), digits, &m);
     mantissas[i] = static_cast<uint64_t>(m);
   }
   EncodeIntegers(mantissas, out);
@@ -413,6 +462,31 @@ bool DecodeStrings(std::string_view in, size_t n, std::vector<std::string>* out)
   return true;
 }
 
+// Replaces *payload by its zstd frame when that saves at least kZstdMinSaving bytes.
+bool MaybeCompress(std::string* payload) {
+  if (payload->size() <= 2 * kZstdMinSaving) return false;
+  std::string compressed(ZSTD_compressBound(payload->size()), '\0');
+  size_t size = ZSTD_compress(compressed.data(), compressed.size(), payload->data(),
+                              payload->size(), kZstdLevel);
+  if (ZSTD_isError(size) || size + kZstdMinSaving > payload->size()) return false;
+  compressed.resize(size);
+  *payload = std::move(compressed);
+  return true;
+}
+
+// Inflates a zstd frame written by MaybeCompress, refusing frames that claim too much.
+Status Decompress(std::string_view frame, std::string* out) {
+  unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+      size > kMaxDecompressedBytes) {
+    return Status::Corruption("bad zstd frame");
+  }
+  out->resize(size);
+  size_t got = ZSTD_decompress(out->data(), size, frame.data(), frame.size());
+  if (ZSTD_isError(got) || got != size) return Status::Corruption("zstd frame fails to inflate");
+  return Status::OK();
+}
+
 struct ParsedHeader {
   BlockHeader header;
   uint8_t flags = 0;
@@ -469,17 +543,7 @@ std::string EncodeBlock(ValueType type, std::span<const int64_t> ts, std::span<c
       break;
   }
 
-  uint8_t flags = 0;
-  std::string compressed;
-  if (payload.size() > 2 * kZstdMinSaving) {
-    compressed.resize(ZSTD_compressBound(payload.size()));
-    size_t size = ZSTD_compress(compressed.data(), compressed.size(), payload.data(),
-                                payload.size(), kZstdLevel);
-    if (!ZSTD_isError(size) && size + kZstdMinSaving <= payload.size()) {
-      compressed.resize(size);
-      flags |= kFlagZstd;
-    }
-  }
+  uint8_t flags = MaybeCompress(&payload) ? kFlagZstd : 0;
 
   std::string block;
   block.push_back(static_cast<char>(kBlockFormatVersion));
@@ -488,7 +552,7 @@ std::string EncodeBlock(ValueType type, std::span<const int64_t> ts, std::span<c
   PutVarint64(&block, ts.size());
   PutFixed64LE(&block, static_cast<uint64_t>(*lo));
   PutVarint64(&block, static_cast<uint64_t>(*hi) - static_cast<uint64_t>(*lo));
-  block += (flags & kFlagZstd) ? compressed : payload;
+  block += payload;
   return block;
 }
 
@@ -510,14 +574,8 @@ Status DecodeBlock(std::string_view block, Points* out) {
   std::string decompressed;
   std::string_view payload = parsed->payload;
   if (parsed->flags & kFlagZstd) {
-    unsigned long long size = ZSTD_getFrameContentSize(payload.data(), payload.size());
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-        size > kMaxDecompressedBytes) {
-      return Status::Corruption("block has a bad zstd frame");
-    }
-    decompressed.resize(size);
-    size_t got = ZSTD_decompress(decompressed.data(), size, payload.data(), payload.size());
-    if (ZSTD_isError(got) || got != size) return Status::Corruption("block fails to decompress");
+    Status s = Decompress(payload, &decompressed);
+    if (!s.ok()) return Status::Corruption("block: " + std::string(s.message()));
     payload = decompressed;
   }
 
@@ -552,6 +610,90 @@ Status DecodeBlock(std::string_view block, Points* out) {
       break;
   }
   if (!ok) return Status::Corruption("block values are corrupt");
+  return Status::OK();
+}
+
+// --- Rollup pages -------------------------------------------------------------------------------
+// version u8, flags u8 (bit 0: zstd), varint n, payload = eight length-prefixed sections:
+// bucket indexes and counts (integer encoding), then sum, min, max, first, last and sum of
+// squares (float encoding).
+
+namespace {
+constexpr uint8_t kRollupPageVersion = 1;
+constexpr double Bucket::*kRollupColumns[] = {&Bucket::sum,   &Bucket::min,  &Bucket::max,
+                                              &Bucket::first, &Bucket::last, &Bucket::sum_squares};
+}  // namespace
+
+std::string EncodeRollupPage(int64_t page_start, int64_t width, std::span<const Bucket> entries) {
+  size_t n = entries.size();
+  std::vector<uint64_t> column(n);
+  std::string payload, section;
+  auto put = [&](bool floats) {
+    section.clear();
+    if (n > 0) floats ? EncodeFloats(column, &section) : EncodeIntegers(column, &section);
+    PutVarint64(&payload, section.size());
+    payload += section;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    column[i] = static_cast<uint64_t>((entries[i].start_ns - page_start) / width);
+  }
+  put(false);
+  for (size_t i = 0; i < n; ++i) column[i] = entries[i].count;
+  put(false);
+  for (double Bucket::*field : kRollupColumns) {
+    for (size_t i = 0; i < n; ++i) column[i] = std::bit_cast<uint64_t>(entries[i].*field);
+    put(true);
+  }
+  uint8_t flags = MaybeCompress(&payload) ? kFlagZstd : 0;
+  std::string page;
+  page.push_back(static_cast<char>(kRollupPageVersion));
+  page.push_back(static_cast<char>(flags));
+  PutVarint64(&page, n);
+  page += payload;
+  return page;
+}
+
+Status DecodeRollupPage(std::string_view page, int64_t page_start, int64_t width,
+                        std::vector<Bucket>* out) {
+  ByteReader r(page);
+  uint8_t version, flags;
+  uint64_t n;
+  if (!r.ReadByte(&version) || !r.ReadByte(&flags) || !r.ReadVarint64(&n)) {
+    return Status::Corruption("rollup page header is truncated");
+  }
+  if (version != kRollupPageVersion || (flags & ~kFlagZstd) || n > (1u << 20)) {
+    return Status::Corruption("rollup page header is invalid");
+  }
+  std::string inflated;
+  std::string_view payload = r.Rest();
+  if (flags & kFlagZstd) {
+    Status s = Decompress(payload, &inflated);
+    if (!s.ok()) return Status::Corruption("rollup page: " + std::string(s.message()));
+    payload = inflated;
+  }
+  ByteReader sections(payload);
+  std::vector<uint64_t> column(n);
+  auto next = [&](bool floats) {
+    uint64_t len;
+    std::string_view bytes;
+    if (!sections.ReadVarint64(&len) || !sections.ReadBytes(len, &bytes)) return false;
+    if (n == 0) return true;
+    return floats ? DecodeFloats(bytes, n, column.data()) : DecodeIntegers(bytes, n, column.data());
+  };
+  std::vector<Bucket> entries(n);
+  if (!next(false)) return Status::Corruption("rollup page indexes are corrupt");
+  for (size_t i = 0; i < n; ++i) {
+    if (column[i] >= (uint64_t{1} << 31)) return Status::Corruption("rollup page index");
+    entries[i].start_ns = page_start + static_cast<int64_t>(column[i]) * width;
+  }
+  if (!next(false)) return Status::Corruption("rollup page counts are corrupt");
+  for (size_t i = 0; i < n; ++i) entries[i].count = column[i];
+  for (double Bucket::*field : kRollupColumns) {
+    if (!next(true)) return Status::Corruption("rollup page values are corrupt");
+    for (size_t i = 0; i < n; ++i) entries[i].*field = std::bit_cast<double>(column[i]);
+  }
+  if (!sections.empty()) return Status::Corruption("rollup page has trailing bytes");
+  out->insert(out->end(), entries.begin(), entries.end());
   return Status::OK();
 }
 

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace foresight::storage {
 
@@ -33,6 +34,24 @@ Result<BlockHeader> DecodeBlockHeader(std::string_view block);
 
 // Appends every point of `block` to `out` (whose type must match or `out` be empty).
 Status DecodeBlock(std::string_view block, Points* out);
+
+// A rollup page: the aggregates of the buckets of one tier within one page window, in time
+// order. Bucket starts are stored as indexes (start - page_start) / width. REQUIRES: every
+// entry lies in [page_start, page_start + 2^31 * width), entries sorted by start, count > 0.
+std::string EncodeRollupPage(int64_t page_start, int64_t width, std::span<const Bucket> entries);
+// Appends the page's entries to `out`.
+Status DecodeRollupPage(std::string_view page, int64_t page_start, int64_t width,
+                        std::vector<Bucket>* out);
+
+// True when v is exactly m / 10^digits for an integer |m| < 2^53; sets *m.
+bool DecimalMantissa(double v, int digits, int64_t* m);
+// a + b, computed exactly in decimal when both are decimals of at most 10 digits (sensor
+// readings and their sums), so rollup sums stay decimal and compress like readings; otherwise
+// floating-point addition. `digits_hint` (in/out) remembers the scale found last time.
+double DecimalSum(double a, double b, int* digits_hint);
+// v * v, exact in decimal when v is a decimal of at most 5 digits with |m| < 2^26; otherwise
+// floating-point. `digits_hint` as for DecimalSum (the digits of v).
+double DecimalSquare(double v, int* digits_hint);
 
 // Exposed for tests and benchmarks: the section encoders behind EncodeBlock.
 void EncodeTimestamps(std::span<const int64_t> ts, std::string* out);

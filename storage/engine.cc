@@ -96,6 +96,23 @@ int64_t TierWidth(Tier tier) {
   return 1;
 }
 
+// Rollups of a tier are stored in pages: a minute page holds one hour, an hour page one day, a
+// day page 32 days. One key per page instead of per bucket: per-bucket keys cost more than the
+// raw points they summarise.
+int64_t PageWidth(Tier tier) {
+  switch (tier) {
+    case Tier::kMinute:
+      return kHourNs;
+    case Tier::kHour:
+      return kDayNs;
+    case Tier::kDay:
+      return 32 * kDayNs;
+    case Tier::kRaw:
+      break;
+  }
+  return 1;
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -104,65 +121,49 @@ int64_t NowNs() {
 
 // --- Aggregates ---------------------------------------------------------------------------------
 
-struct Aggregate {
-  uint64_t count = 0;
-  double sum = 0, min = 0, max = 0, first = 0, last = 0, sum_squares = 0;
-
+// Accumulates one bucket's aggregates. Sums are exact decimals when the values are (see
+// DecimalSum), so rollup pages compress like the readings they summarise.
+class Aggregate {
+ public:
   void Add(double v) {
-    if (count == 0) {
-      min = max = first = v;
+    if (b_.count == 0) {
+      b_.min = b_.max = b_.first = v;
     } else {
-      min = std::min(min, v);
-      max = std::max(max, v);
+      b_.min = std::min(b_.min, v);
+      b_.max = std::max(b_.max, v);
     }
-    last = v;
-    sum += v;
-    sum_squares += v * v;
-    ++count;
+    b_.last = v;
+    b_.sum = DecimalSum(b_.sum, v, &sum_digits_);
+    b_.sum_squares = DecimalSum(b_.sum_squares, DecimalSquare(v, &value_digits_), &sq_digits_);
+    ++b_.count;
   }
-  // REQUIRES: every point of `later` is later than every point of *this.
-  void Append(const Aggregate& later) {
+  // REQUIRES: every point of `later` is later than every point added so far.
+  void Append(const Bucket& later) {
     if (later.count == 0) return;
-    if (count == 0) {
-      *this = later;
+    if (b_.count == 0) {
+      int64_t start = b_.start_ns;
+      b_ = later;
+      b_.start_ns = start;
       return;
     }
-    sum += later.sum;
-    sum_squares += later.sum_squares;
-    min = std::min(min, later.min);
-    max = std::max(max, later.max);
-    last = later.last;
-    count += later.count;
+    b_.sum = DecimalSum(b_.sum, later.sum, &sum_digits_);
+    b_.sum_squares = DecimalSum(b_.sum_squares, later.sum_squares, &sq_digits_);
+    b_.min = std::min(b_.min, later.min);
+    b_.max = std::max(b_.max, later.max);
+    b_.last = later.last;
+    b_.count += later.count;
   }
+  uint64_t count() const { return b_.count; }
   Bucket ToBucket(int64_t start) const {
-    return Bucket{start, count, sum, min, max, first, last, sum_squares};
+    Bucket b = b_;
+    b.start_ns = start;
+    return b;
   }
+
+ private:
+  Bucket b_;
+  int sum_digits_ = 0, sq_digits_ = 0, value_digits_ = 0;
 };
-
-std::string EncodeAggregate(const Aggregate& a) {
-  std::string out;
-  PutVarint64(&out, a.count);
-  for (double v : {a.sum, a.min, a.max, a.first, a.last, a.sum_squares}) {
-    PutFixed64LE(&out, std::bit_cast<uint64_t>(v));
-  }
-  return out;
-}
-
-bool DecodeAggregate(std::string_view data, Aggregate* a) {
-  ByteReader r(data);
-  uint64_t v[6];
-  if (!r.ReadVarint64(&a->count)) return false;
-  for (uint64_t& x : v) {
-    if (!r.ReadFixed64LE(&x)) return false;
-  }
-  a->sum = std::bit_cast<double>(v[0]);
-  a->min = std::bit_cast<double>(v[1]);
-  a->max = std::bit_cast<double>(v[2]);
-  a->first = std::bit_cast<double>(v[3]);
-  a->last = std::bit_cast<double>(v[4]);
-  a->sum_squares = std::bit_cast<double>(v[5]);
-  return r.empty();
-}
 
 // --- Point sets ---------------------------------------------------------------------------------
 
@@ -279,8 +280,8 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
       if (key.size() != kRollupKeySize) return false;
       Tier tier = static_cast<Tier>(key[4]);
       if (tier < Tier::kMinute || tier > Tier::kDay) return false;
-      int64_t bucket = DecodeTimestampKey(key.data() + 9);
-      return bucket + TierWidth(tier) <= cutoffs_.Get(tenant, tier);
+      int64_t page = DecodeTimestampKey(key.data() + 9);
+      return static_cast<__int128>(page) + PageWidth(tier) <= cutoffs_.Get(tenant, tier);
     }
     if (key.size() != kPointKeySize) return false;
     Result<BlockHeader> header = DecodeBlockHeader(std::string_view(value.data(), value.size()));
@@ -396,7 +397,7 @@ class Engine final : public Storage {
   Status Flush() override;
   Status EnforceRetention() override;
   Status Checkpoint(const std::string& dir) override;
-  uint64_t DiskBytes() const override;
+  DiskUsage GetDiskUsage() const override;
   Status CompactAll() override;
   Stats GetStats() const override;
   Status Health() const override;
@@ -440,6 +441,10 @@ class Engine final : public Storage {
   Status SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
                     rocksdb::Iterator* blocks, rocksdb::Iterator* rollups,
                     rocksdb::WriteBatch* batch);
+  // Rewrites the rollup pages of `tier` holding `changed` buckets; reports each page's total.
+  Status UpdatePages(TenantId tenant, SeriesId series, Tier tier,
+                     const std::map<int64_t, Bucket>& changed, rocksdb::Iterator* rollups,
+                     rocksdb::WriteBatch* batch, std::map<int64_t, Bucket>* page_totals);
   Points HeadPoints(TenantId tenant, SeriesId series, int64_t from, int64_t to) const;
   Status ReadBlocks(TenantId tenant, SeriesId series, int64_t from, int64_t to, Points* out) const;
   int64_t Cutoff(TenantId tenant, Tier tier) const;
@@ -1279,43 +1284,50 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
       if (it != minutes.end() && it->first == m) it->second.Add(merged.AsDouble(i));
     }
   }
-  // Coarser tiers combine the finer tier's stored rollups with the ones just recomputed.
-  auto roll_up = [&](Tier fine, const std::map<int64_t, Aggregate>& changed, Tier coarse,
-                     std::map<int64_t, Aggregate>* out) -> Status {
-    int64_t width = TierWidth(coarse);
-    for (const auto& [start, agg] : changed) out->try_emplace(FloorTo(start, width));
-    for (auto& [start, total] : *out) {
-      std::map<int64_t, Aggregate> parts;
-      std::string end_key = RollupKey(tenant, fine, series, start + width);
-      for (rollups->Seek(RollupKey(tenant, fine, series, start));
-           rollups->Valid() && rollups->key().compare(end_key) < 0; rollups->Next()) {
-        Aggregate a;
-        if (!DecodeAggregate({rollups->value().data(), rollups->value().size()}, &a)) {
-          return Status::Corruption("rollup record is corrupt");
-        }
-        parts[DecodeTimestampKey(rollups->key().data() + 9)] = a;
-      }
-      if (!rollups->status().ok()) return FromRocks(rollups->status(), "rollup scan");
-      for (auto it = changed.lower_bound(start); it != changed.end() && it->first < start + width;
-           ++it) {
-        parts[it->first] = it->second;
-      }
-      for (const auto& [t, a] : parts) total.Append(a);
-    }
-    return Status::OK();
-  };
-  std::map<int64_t, Aggregate> hours, days;
-  Status s = roll_up(Tier::kMinute, minutes, Tier::kHour, &hours);
-  if (s.ok()) s = roll_up(Tier::kHour, hours, Tier::kDay, &days);
-  if (!s.ok()) return s;
-  for (auto [tier, aggs] : {std::pair{Tier::kMinute, &minutes}, std::pair{Tier::kHour, &hours},
-                            std::pair{Tier::kDay, &days}}) {
-    for (const auto& [start, agg] : *aggs) {
-      s = FromRocks(
-          batch->Put(cfs_[kRollups], RollupKey(tenant, tier, series, start), EncodeAggregate(agg)),
-          "flush batch");
+  // Each touched page is read, updated and rewritten; the total of a whole page is the next
+  // tier's bucket (a minute page is one hour, an hour page one day).
+  std::map<int64_t, Bucket> changed, totals;
+  for (const auto& [start, agg] : minutes) changed[start] = agg.ToBucket(start);
+  for (Tier tier : {Tier::kMinute, Tier::kHour, Tier::kDay}) {
+    totals.clear();
+    Status s = UpdatePages(tenant, series, tier, changed, rollups, batch, &totals);
+    if (!s.ok()) return s;
+    changed.swap(totals);
+  }
+  return Status::OK();
+}
+
+Status Engine::UpdatePages(TenantId tenant, SeriesId series, Tier tier,
+                           const std::map<int64_t, Bucket>& changed, rocksdb::Iterator* rollups,
+                           rocksdb::WriteBatch* batch, std::map<int64_t, Bucket>* page_totals) {
+  const int64_t page_width = PageWidth(tier), width = TierWidth(tier);
+  std::map<int64_t, Bucket> entries;
+  std::vector<Bucket> list;
+  for (auto it = changed.begin(); it != changed.end();) {
+    int64_t page = FloorTo(it->first, page_width);
+    std::string key = RollupKey(tenant, tier, series, page);
+    entries.clear();
+    list.clear();
+    rollups->Seek(key);
+    if (rollups->Valid() && rollups->key() == key) {
+      Status s =
+          DecodeRollupPage({rollups->value().data(), rollups->value().size()}, page, width, &list);
       if (!s.ok()) return s;
+      for (const Bucket& b : list) entries[b.start_ns] = b;
     }
+    if (!rollups->status().ok()) return FromRocks(rollups->status(), "rollup read");
+    for (; it != changed.end() && it->first - page < page_width; ++it)
+      entries[it->first] = it->second;
+    list.clear();
+    Aggregate total;
+    for (const auto& [start, b] : entries) {
+      list.push_back(b);
+      total.Append(b);
+    }
+    Status s = FromRocks(batch->Put(cfs_[kRollups], key, EncodeRollupPage(page, width, list)),
+                         "flush batch");
+    if (!s.ok()) return s;
+    (*page_totals)[page] = total.ToBucket(page);
   }
   return Status::OK();
 }
@@ -1441,23 +1453,28 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
     raw_buckets.erase(std::unique(raw_buckets.begin(), raw_buckets.end()), raw_buckets.end());
 
     int64_t cutoff = Cutoff(tenant, tier);
+    int64_t width = TierWidth(tier);
+    // Pages starting at or after to_ns hold nothing in range.
     std::string upper = RollupKey(tenant, tier, series, to_ns);
     rocksdb::Slice upper_slice(upper);
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kRollups]));
     std::string prefix = RollupKey(tenant, tier, series, 0).substr(0, 9);
-    for (it->Seek(RollupKey(tenant, tier, series, start));
+    std::vector<Bucket> entries;
+    for (it->Seek(RollupKey(tenant, tier, series, FloorTo(start, PageWidth(tier))));
          it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      int64_t ts = DecodeTimestampKey(it->key().data() + 9);
-      if (ts + TierWidth(tier) <= cutoff) continue;
-      int64_t b = FloorTo(ts, step_ns);
-      if (std::binary_search(raw_buckets.begin(), raw_buckets.end(), b)) continue;
-      Aggregate a;
-      if (!DecodeAggregate({it->value().data(), it->value().size()}, &a)) {
-        return Status::Corruption("rollup record is corrupt");
+      int64_t page = DecodeTimestampKey(it->key().data() + 9);
+      entries.clear();
+      Status s = DecodeRollupPage({it->value().data(), it->value().size()}, page, width, &entries);
+      if (!s.ok()) return s;
+      for (const Bucket& e : entries) {
+        if (e.start_ns < start || e.start_ns >= to_ns) continue;
+        if (static_cast<__int128>(e.start_ns) + width <= cutoff) continue;  // expired
+        int64_t b = FloorTo(e.start_ns, step_ns);
+        if (std::binary_search(raw_buckets.begin(), raw_buckets.end(), b)) continue;
+        buckets[b].Append(e);
       }
-      buckets[b].Append(a);
     }
     if (!it->status().ok()) return FromRocks(it->status(), "rollup scan");
     for (int64_t b : raw_buckets) {
@@ -1467,7 +1484,7 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
   }
   out.reserve(buckets.size());
   for (const auto& [b, agg] : buckets) {
-    if (agg.count > 0) out.push_back(agg.ToBucket(b));
+    if (agg.count() > 0) out.push_back(agg.ToBucket(b));
   }
   return out;
 }
@@ -1530,14 +1547,22 @@ Status Engine::Checkpoint(const std::string& dir) {
   return FromRocks(checkpoint->CreateCheckpoint(dir, 0), "checkpoint to '" + dir + "'");
 }
 
-uint64_t Engine::DiskBytes() const {
-  uint64_t total = 0;
+DiskUsage Engine::GetDiskUsage() const {
+  auto sst = [this](Cf cf) {
+    uint64_t bytes = 0;
+    db_->GetIntProperty(cfs_[cf], "rocksdb.total-sst-files-size", &bytes);
+    return bytes;
+  };
+  DiskUsage usage;
+  usage.points = sst(kPoints);
+  usage.rollups = sst(kRollups);
+  usage.catalog = sst(kCatalog);
+  usage.other = sst(kEvents) + sst(kLog);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(path_, ec)) {
-    std::string ext = entry.path().extension().string();
-    if (ext == ".sst" || ext == ".log" || ext == ".blob") total += entry.file_size(ec);
+    if (entry.path().extension() == ".log") usage.other += entry.file_size(ec);
   }
-  return total;
+  return usage;
 }
 
 Status Engine::CompactAll() {

@@ -241,8 +241,9 @@ struct Options {
   // compression) and a longer WAL replay after a crash. Default 64 MiB and 10 min.
   size_t head_flush_bytes = 64u << 20;
   std::chrono::milliseconds head_flush_interval{std::chrono::minutes(10)};
-  // How often the background thread enforces retention. Default 1 h.
-  std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
+  // How often the background thread forces a retention compaction of each tenant with a
+  // policy (RocksDB's own compactions drop expired data in between). Default 24 h.
+  std::chrono::milliseconds retention_interval{std::chrono::hours(24)};
   // RocksDB block cache for index and data blocks. Default 64 MiB.
   size_t block_cache_bytes = 64u << 20;
 };
@@ -257,6 +258,14 @@ struct Stats {
   uint64_t head_points = 0;  // unsealed points now in memory (gauge)
   uint64_t head_bytes = 0;   // their approximate memory (gauge)
   uint64_t series = 0;       // series in the catalog (gauge)
+};
+
+struct DiskUsage {
+  uint64_t points = 0;   // point blocks
+  uint64_t rollups = 0;  // 1 min, 1 h and 1 day aggregates
+  uint64_t catalog = 0;  // tenants, series, retention
+  uint64_t other = 0;    // events, unsealed-point log records, RocksDB's WAL files
+  uint64_t total() const { return points + rollups + catalog + other; }
 };
 
 class Storage {
@@ -324,8 +333,8 @@ class Storage {
   // Writes a consistent, self-contained copy of the database to `dir` (must not exist) while
   // writes continue. Restore() turns it back into a data directory.
   virtual Status Checkpoint(const std::string& dir) = 0;
-  // Bytes on disk of the live SST and WAL files.
-  virtual uint64_t DiskBytes() const = 0;
+  // Bytes on disk: live SST files per column family, and WAL files.
+  virtual DiskUsage GetDiskUsage() const = 0;
   // Compacts every column family fully (benchmarks; operators after bulk deletes).
   virtual Status CompactAll() = 0;
   virtual Stats GetStats() const = 0;

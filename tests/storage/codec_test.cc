@@ -265,6 +265,60 @@ TEST(BlockCodec, GoldenBytesOfAZstdCompressedBlock) {
             "0f9023f400940800b09845498a4c0560c9ca0eb03298c1a2410686");
 }
 
+TEST(RollupPage, RoundTripsEntriesBitForBit) {
+  std::mt19937_64 rng(13);
+  const int64_t page = 1'767'225'600'000'000'000, width = 60'000'000'000;
+  for (int iter = 0; iter < 100; ++iter) {
+    std::vector<Bucket> entries;
+    for (int64_t i = 0; i < 60; ++i) {
+      if (rng() % 3 == 0) continue;
+      std::vector<uint64_t> v = TrickyFloats(rng, 6);
+      entries.push_back({page + i * width, 1 + rng() % 1000, std::bit_cast<double>(v[0]),
+                         std::bit_cast<double>(v[1]), std::bit_cast<double>(v[2]),
+                         std::bit_cast<double>(v[3]), std::bit_cast<double>(v[4]),
+                         std::bit_cast<double>(v[5])});
+    }
+    std::string encoded = EncodeRollupPage(page, width, entries);
+    std::vector<Bucket> back;
+    ASSERT_TRUE(DecodeRollupPage(encoded, page, width, &back).ok());
+    ASSERT_EQ(back.size(), entries.size());
+    for (size_t i = 0; i < back.size(); ++i) {
+      EXPECT_EQ(back[i].start_ns, entries[i].start_ns);
+      EXPECT_EQ(back[i].count, entries[i].count);
+      EXPECT_EQ(Bits(back[i].sum), Bits(entries[i].sum));
+      EXPECT_EQ(Bits(back[i].sum_squares), Bits(entries[i].sum_squares));
+      EXPECT_EQ(Bits(back[i].first), Bits(entries[i].first));
+    }
+    for (size_t len = 0; iter < 10 && len < encoded.size(); ++len) {
+      std::vector<Bucket> cut;
+      EXPECT_FALSE(
+          DecodeRollupPage(std::string_view(encoded).substr(0, len), page, width, &cut).ok());
+    }
+  }
+}
+
+TEST(RollupPage, GoldenBytes) {
+  const int64_t page = 0, width = 60'000'000'000;
+  std::vector<Bucket> entries = {{0, 6, 131.4, 21.88, 21.92, 21.9, 21.88, 2877.9},
+                                 {2 * width, 5, 109.5, 21.9, 21.9, 21.9, 21.9, 2398.05}};
+  EXPECT_EQ(Hex(EncodeRollupPage(page, width, entries)),
+            "01000203000304030c0101070101c41409b50106010298220304060102a0220203050101b6030006010298"
+            "220304090102dc902311e17601");
+}
+
+TEST(DecimalArithmetic, SumsAndSquaresOfDecimalsStayExactDecimals) {
+  int hint = 0;
+  EXPECT_EQ(DecimalSum(0.1, 0.2, &hint), 0.3);  // plain addition gives 0.30000000000000004
+  EXPECT_EQ(hint, 1);
+  int square_hint = 0;
+  EXPECT_EQ(DecimalSquare(21.93, &square_hint), 480.9249);  // 21.93 * 21.93 is not
+  EXPECT_EQ(square_hint, 2);
+  int other = 0;
+  double third = 1.0 / 3;
+  EXPECT_EQ(DecimalSum(third, 1.0, &other), third + 1.0);  // not decimal: ordinary addition
+  EXPECT_TRUE(std::isnan(DecimalSum(std::nan(""), 1.0, &other)));
+}
+
 TEST(BlockCodec, RejectsEveryTruncationOfABlock) {
   std::mt19937_64 rng(5);
   for (ValueType type : {ValueType::kFloat, ValueType::kInt, ValueType::kBool}) {
