@@ -439,13 +439,17 @@ class Engine final : public Storage {
   rocksdb::WriteOptions SyncedWrite() const;
   Status FlushLocked();
   Status SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
-                    rocksdb::Iterator* blocks, rocksdb::Iterator* rollups,
                     rocksdb::WriteBatch* batch);
-  // Rewrites the rollup pages of `tier` holding `changed` buckets; reports each page's total.
+  // Rewrites the rollup pages of `tier` holding `changed` buckets, replacing stored entries (or
+  // extending them with later points when `extend`); reports each page's total.
   Status UpdatePages(TenantId tenant, SeriesId series, Tier tier,
-                     const std::map<int64_t, Bucket>& changed, rocksdb::Iterator* rollups,
+                     const std::map<int64_t, Bucket>& changed, bool extend,
                      rocksdb::WriteBatch* batch, std::map<int64_t, Bucket>* page_totals);
   Points HeadPoints(TenantId tenant, SeriesId series, int64_t from, int64_t to) const;
+  // An iterator over the blocks of one series, bounded to its key range so that seeking never
+  // walks into other series' keys (or, in a flush, over keys written after it began).
+  class BlockIterator;
+  BlockIterator SeriesBlocks(TenantId tenant, SeriesId series) const;
   Status ReadBlocks(TenantId tenant, SeriesId series, int64_t from, int64_t to, Points* out) const;
   int64_t Cutoff(TenantId tenant, Tier tier) const;
   void BackgroundLoop();
@@ -480,6 +484,13 @@ class Engine final : public Storage {
 
   std::mutex flush_mu_;         // one flush at a time
   uint64_t truncated_seq_ = 0;  // guarded by flush_mu_: log records <= this are deleted
+  // The newest block of each series that has been sealed or looked up (by HeadKey); only the
+  // flusher uses it. A block deleted by retention meanwhile is tolerated (see SealSeries).
+  struct BlockMeta {
+    int64_t first_ts = 0, last_ts = 0;
+    uint32_t count = 0;  // 0: the series has no block
+  };
+  std::unordered_map<uint64_t, BlockMeta> newest_block_;  // guarded by flush_mu_
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
@@ -826,6 +837,11 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
         return Status::InvalidArgument("sample " + std::to_string(i) + " names unknown series " +
                                        std::to_string(s.series));
       }
+      if (s.ts_ns < kMinTimestampNs || s.ts_ns > kMaxTimestampNs) {
+        return Status::InvalidArgument("sample " + std::to_string(i) + " has timestamp " +
+                                       std::to_string(s.ts_ns) +
+                                       " ns, outside the supported range (years 1679 to 2260)");
+      }
       ValueType want = t->series[s.series - 1].type;
       if (s.value.type != want) {
         return Status::InvalidArgument("sample " + std::to_string(i) + " has a " +
@@ -1148,14 +1164,10 @@ Status Engine::FlushLocked() {
   std::sort(frozen.begin(), frozen.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> blocks(db_->NewIterator(ro, cfs_[kPoints]));
-  std::unique_ptr<rocksdb::Iterator> rollups(db_->NewIterator(ro, cfs_[kRollups]));
   rocksdb::WriteBatch batch;
   Status s;
   for (auto& [key, head] : frozen) {
-    s = SealSeries(static_cast<TenantId>(key >> 32), static_cast<SeriesId>(key), *head,
-                   blocks.get(), rollups.get(), &batch);
+    s = SealSeries(static_cast<TenantId>(key >> 32), static_cast<SeriesId>(key), *head, &batch);
     if (!s.ok()) break;
     if (batch.GetDataSize() >= kFlushChunkBytes) {
       s = FromRocks(db_->Write(SyncedWrite(), &batch), "flush write");
@@ -1192,50 +1204,101 @@ Status Engine::FlushLocked() {
   return Status::OK();
 }
 
+class Engine::BlockIterator {
+ public:
+  BlockIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, TenantId tenant, SeriesId series)
+      : lower_(PointKey(tenant, series, std::numeric_limits<int64_t>::min())),
+        upper_(PrefixEnd(lower_.substr(0, kSeriesPrefixSize))),
+        lower_slice_(lower_),
+        upper_slice_(upper_) {
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower_slice_;
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(ro, cf));
+  }
+  rocksdb::Iterator* operator->() { return it_.get(); }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+Engine::BlockIterator Engine::SeriesBlocks(TenantId tenant, SeriesId series) const {
+  return BlockIterator(db_.get(), cfs_[kPoints], tenant, series);
+}
+
 Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
-                          rocksdb::Iterator* blocks, rocksdb::Iterator* rollups,
                           rocksdb::WriteBatch* batch) {
   Points head = unsorted_head;
   SortUnique(&head);
   if (head.size() == 0) return Status::OK();
-  int64_t lo = FloorTo(head.ts_ns.front(), kMinuteNs);
-  int64_t hi = FloorTo(head.ts_ns.back(), kMinuteNs);
-  hi = hi > std::numeric_limits<int64_t>::max() - kMinuteNs ? std::numeric_limits<int64_t>::max()
-                                                            : hi + kMinuteNs - 1;
-
-  // Existing blocks that overlap the head's minutes must be merged (no two blocks may overlap,
-  // and the minute rollups need every point of their minute); a small preceding block is merged
-  // too, so steady appends grow blocks to a compressible size.
-  std::string prefix = PointKey(tenant, series, 0).substr(0, kSeriesPrefixSize);
+  const uint64_t key = HeadKey(tenant, series);
   std::vector<std::string> old_keys;
   Points merged;
   merged.type = head.type;
-  auto take = [&](const rocksdb::Slice& key, const rocksdb::Slice& value) -> Status {
-    old_keys.push_back(key.ToString());
-    return DecodeBlock(std::string_view(value.data(), value.size()), &merged);
+  auto take = [&](std::string block_key, std::string_view value) -> Status {
+    old_keys.push_back(std::move(block_key));
+    return DecodeBlock(value, &merged);
   };
-  blocks->SeekForPrev(PointKey(tenant, series, lo));
-  if (blocks->Valid() && blocks->key().starts_with(prefix)) {
-    Result<BlockHeader> h = DecodeBlockHeader({blocks->value().data(), blocks->value().size()});
-    if (!h.ok()) return h.status();
-    bool small_same_day = h->count < kTargetBlockPoints &&
-                          FloorTo(h->first_ts, kDayNs) == FloorTo(head.ts_ns.front(), kDayNs);
-    if (h->last_ts >= lo || small_same_day) {
-      Status s = take(blocks->key(), blocks->value());
+
+  // The newest block of the series, from memory or (once per series) from RocksDB.
+  auto meta = newest_block_.find(key);
+  if (meta == newest_block_.end()) {
+    BlockMeta found;
+    BlockIterator blocks = SeriesBlocks(tenant, series);
+    blocks->SeekToLast();
+    if (blocks->Valid()) {
+      Result<BlockHeader> h = DecodeBlockHeader({blocks->value().data(), blocks->value().size()});
+      if (!h.ok()) return h.status();
+      found = {h->first_ts, h->last_ts, h->count};
+    }
+    if (!blocks->status().ok()) return FromRocks(blocks->status(), "block scan");
+    meta = newest_block_.emplace(key, found).first;
+  }
+
+  // Appending after everything stored (the common case) needs no scan: at most the newest block
+  // is merged when small, and stored minute rollups are extended, since no new point can
+  // overwrite a stored one. Otherwise every block overlapping the head's minutes is merged and
+  // those minutes are recomputed from all their points.
+  const bool append_only = meta->second.count == 0 || head.ts_ns.front() > meta->second.last_ts;
+  if (append_only) {
+    const BlockMeta& newest = meta->second;
+    if (newest.count > 0 && newest.count < kTargetBlockPoints &&
+        FloorTo(newest.first_ts, kDayNs) == FloorTo(head.ts_ns.front(), kDayNs)) {
+      std::string block_key = PointKey(tenant, series, newest.first_ts);
+      std::string value;
+      rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), cfs_[kPoints], block_key, &value);
+      if (rs.ok()) {
+        Status s = take(std::move(block_key), value);
+        if (!s.ok()) return s;
+      } else if (!rs.IsNotFound()) {  // NotFound: retention dropped it meanwhile
+        return FromRocks(rs, "block read");
+      }
+    }
+  } else {
+    int64_t lo = FloorTo(head.ts_ns.front(), kMinuteNs);
+    int64_t hi = FloorTo(head.ts_ns.back(), kMinuteNs) + kMinuteNs - 1;
+    BlockIterator blocks = SeriesBlocks(tenant, series);
+    blocks->SeekForPrev(PointKey(tenant, series, lo));
+    if (blocks->Valid()) {
+      Result<BlockHeader> h = DecodeBlockHeader({blocks->value().data(), blocks->value().size()});
+      if (!h.ok()) return h.status();
+      if (h->last_ts >= lo) {
+        Status s = take(blocks->key().ToString(), {blocks->value().data(), blocks->value().size()});
+        if (!s.ok()) return s;
+      }
+      blocks->Next();
+    } else {
+      blocks->Seek(PointKey(tenant, series, lo));
+    }
+    for (; blocks->Valid() && DecodeTimestampKey(blocks->key().data() + kSeriesPrefixSize) <= hi;
+         blocks->Next()) {
+      Status s = take(blocks->key().ToString(), {blocks->value().data(), blocks->value().size()});
       if (!s.ok()) return s;
     }
-    blocks->Next();
-  } else {
-    blocks->Seek(PointKey(tenant, series, lo));
+    if (!blocks->status().ok()) return FromRocks(blocks->status(), "block scan");
   }
-  for (; blocks->Valid() && blocks->key().starts_with(prefix) &&
-         DecodeTimestampKey(blocks->key().data() + kSeriesPrefixSize) <= hi;
-       blocks->Next()) {
-    Status s = take(blocks->key(), blocks->value());
-    if (!s.ok()) return s;
-  }
-  if (!blocks->status().ok()) return FromRocks(blocks->status(), "block scan");
-
   merged = MergeNewerWins(merged, head);
 
   for (const std::string& key : old_keys) {
@@ -1246,7 +1309,8 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
   // the day however sparse a series is; within a day they are cut into even chunks.
   size_t n = merged.size();
   for (size_t day_begin = 0; day_begin < n;) {
-    int64_t day_end_ts = FloorTo(merged.ts_ns[day_begin], kDayNs) + kDayNs;
+    int64_t day_end_ts = FloorTo(merged.ts_ns[day_begin], kDayNs) + kDayNs;  // in range: see
+                                                                             // kMaxTimestampNs
     size_t day_end =
         std::lower_bound(merged.ts_ns.begin() + day_begin, merged.ts_ns.end(), day_end_ts) -
         merged.ts_ns.begin();
@@ -1266,6 +1330,10 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
                     "flush batch");
       if (!s.ok()) return s;
       blocks_written_++;
+      if (end == n && (meta->second.count == 0 || merged.ts_ns.back() >= meta->second.last_ts)) {
+        meta->second = {merged.ts_ns[begin], merged.ts_ns.back(),
+                        static_cast<uint32_t>(end - begin)};
+      }
       begin = end;
     }
     day_begin = day_end;
@@ -1273,15 +1341,17 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
 
   if (merged.type == ValueType::kString) return Status::OK();  // no numeric rollups
 
-  // Minute rollups of the minutes the head touched, from every stored point in them.
+  // Minute rollups of the minutes the head touched: when appending, the head's points extend
+  // the stored minutes; otherwise the minutes are recomputed from every stored point in them.
   std::map<int64_t, Aggregate> minutes;
   for (int64_t ts : head.ts_ns) minutes.try_emplace(FloorTo(ts, kMinuteNs));
   {
+    const Points& source = append_only ? head : merged;
     auto it = minutes.begin();
-    for (size_t i = 0; i < n && it != minutes.end(); ++i) {
-      int64_t m = FloorTo(merged.ts_ns[i], kMinuteNs);
+    for (size_t i = 0; i < source.size() && it != minutes.end(); ++i) {
+      int64_t m = FloorTo(source.ts_ns[i], kMinuteNs);
       while (it != minutes.end() && it->first < m) ++it;
-      if (it != minutes.end() && it->first == m) it->second.Add(merged.AsDouble(i));
+      if (it != minutes.end() && it->first == m) it->second.Add(source.AsDouble(i));
     }
   }
   // Each touched page is read, updated and rewritten; the total of a whole page is the next
@@ -1290,7 +1360,8 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
   for (const auto& [start, agg] : minutes) changed[start] = agg.ToBucket(start);
   for (Tier tier : {Tier::kMinute, Tier::kHour, Tier::kDay}) {
     totals.clear();
-    Status s = UpdatePages(tenant, series, tier, changed, rollups, batch, &totals);
+    bool extend = append_only && tier == Tier::kMinute;
+    Status s = UpdatePages(tenant, series, tier, changed, extend, batch, &totals);
     if (!s.ok()) return s;
     changed.swap(totals);
   }
@@ -1298,7 +1369,7 @@ Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsort
 }
 
 Status Engine::UpdatePages(TenantId tenant, SeriesId series, Tier tier,
-                           const std::map<int64_t, Bucket>& changed, rocksdb::Iterator* rollups,
+                           const std::map<int64_t, Bucket>& changed, bool extend,
                            rocksdb::WriteBatch* batch, std::map<int64_t, Bucket>* page_totals) {
   const int64_t page_width = PageWidth(tier), width = TierWidth(tier);
   std::map<int64_t, Bucket> entries;
@@ -1308,16 +1379,26 @@ Status Engine::UpdatePages(TenantId tenant, SeriesId series, Tier tier,
     std::string key = RollupKey(tenant, tier, series, page);
     entries.clear();
     list.clear();
-    rollups->Seek(key);
-    if (rollups->Valid() && rollups->key() == key) {
-      Status s =
-          DecodeRollupPage({rollups->value().data(), rollups->value().size()}, page, width, &list);
+    std::string value;
+    rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), cfs_[kRollups], key, &value);
+    if (rs.ok()) {
+      Status s = DecodeRollupPage(value, page, width, &list);
       if (!s.ok()) return s;
       for (const Bucket& b : list) entries[b.start_ns] = b;
+    } else if (!rs.IsNotFound()) {
+      return FromRocks(rs, "rollup read");
     }
-    if (!rollups->status().ok()) return FromRocks(rollups->status(), "rollup read");
-    for (; it != changed.end() && it->first - page < page_width; ++it)
-      entries[it->first] = it->second;
+    for (; it != changed.end() && FloorTo(it->first, page_width) == page; ++it) {
+      auto [slot, fresh] = entries.try_emplace(it->first, it->second);
+      if (!fresh && extend) {
+        Aggregate a;
+        a.Append(slot->second);
+        a.Append(it->second);
+        slot->second = a.ToBucket(it->first);
+      } else if (!fresh) {
+        slot->second = it->second;
+      }
+    }
     list.clear();
     Aggregate total;
     for (const auto& [start, b] : entries) {
@@ -1367,16 +1448,11 @@ Points Engine::HeadPoints(TenantId tenant, SeriesId series, int64_t from, int64_
 
 Status Engine::ReadBlocks(TenantId tenant, SeriesId series, int64_t from, int64_t to,
                           Points* out) const {
-  std::string prefix = PointKey(tenant, series, 0).substr(0, kSeriesPrefixSize);
-  std::string upper = PointKey(tenant, series, to);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;  // blocks starting at or after `to` are not needed
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kPoints]));
+  BlockIterator it = SeriesBlocks(tenant, series);
   it->SeekForPrev(PointKey(tenant, series, from));
-  if (!it->Valid() || !it->key().starts_with(prefix)) it->Seek(PointKey(tenant, series, from));
+  if (!it->Valid()) it->Seek(PointKey(tenant, series, from));
   Points block;
-  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (; it->Valid() && DecodeTimestampKey(it->key().data() + kSeriesPrefixSize) < to; it->Next()) {
     block.ts_ns.clear();
     block.bits.clear();
     block.strings.clear();
@@ -1392,7 +1468,8 @@ Result<Points> Engine::ReadRaw(TenantId tenant, SeriesId series, int64_t from_ns
                                int64_t to_ns) const {
   Result<ValueType> type = SeriesType(tenant, series);
   if (!type.ok()) return type.status();
-  from_ns = std::max(from_ns, Cutoff(tenant, Tier::kRaw));
+  from_ns = std::max({from_ns, Cutoff(tenant, Tier::kRaw), kMinTimestampNs});
+  to_ns = std::min(to_ns, kMaxTimestampNs + 1);
   Points out;
   out.type = *type;
   if (from_ns >= to_ns) return out;
@@ -1416,9 +1493,12 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
   int64_t step_ns = step.count();
   if (step_ns <= 0) return Status::InvalidArgument("step must be positive");
   std::vector<Bucket> out;
+  if (step_ns > kDayNs * 366 * 100) return Status::InvalidArgument("step exceeds 100 years");
+  from_ns = std::max(from_ns, kMinTimestampNs);
+  to_ns = std::min(to_ns, kMaxTimestampNs + 1);
   int64_t start = FloorTo(from_ns, step_ns);
   if (start >= to_ns) return out;
-  if ((to_ns - start) / step_ns > 10'000'000) {
+  if ((static_cast<__int128>(to_ns) - start) / step_ns > 10'000'000) {
     return Status::InvalidArgument("range / step exceeds 10,000,000 buckets");
   }
 
@@ -1492,16 +1572,14 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
 Result<Points> Engine::ReadLatest(TenantId tenant, SeriesId series) const {
   Result<ValueType> type = SeriesType(tenant, series);
   if (!type.ok()) return type.status();
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  Points head = HeadPoints(tenant, series, std::numeric_limits<int64_t>::min(), kMax);
+  Points head = HeadPoints(tenant, series, kMinTimestampNs, kMaxTimestampNs + 1);
   Points out;
   out.type = *type;
 
-  std::string prefix = PointKey(tenant, series, 0).substr(0, kSeriesPrefixSize);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kPoints]));
-  it->SeekForPrev(PointKey(tenant, series, kMax));
+  BlockIterator it = SeriesBlocks(tenant, series);
+  it->SeekToLast();
   Points block;
-  if (it->Valid() && it->key().starts_with(prefix)) {
+  if (it->Valid()) {
     Status s = DecodeBlock({it->value().data(), it->value().size()}, &block);
     if (!s.ok()) return s;
   }

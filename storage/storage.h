@@ -31,6 +31,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -137,6 +138,11 @@ using TenantId = uint32_t;
 // Dense per-tenant series id, assigned in creation order from 1.
 using SeriesId = uint32_t;
 inline constexpr SeriesId kInvalidSeriesId = 0;
+
+// The timestamps a sample may carry: +-(2^63 - 2^56) ns since the epoch, about the years 1679
+// to 2260. The margin keeps day, page and bucket arithmetic free of overflow.
+inline constexpr int64_t kMaxTimestampNs = INT64_MAX - (int64_t{1} << 56);
+inline constexpr int64_t kMinTimestampNs = -kMaxTimestampNs;
 
 enum class ValueType : uint8_t { kFloat = 1, kInt = 2, kUint = 3, kBool = 4, kString = 5 };
 std::string_view ValueTypeName(ValueType type);
@@ -308,8 +314,9 @@ class Storage {
 
   // --- Writes ----------------------------------------------------------------------------------
   // Appends a batch; returns once it is durable under the fsync policy, after which every
-  // sample is visible to reads. All or nothing: a sample naming an unknown series or carrying a
-  // value of the wrong type fails the whole batch before anything is written.
+  // sample is visible to reads. All or nothing: a sample naming an unknown series, carrying a
+  // value of the wrong type or a timestamp outside [kMinTimestampNs, kMaxTimestampNs] fails the
+  // whole batch (InvalidArgument naming the sample) before anything is written.
   virtual Status Append(TenantId tenant, std::span<const Sample> samples) = 0;
 
   // --- Reads -----------------------------------------------------------------------------------

@@ -280,6 +280,54 @@ TEST_F(StorageTest, RollupsEqualAggregatesRecomputedFromRawPoints) {
   ExpectBucketsMatch(got, Reference(raw, kHour), "after reopen");
 }
 
+TEST_F(StorageTest, RollupsStayExactWhenAppendsArriveInOrderAcrossManyFlushes) {
+  SeriesId s = Series("pump-1", "vibration");
+  std::mt19937_64 rng(8);
+  // In-order chunks whose boundaries cut minutes, hours and days, then one late point that
+  // rewrites a sealed timestamp, then more in-order data.
+  int64_t t = kT0 - 2 * kHour;
+  for (int chunk = 0; chunk < 40; ++chunk) {
+    Pts points;
+    for (int i = 0; i < 173; ++i) {
+      points.push_back({t, static_cast<double>(rng() % 5000) / 100});
+      t += 13 * kSec;
+    }
+    Write(s, points);
+    Must(db_->Flush());
+    if (chunk == 20) {
+      Write(s, {{kT0 + 17 * kMin + 13 * kSec, 999.5}, {kT0 + 17 * kMin + 14 * kSec, -1}});
+      Must(db_->Flush());
+    }
+  }
+  Points raw = Must(db_->ReadRaw(tenant_, s, INT64_MIN, INT64_MAX));
+  for (int64_t step : {kMin, kHour, kDay, 2 * kMin}) {
+    auto got =
+        Must(db_->ReadDownsampled(tenant_, s, kT0 - kDay, kT0 + 2 * kDay, nanoseconds(step)));
+    ExpectBucketsMatch(got, Reference(raw, step), "step " + std::to_string(step / kSec) + " s");
+  }
+}
+
+TEST_F(StorageTest, RejectsTimestampsOutsideTheSupportedRange) {
+  SeriesId s = Series("pump-1", "temperature");
+  for (int64_t ts : {INT64_MAX, INT64_MIN, kMaxTimestampNs + 1}) {
+    std::vector<Sample> samples = {{s, kT0, Value::Float(1)}, {s, ts, Value::Float(2)}};
+    Status st = db_->Append(tenant_, samples);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(st.message().find("sample 1"), std::string_view::npos) << st.ToString();
+  }
+  Write(s, {{kMaxTimestampNs, 1}, {kMinTimestampNs, 2}});  // the edges themselves are fine
+  Must(db_->Flush());
+  EXPECT_EQ(Read(s), (Pts{{kMinTimestampNs, 2}, {kMaxTimestampNs, 1}}));
+  for (auto step : {nanoseconds(kMin), nanoseconds(kHour), nanoseconds(kDay)}) {
+    auto buckets = Must(db_->ReadDownsampled(tenant_, s, INT64_MIN, INT64_MAX, step * 1000));
+    ASSERT_EQ(buckets.size(), 2u);
+    EXPECT_EQ(buckets[0].first, 2);
+    EXPECT_EQ(buckets[1].first, 1);
+  }
+  EXPECT_EQ(db_->ReadDownsampled(tenant_, s, INT64_MIN, INT64_MAX, minutes(1)).status().code(),
+            Status::Code::kInvalidArgument);  // too many buckets, said so instead of wrapping
+}
+
 TEST_F(StorageTest, DownsampledBucketsAreAlignedToTheStep) {
   SeriesId s = Series("pump-1", "vibration");
   Write(s, {{kT0 + 30 * kSec, 1}, {kT0 + 90 * kSec, 3}});
