@@ -251,14 +251,39 @@ void IotLines() {
   }
 }
 
-// Workload (b): the 21 sensors of NASA C-MAPSS FD001, one asset per engine, one cycle = 1 s.
-void CmapssBytes() {
-  std::string path = Flag("cmapss", "../shared/datasets/cmapss/train_FD001.txt");
+// Calls row(unit, cycle, columns) for each row of a C-MAPSS file (26 numbers a row).
+template <typename Row>
+void ReadCmapss(const std::string& path, Row row) {
   std::ifstream in(path);
   if (!in) {
     std::fprintf(stderr, "storage_bench: cannot read %s\n", path.c_str());
     std::exit(1);
   }
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> cols;
+    for (std::string c; fields >> c;) cols.push_back(c);
+    if (cols.size() == 26) row(std::stoi(cols[0]), std::stoll(cols[1]), cols);
+  }
+}
+
+// Workload (b) as line protocol, the sensor texts exactly as in the file (for the peers).
+void CmapssLines() {
+  ReadCmapss(Flag("cmapss", "../shared/datasets/cmapss/train_FD001.txt"),
+             [](int unit, int64_t cycle, const std::vector<std::string>& cols) {
+               std::string line = fmt::format("engine,asset_id=fd001-{} ", unit);
+               for (int s = 0; s < 21; ++s) {
+                 fmt::format_to(std::back_inserter(line), "{}s{}={}", s ? "," : "", s + 1,
+                                cols[5 + s]);
+               }
+               fmt::format_to(std::back_inserter(line), " {}\n", kStart + cycle * kSec);
+               std::fwrite(line.data(), 1, line.size(), stdout);
+             });
+}
+
+// Workload (b): the 21 sensors of NASA C-MAPSS FD001, one asset per engine, one cycle = 1 s.
+void CmapssBytes() {
+  std::string path = Flag("cmapss", "../shared/datasets/cmapss/train_FD001.txt");
   storage::Options options;
   options.fsync = storage::FsyncPolicy::kNever;
   TempDb dir;
@@ -267,13 +292,7 @@ void CmapssBytes() {
   std::map<int, std::vector<SeriesId>> units;
   std::vector<Sample> batch;
   uint64_t values = 0;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream row(line);
-    std::vector<std::string> cols;
-    for (std::string c; row >> c;) cols.push_back(c);
-    if (cols.size() != 26) continue;
-    int unit = std::stoi(cols[0]);
-    int64_t cycle = std::stoll(cols[1]);
+  ReadCmapss(path, [&](int unit, int64_t cycle, const std::vector<std::string>& cols) {
     auto& ids = units[unit];
     if (ids.empty()) {
       std::vector<storage::SeriesSpec> specs;
@@ -296,7 +315,7 @@ void CmapssBytes() {
       Check(db->Append(tenant, batch), "append");
       batch.clear();
     }
-  }
+  });
   Check(db->Append(tenant, batch), "append");
   PrintBytes("cmapss_bytes", db.get(), values, fmt::format("\"file\":\"{}\",", path));
 }
@@ -366,6 +385,7 @@ int main(int argc, char** argv) {
                    "  iot_bytes     --assets=1000 --days=1\n"
                    "  iot_lines     --assets=1000 --days=1  (line protocol on stdout)\n"
                    "  cmapss_bytes  --cmapss=PATH/train_FD001.txt\n"
+                   "  cmapss_lines  --cmapss=PATH/train_FD001.txt  (line protocol on stdout)\n"
                    "  read_latency  --queries=5000\n"
                    "  every workload: --dir=PATH (scratch database, removed afterwards)\n");
       return a == "--help" || a == "-h" ? 0 : 2;
@@ -379,8 +399,8 @@ int main(int argc, char** argv) {
     IotBytes();
   else if (w == "iot_lines")
     IotLines();
-  else if (w == "cmapss_bytes")
-    CmapssBytes();
+  else if (w == "cmapss_bytes") CmapssBytes();
+  else if (w == "cmapss_lines") CmapssLines();
   else if (w == "read_latency")
     ReadLatency();
   else {

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,6 +141,54 @@ void RunCrashes(FsyncPolicy policy, int kills) {
     CheckEveryAcknowledgedPointOnce(path, acked_through, &next);
     if (::testing::Test::HasFatalFailure()) return;
   }
+}
+
+// A write that fails (here the WAL cannot grow past RLIMIT_FSIZE: a real I/O error, not a mock)
+// stops every later acknowledgement until the directory is reopened, and loses nothing that was
+// acknowledged before it.
+TEST(WriteFailure, StopsEveryLaterAcknowledgementAndKeepsWhatWasAcknowledged) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("db");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGXFSZ, SIG_IGN);  // get EFBIG from write(2) instead of a signal
+    Options options = CrashOptions(FsyncPolicy::kAlways);
+    options.head_flush_bytes = 64u << 20;  // the log, not a flush, hits the limit
+    auto db = Storage::Open(path, options);
+    if (!db.ok()) _exit(10);
+    TenantId tenant = *(*db)->CreateTenant("crash");
+    std::vector<SeriesId> series = ResolveAll(db->get(), tenant);
+    rlimit limit{4u << 20, 4u << 20};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(11);
+    int64_t b = 0;
+    for (; b < 100000; ++b) {
+      if (!(*db)->Append(tenant, MakeBatch(b, series)).ok()) break;
+      if (write(fds[1], &b, sizeof b) != sizeof b) _exit(12);
+    }
+    if (b == 100000) _exit(13);  // the limit never bit
+    // Sticky: nothing is acknowledged any more, however small, and health says why.
+    std::vector<Sample> tiny = {{series[0], 1, Value::Float(1)}};
+    for (int i = 0; i < 3; ++i) {
+      if ((*db)->Append(tenant, tiny).ok()) _exit(14);
+    }
+    if ((*db)->Health().ok()) _exit(15);
+    _exit(0);
+  }
+  close(fds[1]);
+  int64_t b = -1, acked_through = -1;
+  while (read(fds[0], &b, sizeof b) == sizeof b) acked_through = b;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes in the child above";
+  ASSERT_GT(acked_through, 10) << "the limit bit before any real work";
+  int64_t ignored;
+  CheckEveryAcknowledgedPointOnce(path, acked_through, &ignored);
 }
 
 TEST(CrashRecovery, KillNineLosesNoAcknowledgedPointWithFsyncAlways) {
