@@ -399,8 +399,10 @@ int main(int argc, char** argv) {
     IotBytes();
   else if (w == "iot_lines")
     IotLines();
-  else if (w == "cmapss_bytes") CmapssBytes();
-  else if (w == "cmapss_lines") CmapssLines();
+  else if (w == "cmapss_bytes")
+    CmapssBytes();
+  else if (w == "cmapss_lines")
+    CmapssLines();
   else if (w == "read_latency")
     ReadLatency();
   else {

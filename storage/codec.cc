@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 namespace foresight::storage {
@@ -145,10 +146,45 @@ bool DecodeTimestamps(std::string_view in, size_t n, int64_t* out) {
 }
 
 // --- Integers -----------------------------------------------------------------------------------
-// The first value as a zig-zag varint, then frames of up to 128 values. Each frame is either
-// zig-zag deltas (good for drifting series) or offsets from the frame minimum ("frame of
-// reference", good for noise around a level), whichever is smaller, bit-packed at the frame's
-// widest value.
+// The first value as a zig-zag varint, then frames of up to 128 values. Each frame is zig-zag
+// deltas (good for random walks), offsets from the frame minimum ("frame of reference", good for
+// noise around a level), or offsets from a fitted line (noise around a trend, such as a daily
+// load cycle), whichever is smallest, bit-packed at the frame's widest value.
+
+namespace {
+
+constexpr uint8_t kLinearFrame = 0xff;  // never a valid delta or frame-of-reference header
+constexpr int kSlopeFractionBits = 8;
+// Linear frames are tried only for values and slopes small enough that no step can overflow.
+constexpr int64_t kMaxLinearValue = int64_t{1} << 52;
+constexpr int64_t kMaxLinearSlope = int64_t{1} << 40;
+
+int64_t LinearPrediction(int64_t slope, size_t i) {
+  return (slope * static_cast<int64_t>(i)) >> kSlopeFractionBits;  // arithmetic shift: floor
+}
+
+// The least-squares slope of the frame in fixed point, or false when the frame is unsuitable.
+bool FitSlope(std::span<const uint64_t> frame, int64_t* slope) {
+  size_t m = frame.size();
+  if (m < 8) return false;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < m; ++i) {
+    int64_t v = static_cast<int64_t>(frame[i]);
+    if (v >= kMaxLinearValue || v <= -kMaxLinearValue) return false;
+    double x = static_cast<double>(i), y = static_cast<double>(v);
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  double n = static_cast<double>(m);
+  double fit = (n * sxy - sx * sy) / (n * sxx - sx * sx) * (1 << kSlopeFractionBits);
+  if (!(std::fabs(fit) < static_cast<double>(kMaxLinearSlope))) return false;
+  *slope = std::llround(fit);
+  return true;
+}
+
+}  // namespace
 
 void EncodeIntegers(std::span<const uint64_t> values, std::string* out) {
   if (values.empty()) return;
@@ -174,6 +210,31 @@ void EncodeIntegers(std::span<const uint64_t> values, std::string* out) {
     uint64_t base = ZigZag(static_cast<int64_t>(static_cast<uint64_t>(lo) - prev));
     size_t delta_cost = delta_width * m;
     size_t for_cost = for_width * m + 8 * VarintLength(base);
+    int64_t slope = 0;
+    if (FitSlope(frame, &slope)) {
+      int64_t line_lo = std::numeric_limits<int64_t>::max(), line_hi = 0;
+      for (size_t i = 0; i < m; ++i) {
+        int64_t r = static_cast<int64_t>(frame[i]) - LinearPrediction(slope, i);
+        line_lo = std::min(line_lo, r);
+        line_hi = i == 0 ? r : std::max(line_hi, r);
+      }
+      int width = BitWidth(static_cast<uint64_t>(line_hi - line_lo));
+      uint64_t line_base = ZigZag(static_cast<int64_t>(static_cast<uint64_t>(line_lo) - prev));
+      size_t cost = width * m + 8 * (1 + VarintLength(line_base) + VarintLength(ZigZag(slope)));
+      if (cost < std::min(delta_cost, for_cost)) {
+        out->push_back(static_cast<char>(kLinearFrame));
+        out->push_back(static_cast<char>(width));
+        PutVarint64(out, line_base);
+        PutVarint64(out, ZigZag(slope));
+        BitWriter w(out);
+        for (size_t i = 0; i < m; ++i) {
+          int64_t r = static_cast<int64_t>(frame[i]) - LinearPrediction(slope, i);
+          w.Write(static_cast<uint64_t>(r - line_lo), width);
+        }
+        prev = frame[m - 1];
+        continue;
+      }
+    }
     if (for_cost < delta_cost) {
       out->push_back(static_cast<char>(0x80 | for_width));
       PutVarint64(out, base);
@@ -201,6 +262,27 @@ bool DecodeIntegersFrom(ByteReader* r, size_t n, uint64_t* out) {
     size_t m = std::min(kFrame, n - start);
     uint8_t head;
     if (!r->ReadByte(&head)) return false;
+    if (head == kLinearFrame) {
+      uint8_t width;
+      uint64_t base_zz, slope_zz;
+      if (!r->ReadByte(&width) || width > 64 || !r->ReadVarint64(&base_zz) ||
+          !r->ReadVarint64(&slope_zz)) {
+        return false;
+      }
+      int64_t slope = UnZigZag(slope_zz);
+      if (slope >= kMaxLinearSlope || slope <= -kMaxLinearSlope) return false;
+      uint64_t base = prev + static_cast<uint64_t>(UnZigZag(base_zz));
+      std::string_view packed;
+      if (!r->ReadBytes((width * m + 7) / 8, &packed)) return false;
+      BitReader bits(packed);
+      for (size_t i = 0; i < m; ++i) {
+        uint64_t v;
+        if (!bits.Read(width, &v)) return false;
+        out[start + i] = base + v + static_cast<uint64_t>(LinearPrediction(slope, i));
+      }
+      prev = out[start + m - 1];
+      continue;
+    }
     bool frame_of_reference = head & 0x80;
     int width = head & 0x7f;
     if (width > 64) return false;

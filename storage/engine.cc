@@ -57,8 +57,8 @@ constexpr int64_t kDayNs = 24 * kHourNs;
 constexpr size_t kShards = 16;
 // A sealed block below this many points absorbs the next seal of its series; a block never
 // exceeds kMaxBlockPoints. Measured: compression gains flatten out past ~1,000 points per block.
-constexpr size_t kTargetBlockPoints = 1024;
-constexpr size_t kMaxBlockPoints = 4096;
+constexpr size_t kTargetBlockPoints = 4096;
+constexpr size_t kMaxBlockPoints = 8192;
 // Flush writes are committed in chunks of about this size.
 constexpr size_t kFlushChunkBytes = 4u << 20;
 constexpr uint8_t kLogRecordVersion = 1;

@@ -126,10 +126,18 @@ std::vector<uint64_t> TrickyFloats(std::mt19937_64& rng, size_t n) {
 std::vector<uint64_t> TrickyIntegers(std::mt19937_64& rng, size_t n) {
   std::vector<uint64_t> v(n);
   int64_t level = static_cast<int64_t>(rng() % 1000000);
-  switch (rng() % 4) {
+  switch (rng() % 5) {
     case 0:
       for (auto& x : v) x = static_cast<uint64_t>(level += static_cast<int64_t>(rng() % 7) - 3);
       break;
+    case 4: {  // a steep trend with noise: linear frames
+      int64_t slope = static_cast<int64_t>(rng() % 2001) - 1000;
+      for (size_t i = 0; i < n; ++i) {
+        v[i] = static_cast<uint64_t>(level + slope * static_cast<int64_t>(i) +
+                                     static_cast<int64_t>(rng() % 41) - 20);
+      }
+      break;
+    }
     case 1:
       for (auto& x : v) {
         x = rng() % 2 ? static_cast<uint64_t>(std::numeric_limits<int64_t>::min())
@@ -240,6 +248,19 @@ TEST(BlockCodec, GoldenBytesOfAnIntegerBlock) {
   std::vector<uint64_t> bits = {100, 101, 99, static_cast<uint64_t>(-7)};
   EXPECT_EQ(Hex(EncodeBlock(ValueType::kInt, ts, bits, {})),
             "01020004fbffffffffffffff0f0b00fbffffffffffffff2900c801080203d3");
+}
+
+TEST(BlockCodec, GoldenBytesOfALinearFrame) {
+  // A ramp of +37 per step with a little noise: offsets from the fitted line need 3 bits.
+  std::vector<uint64_t> values;
+  for (int i = 0; i < 20; ++i) values.push_back(static_cast<uint64_t>(1000 + 37 * i + (i * 7) % 5));
+  std::string out;
+  EncodeIntegers(values, &out);
+  EXPECT_EQ(static_cast<uint8_t>(out[2]), 0xff) << "expected a linear frame";
+  EXPECT_EQ(Hex(out), "d00fff034a809401620631839841cc00");
+  std::vector<uint64_t> back(values.size());
+  ASSERT_TRUE(DecodeIntegers(out, values.size(), back.data()));
+  EXPECT_EQ(back, values);
 }
 
 TEST(BlockCodec, GoldenBytesOfBooleanAndStringBlocks) {

@@ -83,6 +83,13 @@ TEST(Config, RejectsAMalformedOrUnknownFileWithItsLocation) {
   EXPECT_NE(c.status().message().find("storage.fsnyc"), std::string_view::npos);
 }
 
+TEST(Config, TheShippedExampleFileLoads) {
+  Result<Config> c = LoadWith({"--config", FORESIGHT_SOURCE_DIR "/deploy/foresight.toml"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->data_dir, "/var/lib/foresight");
+  EXPECT_EQ(c->log_format, log::Format::kJson);
+}
+
 TEST(Config, EnvironmentNamesFollowTheKeys) {
   for (const Setting& s : Settings()) {
     EXPECT_EQ(s.EnvName().rfind("FORESIGHT_", 0), 0u);
