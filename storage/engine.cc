@@ -56,7 +56,9 @@ constexpr int64_t kHourNs = 60 * kMinuteNs;
 constexpr int64_t kDayNs = 24 * kHourNs;
 constexpr size_t kShards = 16;
 // A sealed block below this many points absorbs the next seal of its series; a block never
-// exceeds kMaxBlockPoints. Measured: compression gains flatten out past ~1,000 points per block.
+// exceeds kMaxBlockPoints. Measured on workload (a) at 1,000 assets, where each seal brings ~500
+// points a series: targets of 1,024 / 4,096 gave 0.882 bytes per value, 4,096 / 8,192 gave 0.817
+// for 5% less append throughput (the growing block is rewritten at each seal).
 constexpr size_t kTargetBlockPoints = 4096;
 constexpr size_t kMaxBlockPoints = 8192;
 // Flush writes are committed in chunks of about this size.
