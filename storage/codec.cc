@@ -262,35 +262,28 @@ bool DecodeIntegersFrom(ByteReader* r, size_t n, uint64_t* out) {
     size_t m = std::min(kFrame, n - start);
     uint8_t head;
     if (!r->ReadByte(&head)) return false;
-    if (head == kLinearFrame) {
-      uint8_t width;
-      uint64_t base_zz, slope_zz;
-      if (!r->ReadByte(&width) || width > 64 || !r->ReadVarint64(&base_zz) ||
-          !r->ReadVarint64(&slope_zz)) {
-        return false;
-      }
-      int64_t slope = UnZigZag(slope_zz);
-      if (slope >= kMaxLinearSlope || slope <= -kMaxLinearSlope) return false;
-      uint64_t base = prev + static_cast<uint64_t>(UnZigZag(base_zz));
-      std::string_view packed;
-      if (!r->ReadBytes((width * m + 7) / 8, &packed)) return false;
-      BitReader bits(packed);
-      for (size_t i = 0; i < m; ++i) {
-        uint64_t v;
-        if (!bits.Read(width, &v)) return false;
-        out[start + i] = base + v + static_cast<uint64_t>(LinearPrediction(slope, i));
-      }
-      prev = out[start + m - 1];
-      continue;
-    }
-    bool frame_of_reference = head & 0x80;
-    int width = head & 0x7f;
+    enum {
+      kDelta,
+      kFrameOfReference,
+      kLinear
+    } mode = head == kLinearFrame ? kLinear
+             : (head & 0x80)      ? kFrameOfReference
+                                  : kDelta;
+    uint8_t width = head & 0x7f;
+    if (mode == kLinear && !r->ReadByte(&width)) return false;
     if (width > 64) return false;
     uint64_t base = 0;
-    if (frame_of_reference) {
+    int64_t slope = 0;
+    if (mode != kDelta) {
       uint64_t zz;
       if (!r->ReadVarint64(&zz)) return false;
       base = prev + static_cast<uint64_t>(UnZigZag(zz));
+    }
+    if (mode == kLinear) {
+      uint64_t zz;
+      if (!r->ReadVarint64(&zz)) return false;
+      slope = UnZigZag(zz);
+      if (slope >= kMaxLinearSlope || slope <= -kMaxLinearSlope) return false;
     }
     std::string_view packed;
     if (!r->ReadBytes((width * m + 7) / 8, &packed)) return false;
@@ -298,8 +291,18 @@ bool DecodeIntegersFrom(ByteReader* r, size_t n, uint64_t* out) {
     for (size_t i = 0; i < m; ++i) {
       uint64_t v;
       if (!bits.Read(width, &v)) return false;
-      out[start + i] = frame_of_reference ? base + v : prev + static_cast<uint64_t>(UnZigZag(v));
-      if (!frame_of_reference) prev = out[start + i];
+      switch (mode) {
+        case kDelta:
+          prev += static_cast<uint64_t>(UnZigZag(v));
+          out[start + i] = prev;
+          break;
+        case kFrameOfReference:
+          out[start + i] = base + v;
+          break;
+        case kLinear:
+          out[start + i] = base + v + static_cast<uint64_t>(LinearPrediction(slope, i));
+          break;
+      }
     }
     prev = out[start + m - 1];
   }

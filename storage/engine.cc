@@ -431,6 +431,8 @@ class Engine final : public Storage {
   };
 
   Result<ValueType> SeriesType(TenantId tenant, SeriesId series) const;
+  // REQUIRES: catalog_mu_ held. The pointer lives until the lock is released.
+  Result<const SeriesInfo*> SeriesLocked(TenantId tenant, SeriesId series) const;
   const TenantState* Tenant(TenantId tenant) const;  // REQUIRES: catalog_mu_ held
   Status LoadCatalog();
   Status ReplayLog();
@@ -816,15 +818,21 @@ rocksdb::WriteOptions Engine::SyncedWrite() const {
   return wo;
 }
 
-Result<ValueType> Engine::SeriesType(TenantId tenant, SeriesId series) const {
-  std::shared_lock l(catalog_mu_);
+Result<const SeriesInfo*> Engine::SeriesLocked(TenantId tenant, SeriesId series) const {
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   if (series == kInvalidSeriesId || series > t->series.size()) {
     return Status::NotFound("unknown series " + std::to_string(series) + " in tenant '" + t->name +
                             "'");
   }
-  return t->series[series - 1].type;
+  return &t->series[series - 1];
+}
+
+Result<ValueType> Engine::SeriesType(TenantId tenant, SeriesId series) const {
+  std::shared_lock l(catalog_mu_);
+  Result<const SeriesInfo*> info = SeriesLocked(tenant, series);
+  if (!info.ok()) return info.status();
+  return (*info)->type;
 }
 
 Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
@@ -1117,12 +1125,9 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
 
 Result<SeriesInfo> Engine::GetSeries(TenantId tenant, SeriesId series) const {
   std::shared_lock l(catalog_mu_);
-  const TenantState* t = Tenant(tenant);
-  if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
-  if (series == kInvalidSeriesId || series > t->series.size()) {
-    return Status::NotFound("unknown series " + std::to_string(series));
-  }
-  return t->series[series - 1];
+  Result<const SeriesInfo*> info = SeriesLocked(tenant, series);
+  if (!info.ok()) return info.status();
+  return **info;
 }
 
 std::vector<SeriesInfo> Engine::ListSeries(TenantId tenant) const {

@@ -45,6 +45,22 @@ std::vector<SeriesId> ResolveAll(Storage* db, TenantId tenant) {
   return ids;
 }
 
+// Runs `child(fd)` in a forked process (it must _exit); returns its pid and the read end of a
+// pipe whose write end the child got as fd.
+template <typename Child>
+std::pair<pid_t, int> ForkWithPipe(Child child) {
+  int fds[2];
+  if (pipe(fds) != 0) return {-1, -1};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    child(fds[1]);
+    _exit(99);
+  }
+  close(fds[1]);
+  return {pid, fds[0]};
+}
+
 Options CrashOptions(FsyncPolicy policy) {
   Options options;
   options.fsync = policy;
@@ -113,28 +129,21 @@ void RunCrashes(FsyncPolicy policy, int kills) {
   std::mt19937_64 rng(static_cast<uint64_t>(policy) * 1000 + 17);
   int64_t next = 0, acked_through = -1;
   for (int k = 0; k < kills; ++k) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
+    auto [pid, fd] = ForkWithPipe([&](int out) { RunWriter(path, policy, next, out); });
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      RunWriter(path, policy, next, fds[1]);
-    }
-    close(fds[1]);
     // Kill after a random number of acknowledgements: no sleeping, no timing assumptions.
     int64_t wait_for = 1 + static_cast<int64_t>(rng() % 250);
     int64_t b = -1;
     for (int64_t got = 0; got < wait_for;) {
-      ssize_t n = read(fds[0], &b, sizeof b);
+      ssize_t n = read(fd, &b, sizeof b);
       if (n != sizeof b) break;
       acked_through = b;
       ++got;
     }
     kill(pid, SIGKILL);
     // Acknowledgements already in the pipe were acknowledged before the kill.
-    while (read(fds[0], &b, sizeof b) == sizeof b) acked_through = b;
-    close(fds[0]);
+    while (read(fd, &b, sizeof b) == sizeof b) acked_through = b;
+    close(fd);
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited by itself with " << WEXITSTATUS(status);
@@ -149,12 +158,7 @@ void RunCrashes(FsyncPolicy policy, int kills) {
 TEST(WriteFailure, StopsEveryLaterAcknowledgementAndKeepsWhatWasAcknowledged) {
   testing::TempDir dir;
   std::string path = dir.Sub("db");
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  auto [pid, fd] = ForkWithPipe([&](int out) {
     signal(SIGXFSZ, SIG_IGN);  // get EFBIG from write(2) instead of a signal
     Options options = CrashOptions(FsyncPolicy::kAlways);
     options.head_flush_bytes = 64u << 20;  // the log, not a flush, hits the limit
@@ -167,7 +171,7 @@ TEST(WriteFailure, StopsEveryLaterAcknowledgementAndKeepsWhatWasAcknowledged) {
     int64_t b = 0;
     for (; b < 100000; ++b) {
       if (!(*db)->Append(tenant, MakeBatch(b, series)).ok()) break;
-      if (write(fds[1], &b, sizeof b) != sizeof b) _exit(12);
+      if (write(out, &b, sizeof b) != sizeof b) _exit(12);
     }
     if (b == 100000) _exit(13);  // the limit never bit
     // Sticky: nothing is acknowledged any more, however small, and health says why.
@@ -177,11 +181,11 @@ TEST(WriteFailure, StopsEveryLaterAcknowledgementAndKeepsWhatWasAcknowledged) {
     }
     if ((*db)->Health().ok()) _exit(15);
     _exit(0);
-  }
-  close(fds[1]);
+  });
+  ASSERT_GE(pid, 0);
   int64_t b = -1, acked_through = -1;
-  while (read(fds[0], &b, sizeof b) == sizeof b) acked_through = b;
-  close(fds[0]);
+  while (read(fd, &b, sizeof b) == sizeof b) acked_through = b;
+  close(fd);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
