@@ -516,6 +516,10 @@ Status Engine::Open() {
   db_options.max_background_jobs = 2;  // the machine has 2 cores; never oversubscribe
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256u << 20;
+  // A torn last record (a crash mid-write: never acknowledged) is tolerated; corruption anywhere
+  // else fails the open. RocksDB's default, point-in-time recovery, would open and silently drop
+  // every record after the corrupt one, acknowledged or not (WalRecovery test).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
 
   auto supported = rocksdb::GetSupportedCompressions();
   bool have_zstd = std::find(supported.begin(), supported.end(), rocksdb::kZSTD) != supported.end();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <signal.h>
@@ -193,6 +195,44 @@ TEST(WriteFailure, StopsEveryLaterAcknowledgementAndKeepsWhatWasAcknowledged) {
   ASSERT_GT(acked_through, 10) << "the limit bit before any real work";
   int64_t ignored;
   CheckEveryAcknowledgedPointOnce(path, acked_through, &ignored);
+}
+
+// A corrupt record in the middle of the WAL must stop the open with an error naming it, never
+// open with the acknowledged records after it silently gone.
+TEST(WalRecovery, RefusesToOpenOverACorruptRecordInsteadOfDroppingWhatFollows) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("db");
+  auto [pid, fd] = ForkWithPipe([&](int out) { RunWriter(path, FsyncPolicy::kAlways, 0, out); });
+  ASSERT_GE(pid, 0);
+  int64_t b = -1;
+  for (int got = 0; got < 200 && read(fd, &b, sizeof b) == sizeof b; ++got) {
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  close(fd);
+
+  std::string wal;
+  uintmax_t largest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > largest) {
+      largest = entry.file_size();
+      wal = entry.path().string();
+    }
+  }
+  ASSERT_GT(largest, 64u << 10) << "expected the batches to be in a WAL file";
+  {
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(largest / 3));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(static_cast<std::streamoff>(largest / 3));
+    f.write(&c, 1);
+  }
+  auto db = Storage::Open(path, CrashOptions(FsyncPolicy::kAlways));
+  ASSERT_FALSE(db.ok()) << "opened over a corrupt WAL record; what followed it would be lost";
+  EXPECT_NE(db.status().ToString().find("orrupt"), std::string::npos) << db.status().ToString();
+  EXPECT_NE(db.status().ToString().find(path), std::string::npos) << db.status().ToString();
 }
 
 TEST(CrashRecovery, KillNineLosesNoAcknowledgedPointWithFsyncAlways) {
