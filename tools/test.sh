@@ -12,7 +12,8 @@ shift || true
 case "$flavour" in
   default) dir=build; flags=() ;;
   asan) dir=build-asan; flags=(-DFORESIGHT_ASAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
-  tsan) dir=build-tsan; flags=(-DFORESIGHT_TSAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
+  tsan) dir=build-tsan; flags=(-DFORESIGHT_TSAN=ON -DFORESIGHT_BUILD_BENCH=OFF)
+        export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 ${TSAN_OPTIONS:-}" ;;
   *) echo "usage: tools/test.sh [default|asan|tsan]" >&2; exit 2 ;;
 esac
 
