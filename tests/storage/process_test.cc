@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -136,8 +137,10 @@ struct Child {
 };
 
 Child Spawn(std::vector<std::string> args) {
+  // O_CLOEXEC: only the ends dup2'ed to fds 3 and 4 survive execv, so the child holds no write
+  // end of its own release pipe and sees EOF when the parent closes it.
   int acks[2], release[2];
-  if (pipe(acks) != 0 || pipe(release) != 0) return {};
+  if (pipe2(acks, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) return {};
   args.insert(args.begin(), g_self);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
