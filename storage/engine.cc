@@ -441,6 +441,9 @@ class Engine final : public Storage {
                       std::vector<std::string>* strings) const;
   void ApplyToHeads(TenantId tenant, std::span<const Sample> samples);
   rocksdb::WriteOptions SyncedWrite() const;
+  rocksdb::WriteOptions CatalogWrite() const;
+  Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+               std::string_view what);
   Status FlushLocked();
   Status SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
                     rocksdb::WriteBatch* batch);
@@ -486,6 +489,7 @@ class Engine final : public Storage {
   std::atomic<bool> failed_{false};   // mirrors !bg_error_.ok() for lock-free checks
   std::condition_variable stall_cv_;  // appends waiting for a flush to drain the heads
 
+  std::mutex rocks_write_mu_;   // held across each db_->Write (see Write)
   std::mutex flush_mu_;         // one flush at a time
   uint64_t truncated_seq_ = 0;  // guarded by flush_mu_: log records <= this are deleted
   // The newest block of each series that has been sealed or looked up (by HeadKey); only the
@@ -822,6 +826,22 @@ rocksdb::WriteOptions Engine::SyncedWrite() const {
   return wo;
 }
 
+// Catalog changes are rare and everything else depends on them: synced unless fsync = never.
+rocksdb::WriteOptions Engine::CatalogWrite() const {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.fsync != FsyncPolicy::kNever;
+  return wo;
+}
+
+// One write at a time into RocksDB. Our group commit already batches appends; letting RocksDB
+// form its own write groups as well would hand one thread's batch to another inside
+// librocksdb, where (uninstrumented in Debian's build) TSan cannot see the hand-over.
+Status Engine::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+                     std::string_view what) {
+  std::lock_guard l(rocks_write_mu_);
+  return FromRocks(db_->Write(options, batch), what);
+}
+
 Result<const SeriesInfo*> Engine::SeriesLocked(TenantId tenant, SeriesId series) const {
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
@@ -901,7 +921,7 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
     }
   }
   if (status.ok()) {
-    status = FromRocks(db_->Write(SyncedWrite(), &batch), "WAL write");
+    status = Write(SyncedWrite(), &batch, "WAL write");
     wal_writes_++;
   }
   if (status.ok()) {
@@ -962,11 +982,11 @@ Result<TenantId> Engine::CreateTenant(std::string_view name) {
   TenantId id = static_cast<TenantId>(std::max<size_t>(tenants_.size(), 1));
   std::string value;
   PutFixed32BE(&value, id);
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.fsync != FsyncPolicy::kNever;
+  rocksdb::WriteBatch batch;
   Status s =
-      FromRocks(db_->Put(wo, cfs_[kCatalog], CatalogKey(kSystemTenant, kTenantTag, name), value),
+      FromRocks(batch.Put(cfs_[kCatalog], CatalogKey(kSystemTenant, kTenantTag, name), value),
                 "create tenant");
+  if (s.ok()) s = Write(CatalogWrite(), &batch, "create tenant");
   if (!s.ok()) return s;
   std::unique_lock l(catalog_mu_);
   if (tenants_.size() <= id) tenants_.resize(id + 1);
@@ -999,11 +1019,11 @@ Status Engine::SetRetention(TenantId tenant, const Retention& retention) {
     std::shared_lock l(catalog_mu_);
     if (!Tenant(tenant)) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.fsync != FsyncPolicy::kNever;
+  rocksdb::WriteBatch batch;
   Status s = FromRocks(
-      db_->Put(wo, cfs_[kCatalog], CatalogKey(tenant, kRetentionTag), EncodeRetention(retention)),
+      batch.Put(cfs_[kCatalog], CatalogKey(tenant, kRetentionTag), EncodeRetention(retention)),
       "set retention");
+  if (s.ok()) s = Write(CatalogWrite(), &batch, "set retention");
   if (!s.ok()) return s;
   std::unique_lock l(catalog_mu_);
   tenants_[tenant]->retention = retention;
@@ -1114,9 +1134,7 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
     }
   }
   if (created.empty()) return out;
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.fsync != FsyncPolicy::kNever;
-  Status s = FromRocks(db_->Write(wo, &batch), "create series");
+  Status s = Write(CatalogWrite(), &batch, "create series");
   if (!s.ok()) return s;
   std::unique_lock l(catalog_mu_);
   TenantState* t = tenants_[tenant].get();
@@ -1181,7 +1199,7 @@ Status Engine::FlushLocked() {
     s = SealSeries(static_cast<TenantId>(key >> 32), static_cast<SeriesId>(key), *head, &batch);
     if (!s.ok()) break;
     if (batch.GetDataSize() >= kFlushChunkBytes) {
-      s = FromRocks(db_->Write(SyncedWrite(), &batch), "flush write");
+      s = Write(SyncedWrite(), &batch, "flush write");
       batch.Clear();
       if (!s.ok()) break;
     }
@@ -1194,7 +1212,7 @@ Status Engine::FlushLocked() {
       if (!s.ok()) break;
     }
   }
-  if (s.ok()) s = FromRocks(db_->Write(SyncedWrite(), &batch), "flush write");
+  if (s.ok()) s = Write(SyncedWrite(), &batch, "flush write");
   if (!s.ok()) {
     std::lock_guard l(write_mu_);
     if (bg_error_.ok()) bg_error_ = s;
