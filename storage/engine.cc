@@ -175,12 +175,15 @@ void PushPoint(Points* out, const Points& from, size_t i) {
   if (from.type == ValueType::kString) out->strings.push_back(from.strings[i]);
 }
 
+bool IsSortedUnique(const Points& p) {
+  return std::adjacent_find(p.ts_ns.begin(), p.ts_ns.end(), std::greater_equal<int64_t>()) ==
+         p.ts_ns.end();
+}
+
 // Sorts by time; of several points with one timestamp the last one (latest written) stays.
 void SortUnique(Points* p) {
+  if (IsSortedUnique(*p)) return;
   size_t n = p->size();
-  bool sorted_unique = true;
-  for (size_t i = 1; i < n && sorted_unique; ++i) sorted_unique = p->ts_ns[i - 1] < p->ts_ns[i];
-  if (sorted_unique) return;
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
@@ -413,7 +416,7 @@ class Engine final : public Storage {
   };
 
   struct Shard {
-    std::mutex mu;
+    mutable std::mutex mu;
     // Unsealed points by HeadKey, in arrival order. `frozen` holds heads being sealed by a
     // flush: still visible to reads, older than `active`.
     std::unordered_map<uint64_t, Points> active;
@@ -466,7 +469,7 @@ class Engine final : public Storage {
   std::shared_ptr<RetentionRegistry> retention_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
 
   // The catalog: read under a shared lock on every read and append; written rarely.
   mutable std::shared_mutex catalog_mu_;
@@ -481,7 +484,7 @@ class Engine final : public Storage {
 
   // Group commit (LevelDB's writer queue): the front writer leads, writes the records of the
   // writers behind it in one RocksDB write, applies them to the heads in order, wakes them.
-  std::mutex write_mu_;
+  mutable std::mutex write_mu_;
   std::deque<Writer*> writers_;       // guarded by write_mu_
   uint64_t next_seq_ = 1;             // guarded by write_mu_
   uint64_t applied_seq_ = 0;          // guarded by write_mu_: every record <= this is in heads
@@ -1259,8 +1262,14 @@ Engine::BlockIterator Engine::SeriesBlocks(TenantId tenant, SeriesId series) con
 
 Status Engine::SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
                           rocksdb::WriteBatch* batch) {
-  Points head = unsorted_head;
-  SortUnique(&head);
+  Points sorted_copy;
+  const Points* sorted = &unsorted_head;
+  if (!IsSortedUnique(unsorted_head)) {  // heads usually arrive in order: no copy then
+    sorted_copy = unsorted_head;
+    SortUnique(&sorted_copy);
+    sorted = &sorted_copy;
+  }
+  const Points& head = *sorted;
   if (head.size() == 0) return Status::OK();
   const uint64_t key = HeadKey(tenant, series);
   std::vector<std::string> old_keys;
@@ -1457,7 +1466,7 @@ Points Engine::HeadPoints(TenantId tenant, SeriesId series, int64_t from, int64_
   const Shard& shard = shards_[std::hash<uint64_t>()(key) % kShards];
   Points frozen, active;
   {
-    std::lock_guard l(const_cast<std::mutex&>(shard.mu));
+    std::lock_guard l(shard.mu);
     auto copy = [&](const std::unordered_map<uint64_t, Points>& heads, Points* out) {
       auto it = heads.find(key);
       if (it == heads.end()) return;
@@ -1538,28 +1547,31 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
       break;
     }
   }
-  auto aggregate_raw = [&](int64_t lo, int64_t hi, std::map<int64_t, Aggregate>* buckets) {
-    Result<Points> raw = ReadRaw(tenant, series, lo, hi);
+  // Aggregates raw points in [lo, to_ns) into buckets; only into `only` when given (sorted).
+  auto aggregate_raw = [&](int64_t lo, const std::vector<int64_t>* only,
+                           std::map<int64_t, Aggregate>* buckets) {
+    Result<Points> raw = ReadRaw(tenant, series, lo, to_ns);
     if (!raw.ok()) return raw.status();
     for (size_t i = 0; i < raw->size(); ++i) {
-      (*buckets)[FloorTo(raw->ts_ns[i], step_ns)].Add(raw->AsDouble(i));
+      int64_t b = FloorTo(raw->ts_ns[i], step_ns);
+      if (only && !std::binary_search(only->begin(), only->end(), b)) continue;
+      (*buckets)[b].Add(raw->AsDouble(i));
     }
     return Status::OK();
   };
   std::map<int64_t, Aggregate> buckets;
   if (tier == Tier::kRaw) {
-    Status s = aggregate_raw(start, to_ns, &buckets);
+    Status s = aggregate_raw(start, nullptr, &buckets);
     if (!s.ok()) return s;
   } else {
     // Buckets holding unsealed points are computed from raw points; the rest from rollups.
+    // HeadPoints are sorted, so raw_buckets comes out sorted and distinct.
     Points head = HeadPoints(tenant, series, start, to_ns);
     std::vector<int64_t> raw_buckets;
     for (int64_t ts : head.ts_ns) {
       int64_t b = FloorTo(ts, step_ns);
       if (raw_buckets.empty() || raw_buckets.back() != b) raw_buckets.push_back(b);
     }
-    std::sort(raw_buckets.begin(), raw_buckets.end());
-    raw_buckets.erase(std::unique(raw_buckets.begin(), raw_buckets.end()), raw_buckets.end());
 
     int64_t cutoff = Cutoff(tenant, tier);
     int64_t width = TierWidth(tier);
@@ -1586,8 +1598,8 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
       }
     }
     if (!it->status().ok()) return FromRocks(it->status(), "rollup scan");
-    for (int64_t b : raw_buckets) {
-      Status s = aggregate_raw(b, std::min(to_ns, b + step_ns), &buckets);
+    if (!raw_buckets.empty()) {  // one raw read for all of them
+      Status s = aggregate_raw(raw_buckets.front(), &raw_buckets, &buckets);
       if (!s.ok()) return s;
     }
   }
@@ -1698,7 +1710,7 @@ Stats Engine::GetStats() const {
 
 Status Engine::Health() const {
   if (!failed_) return Status::OK();
-  std::lock_guard l(const_cast<std::mutex&>(write_mu_));
+  std::lock_guard l(write_mu_);
   return bg_error_;
 }
 
