@@ -380,13 +380,17 @@ class Engine final : public Storage {
   Status Close() override;
 
   Result<TenantId> CreateTenant(std::string_view name) override;
+  Result<size_t> EnsureAssets(TenantId tenant, std::span<const Asset> assets) override;
+  Result<Asset> GetAsset(TenantId tenant, std::string_view id) const override;
+  std::vector<Asset> ListAssets(TenantId tenant) const override;
   Result<TenantId> FindTenant(std::string_view name) const override;
   std::vector<std::pair<TenantId, std::string>> ListTenants() const override;
   Status SetRetention(TenantId tenant, const Retention& retention) override;
   Result<Retention> GetRetention(TenantId tenant) const override;
 
   Result<std::vector<Result<SeriesId>>> ResolveSeries(TenantId tenant,
-                                                      std::span<const SeriesSpec> specs) override;
+                                                      std::span<const SeriesSpec> specs,
+                                                      Resolve mode) override;
   Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const override;
   std::vector<SeriesInfo> ListSeries(TenantId tenant) const override;
 
@@ -413,6 +417,7 @@ class Engine final : public Storage {
     Retention retention;
     std::unordered_map<std::string, SeriesId> by_key;  // encoded series key -> id
     std::vector<SeriesInfo> series;                    // index id - 1
+    std::map<std::string, Asset, std::less<>> assets;  // by id
   };
 
   struct Shard {
@@ -645,6 +650,15 @@ Status Engine::LoadCatalog() {
     }
     for (const SeriesInfo& info : t->series) {
       if (info.id == kInvalidSeriesId) return Status::Corruption("catalog: series ids not dense");
+    }
+    prefix = CatalogKey(id, kAssetTag);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      Asset asset;
+      asset.id = it->key().ToString().substr(prefix.size());
+      if (!DecodeAssetValue(std::string_view(it->value().data(), it->value().size()), &asset)) {
+        return Status::Corruption("catalog: bad asset record");
+      }
+      t->assets.emplace(asset.id, std::move(asset));
     }
   }
   return FromRocks(it->status(), "catalog scan");
@@ -1041,6 +1055,79 @@ Result<Retention> Engine::GetRetention(TenantId tenant) const {
   return t->retention;
 }
 
+Result<size_t> Engine::EnsureAssets(TenantId tenant, std::span<const Asset> assets) {
+  for (const Asset& asset : assets) {
+    if (asset.id.empty() || asset.id.size() > kMaxAssetIdBytes) {
+      return Status::InvalidArgument("asset id must be 1..256 bytes, not '" + asset.id + "'");
+    }
+    for (size_t i = 0; i < asset.attributes.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (asset.attributes[i].first == asset.attributes[j].first) {
+          return Status::InvalidArgument("asset '" + asset.id + "': duplicate attribute '" +
+                                         asset.attributes[i].first + "'");
+        }
+      }
+    }
+  }
+  auto all_known = [&](const TenantState* t) {
+    return std::all_of(assets.begin(), assets.end(),
+                       [t](const Asset& a) { return t->assets.contains(a.id); });
+  };
+  {
+    std::shared_lock l(catalog_mu_);
+    const TenantState* t = Tenant(tenant);
+    if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
+    if (all_known(t)) return size_t{0};
+  }
+  std::lock_guard w(catalog_write_mu_);
+  std::vector<Asset> created;
+  rocksdb::WriteBatch batch;
+  {
+    std::shared_lock l(catalog_mu_);
+    const TenantState* t = Tenant(tenant);
+    for (const Asset& asset : assets) {
+      if (t->assets.contains(asset.id) ||
+          std::any_of(created.begin(), created.end(),
+                      [&](const Asset& c) { return c.id == asset.id; })) {
+        continue;
+      }
+      Asset a = asset;
+      std::sort(a.attributes.begin(), a.attributes.end());
+      Status s = FromRocks(
+          batch.Put(cfs_[kCatalog], CatalogKey(tenant, kAssetTag, a.id), EncodeAssetValue(a)),
+          "asset batch");
+      if (!s.ok()) return s;
+      created.push_back(std::move(a));
+    }
+  }
+  if (created.empty()) return size_t{0};
+  Status s = Write(CatalogWrite(), &batch, "create assets");
+  if (!s.ok()) return s;
+  std::unique_lock l(catalog_mu_);
+  TenantState* t = tenants_[tenant].get();
+  for (Asset& a : created) t->assets.emplace(a.id, std::move(a));
+  return created.size();
+}
+
+Result<Asset> Engine::GetAsset(TenantId tenant, std::string_view id) const {
+  std::shared_lock l(catalog_mu_);
+  const TenantState* t = Tenant(tenant);
+  if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
+  auto it = t->assets.find(id);
+  if (it == t->assets.end()) return Status::NotFound("no asset '" + std::string(id) + "'");
+  return it->second;
+}
+
+std::vector<Asset> Engine::ListAssets(TenantId tenant) const {
+  std::shared_lock l(catalog_mu_);
+  const TenantState* t = Tenant(tenant);
+  std::vector<Asset> out;
+  if (t) {
+    for (const auto& [id, asset] : t->assets) out.push_back(asset);
+  }
+  return out;
+}
+
 Status ValidateSeriesKey(const SeriesKey& key) {
   if (key.measurement.empty()) return Status::InvalidArgument("series needs a measurement");
   if (key.field.empty()) return Status::InvalidArgument("series needs a field name");
@@ -1053,8 +1140,16 @@ Status ValidateSeriesKey(const SeriesKey& key) {
   return Status::OK();
 }
 
+// The one wording of a type conflict, wherever it is found.
+static Status TypeConflict(const SeriesKey& key, ValueType have, ValueType want) {
+  return Status::InvalidArgument("field '" + key.field + "' of '" + key.measurement + "' holds " +
+                                 std::string(ValueTypeName(have)) + " values, not " +
+                                 std::string(ValueTypeName(want)));
+}
+
 Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
-                                                            std::span<const SeriesSpec> specs) {
+                                                            std::span<const SeriesSpec> specs,
+                                                            Resolve mode) {
   std::vector<Result<SeriesId>> out;
   out.reserve(specs.size());
   std::vector<std::string> encoded(specs.size());
@@ -1080,16 +1175,17 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
       }
       ValueType have = t->series[it->second - 1].type;
       if (have != specs[i].type) {
-        out.emplace_back(
-            Status::InvalidArgument("field '" + key.field + "' of '" + key.measurement +
-                                    "' holds " + std::string(ValueTypeName(have)) +
-                                    " values, not " + std::string(ValueTypeName(specs[i].type))));
+        out.emplace_back(TypeConflict(key, have, specs[i].type));
       } else {
         out.emplace_back(it->second);
       }
     }
   }
   if (missing.empty()) return out;
+  if (mode == Resolve::kLookup) {
+    for (size_t i : missing) out[i] = Status::NotFound("no series for field '" + specs[i].key.field + "'");
+    return out;
+  }
 
   // Create the missing series in one durable write. Re-check under the creation lock: another
   // caller may have created some of them meanwhile.
@@ -1110,10 +1206,7 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
       }
       if (existing) {
         if (existing->type != specs[i].type) {
-          out[i] =
-              Status::InvalidArgument("field '" + specs[i].key.field + "' holds " +
-                                      std::string(ValueTypeName(existing->type)) + " values, not " +
-                                      std::string(ValueTypeName(specs[i].type)));
+          out[i] = TypeConflict(specs[i].key, existing->type, specs[i].type);
         } else {
           out[i] = existing->id;
         }

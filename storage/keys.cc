@@ -36,4 +36,35 @@ bool DecodeSeriesKey(std::string_view data, SeriesKey* key) {
   return get(&key->field) && r.empty();
 }
 
+std::string EncodeAssetValue(const Asset& asset) {
+  std::string out;
+  PutFixed64BE(&out, static_cast<uint64_t>(asset.created_ns));
+  PutVarint64(&out, asset.attributes.size());
+  for (const auto& [k, v] : asset.attributes) {
+    PutVarint64(&out, k.size());
+    out.append(k);
+    PutVarint64(&out, v.size());
+    out.append(v);
+  }
+  return out;
+}
+
+bool DecodeAssetValue(std::string_view data, Asset* asset) {
+  if (data.size() < 8) return false;
+  asset->created_ns = static_cast<int64_t>(DecodeFixed64BE(data.data()));
+  ByteReader r(data.substr(8));
+  uint64_t count;
+  if (!r.ReadVarint64(&count) || count > data.size()) return false;
+  asset->attributes.resize(count);
+  for (auto& [k, v] : asset->attributes) {
+    uint64_t len;
+    std::string_view bytes;
+    if (!r.ReadVarint64(&len) || !r.ReadBytes(len, &bytes)) return false;
+    k.assign(bytes);
+    if (!r.ReadVarint64(&len) || !r.ReadBytes(len, &bytes)) return false;
+    v.assign(bytes);
+  }
+  return r.empty();
+}
+
 }  // namespace foresight::storage

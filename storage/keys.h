@@ -17,7 +17,10 @@ inline constexpr TenantId kSystemTenant = 0;
 // catalog: [0][ 'T' ][name] -> tenant id (fixed32 BE)
 // catalog: [tenant][ 'R' ] -> retention
 // catalog: [tenant][ 'S' ][canonical series key] -> series id (fixed32 BE) + value type (u8)
+// catalog: [tenant][ 'A' ][asset id] -> created ns (fixed64 BE) + attribute count (varint) +
+//          (key, value) length-prefixed pairs
 inline constexpr char kTenantTag = 'T';
+inline constexpr char kAssetTag = 'A';
 inline constexpr char kRetentionTag = 'R';
 inline constexpr char kSeriesTag = 'S';
 
@@ -83,6 +86,8 @@ inline std::string PrefixEnd(std::string prefix) {
 // Series keys: measurement, tag count, tags sorted by key, field; each string length-prefixed,
 // so no byte in a name can make two different series collide.
 std::string EncodeSeriesKey(const SeriesKey& key);
+std::string EncodeAssetValue(const Asset& asset);
+bool DecodeAssetValue(std::string_view data, Asset* asset);
 bool DecodeSeriesKey(std::string_view data, SeriesKey* key);
 
 }  // namespace foresight::storage

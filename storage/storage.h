@@ -186,6 +186,17 @@ struct SeriesInfo {
   SeriesKey key;  // tags sorted by key
 };
 
+// An asset (a pump, a motor, a line) as ingest first saw it: its id and descriptive attributes
+// (asset_type, site, ...), taken from the tags of the first point that named it. The API
+// platform layers its own fields (criticality, status, ...) on top.
+inline constexpr size_t kMaxAssetIdBytes = 256;
+struct Asset {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> attributes;  // sorted by key
+  int64_t created_ns = 0;
+  bool operator==(const Asset&) const = default;
+};
+
 // Points of one series in time order, column by column. `bits` holds each value as in
 // Value::bits; for string series `strings` holds the values and `bits` is all zero.
 struct Points {
@@ -303,14 +314,25 @@ class Storage {
   virtual Result<Retention> GetRetention(TenantId tenant) const = 0;
 
   // --- Series catalog --------------------------------------------------------------------------
-  // Resolves each spec to its series id, creating unknown series durably in one write before
-  // returning. The outer Result fails only on I/O errors or an unknown tenant; an inner Result
-  // fails when the spec is invalid or names an existing series with another value type.
+  // Resolves each spec to its series id. With kCreate, unknown series are created durably in one
+  // write before returning; with kLookup an unknown series is an inner NotFound. The outer Result
+  // fails only on I/O errors or an unknown tenant; an inner Result fails when the spec is invalid
+  // or names an existing series with another value type.
+  enum class Resolve : uint8_t { kCreate, kLookup };
   virtual Result<std::vector<Result<SeriesId>>> ResolveSeries(
-      TenantId tenant, std::span<const SeriesSpec> specs) = 0;
+      TenantId tenant, std::span<const SeriesSpec> specs, Resolve mode = Resolve::kCreate) = 0;
   virtual Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const = 0;
   // Every series of the tenant, ordered by id.
   virtual std::vector<SeriesInfo> ListSeries(TenantId tenant) const = 0;
+
+  // --- Assets ----------------------------------------------------------------------------------
+  // Creates every asset whose id is new, durably in one write; an existing asset is left as it
+  // is (first sight wins). Ids are 1..kMaxAssetIdBytes bytes; attribute keys must be unique. Returns how many
+  // assets were created. Cost: one hash lookup per asset under a shared lock when none is new.
+  virtual Result<size_t> EnsureAssets(TenantId tenant, std::span<const Asset> assets) = 0;
+  virtual Result<Asset> GetAsset(TenantId tenant, std::string_view id) const = 0;
+  // Every asset of the tenant, ordered by id.
+  virtual std::vector<Asset> ListAssets(TenantId tenant) const = 0;
 
   // --- Writes ----------------------------------------------------------------------------------
   // Appends a batch; returns once it is durable under the fsync policy, after which every

@@ -1,5 +1,5 @@
 #include "storage/storage.h"
-#include "tests/storage/test_util.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 

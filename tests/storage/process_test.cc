@@ -6,7 +6,7 @@
 // after fork() in a process that has RocksDB's background threads can deadlock, and TSan
 // refuses it.) A child reports acknowledgements on fd 3 and may be released through fd 4.
 #include "storage/storage.h"
-#include "tests/storage/test_util.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 

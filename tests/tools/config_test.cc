@@ -1,6 +1,6 @@
 #include "tools/config.h"
 
-#include "tests/storage/test_util.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The real `foresight` binary, started as a user would, answering over a real socket.
-#include "tests/storage/test_util.h"
+#include "tests/test_util.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>

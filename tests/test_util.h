@@ -1,4 +1,4 @@
-// Helpers shared by the storage tests: a fresh directory per test, removed afterwards.
+// Helpers shared by the tests: a fresh directory per test, removed afterwards.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,0 +1,402 @@
+// JSON readings through simdjson On-Demand, onto the same batch and cache path as line protocol.
+//
+// Errors come in two kinds. A document simdjson cannot walk (bad syntax, invalid UTF-8, nesting
+// deeper than simdjson's limit, trailing bytes) fails whole: nothing is stored, because after a
+// structural error there is no reliable "next reading". A reading that is well-formed JSON but
+// wrong for us (missing asset_id, a metric that is an object, a bad timestamp) is rejected by
+// its index and the others are stored.
+#include "ingest/ingestor_impl.h"
+
+#include <charconv>
+#include <chrono>
+
+namespace foresight::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr int64_t kPrecisionNs[] = {
+    1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000, 3'600'000'000'000};
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), fraction up to 9 digits.
+Result<int64_t> ParseRfc3339(std::string_view s) {
+  auto bad = [&] {
+    return Status::InvalidArgument("timestamp '" + std::string(s.substr(0, 64)) +
+                                   "' is not RFC 3339 (2026-11-22T10:00:00Z)");
+  };
+  int y, mo, d, h, mi, se;
+  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
+      !Digits(s, 17, 2, &se)) {
+    return bad();
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(mo),
+                                  std::chrono::day(d)};
+  if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return bad();
+  size_t pos = 19;
+  int64_t frac_ns = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    size_t start = ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    size_t n = pos - start;
+    if (n == 0 || n > 9) return bad();
+    for (size_t i = start; i < pos; ++i) frac_ns = frac_ns * 10 + (s[i] - '0');
+    for (size_t i = n; i < 9; ++i) frac_ns *= 10;
+  }
+  int64_t offset_s = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
+      return bad();
+    }
+    offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != s.size()) return bad();
+  int64_t days = std::chrono::sys_days(ymd).time_since_epoch().count();
+  int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
+  // Years 0000..9999 keep this far inside int64 nanoseconds' range only up to 2262.
+  int64_t ns;
+  if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, frac_ns, &ns) || ns < storage::kMinTimestampNs ||
+      ns > storage::kMaxTimestampNs) {
+    return Status::InvalidArgument("timestamp '" + std::string(s) + "' is out of range");
+  }
+  return ns;
+}
+
+namespace {
+
+void PutLengthPrefixed(std::string* out, std::string_view s) {
+  uint32_t n = static_cast<uint32_t>(s.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(s);
+}
+
+std::string_view TypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
+// Per-reading outcome: OK, a reason to reject this reading, or a document error.
+struct ReadingError {
+  std::string reason;                            // reject this reading
+  simdjson::error_code doc = simdjson::SUCCESS;  // stop: the document cannot be walked
+};
+
+class ReadingReader {
+ public:
+  ReadingReader(const IngestOptions& options, Scratch& scratch, Precision precision, int64_t now_ns)
+      : options_(options), s_(scratch), precision_(precision), now_ns_(now_ns) {}
+
+  // Reads one reading into a point and hands it to the batch.
+  ReadingError Read(od::object obj, uint32_t index) {
+    ReadingError err;
+    od::json_type type;
+    s_.tags.clear();
+    s_.fields.clear();
+    std::string_view asset_id, measurement = "readings";
+    bool have_asset = false, have_metrics = false;
+    Point point;
+    point.ts_ns = now_ns_;
+    point.line = index;
+    for (auto member : obj) {
+      std::string_view key;
+      if (auto e = member.unescaped_key().get(key)) return Doc(e);
+      od::value v;
+      if (auto e = member.value().get(v)) return Doc(e);
+      if (auto e = v.type().get(type)) return Doc(e);
+      if (key == "asset_id") {
+        if (type != od::json_type::string) {
+          NoteType(err, "asset_id must be a string, not ", type);
+          continue;
+        }
+        if (auto e = v.get_string().get(asset_id)) return Doc(e);
+        if (asset_id.empty()) {
+          Note(err, "asset_id must not be empty");
+          continue;
+        }
+        have_asset = true;
+      } else if (key == "measurement") {
+        if (type != od::json_type::string) {
+          NoteType(err, "measurement must be a string, not ", type);
+          continue;
+        }
+        if (auto e = v.get_string().get(measurement)) return Doc(e);
+        if (measurement.empty()) {
+          Note(err, "measurement must not be empty");
+          continue;
+        }
+      } else if (key == "timestamp") {
+        if (type == od::json_type::string) {
+          std::string_view text;
+          if (auto e = v.get_string().get(text)) return Doc(e);
+          Result<int64_t> ts = ParseRfc3339(text);
+          if (!ts.ok()) {
+            Note(err, std::string(ts.status().message()));
+            continue;
+          }
+          point.ts_ns = *ts;
+        } else if (type == od::json_type::number) {
+          int64_t units;
+          if (v.get_int64().get(units) != simdjson::SUCCESS) {
+            Note(err, "timestamp must be an integer or an RFC 3339 string");
+            continue;
+          }
+          int64_t ns;
+          if (__builtin_mul_overflow(units, kPrecisionNs[static_cast<int>(precision_)], &ns) ||
+              ns < storage::kMinTimestampNs || ns > storage::kMaxTimestampNs) {
+            Note(err, "timestamp out of range");
+            continue;
+          }
+          point.ts_ns = ns;
+        } else {
+          NoteType(err, "timestamp must be an integer or an RFC 3339 string, not ", type);
+          continue;
+        }
+      } else if (key == "tags") {
+        if (type != od::json_type::object) {
+          NoteType(err, "tags must be an object, not ", type);
+          continue;
+        }
+        od::object tags;
+        if (auto e = v.get_object().get(tags)) return Doc(e);
+        for (auto tag : tags) {
+          std::string_view tk, tv;
+          if (auto e = tag.unescaped_key().get(tk)) return Doc(e);
+          od::value t;
+          if (auto e = tag.value().get(t)) return Doc(e);
+          od::json_type tt;
+          if (auto e = t.type().get(tt)) return Doc(e);
+          if (tt != od::json_type::string) {
+            NoteType(err, "tags." + std::string(tk) + " must be a string, not ", tt);
+            continue;
+          }
+          if (auto e = t.get_string().get(tv)) return Doc(e);
+          if (tk.empty() || tv.empty()) {
+            Note(err, "tag keys and values must not be empty");
+            continue;
+          }
+          if (s_.tags.size() == options_.limits.max_tags) {
+            Note(err, "too many tags");
+            continue;
+          }
+          s_.tags.push_back({tk, tv});
+        }
+      } else if (key == "metrics") {
+        if (type != od::json_type::object) {
+          NoteType(err, "metrics must be an object, not ", type);
+          continue;
+        }
+        od::object metrics;
+        if (auto e = v.get_object().get(metrics)) return Doc(e);
+        for (auto metric : metrics) {
+          Field f;
+          if (auto e = metric.unescaped_key().get(f.key)) return Doc(e);
+          od::value m;
+          if (auto e = metric.value().get(m)) return Doc(e);
+          od::json_type mt;
+          if (auto e = m.type().get(mt)) return Doc(e);
+          std::string field = "metrics." + std::string(f.key);
+          if (f.key.empty()) {
+            Note(err, "metric names must not be empty");
+            continue;
+          }
+          if (mt == od::json_type::number) {
+            double d;
+            if (m.get_double().get(d) != simdjson::SUCCESS) {
+              Note(err, field + " is not a representable number");
+              continue;
+            }
+            f.value = storage::Value::Float(d);
+          } else if (mt == od::json_type::boolean) {
+            bool b;
+            if (auto e = m.get_bool().get(b)) return Doc(e);
+            f.value = storage::Value::Bool(b);
+          } else if (mt == od::json_type::string) {
+            std::string_view str;
+            if (auto e = m.get_string().get(str)) return Doc(e);
+            f.value = storage::Value::String(str);
+          } else {
+            NoteType(err, field + " must be a number, boolean or string, not ", mt);
+            continue;
+          }
+          if (s_.fields.size() == options_.limits.max_fields) {
+            Note(err, "too many metrics");
+            continue;
+          }
+          for (const Field& other : s_.fields) {
+            if (other.key == f.key) {
+              Note(err, "duplicate metric '" + std::string(f.key) + "'");
+              continue;
+            }
+          }
+          s_.fields.push_back(f);
+        }
+        have_metrics = true;
+      } else {
+        Note(err, "unknown member '" + std::string(key) +
+                      "' (expected asset_id, timestamp, measurement, tags, metrics)");
+        continue;
+      }
+    }
+    if (!err.reason.empty()) return err;
+    if (!have_asset) return Reason(err, "asset_id is required");
+    if (!have_metrics || s_.fields.empty())
+      return Reason(err, "metrics must name at least one metric");
+    for (const Tag& t : s_.tags) {
+      if (t.key == options_.asset_tag)
+        return Reason(err, "tags must not repeat " + options_.asset_tag);
+    }
+    s_.tags.insert(s_.tags.begin(), Tag{options_.asset_tag, asset_id});
+    for (size_t i = 1; i < s_.tags.size(); ++i) {
+      for (size_t j = 1; j < i; ++j) {
+        if (s_.tags[i].key == s_.tags[j].key) {
+          return Reason(err, "duplicate tag '" + std::string(s_.tags[i].key) + "'");
+        }
+      }
+    }
+    s_.series_text.clear();
+    PutLengthPrefixed(&s_.series_text, measurement);
+    for (const Tag& t : s_.tags) {
+      PutLengthPrefixed(&s_.series_text, t.key);
+      PutLengthPrefixed(&s_.series_text, t.value);
+    }
+    if (s_.series_text.size() > options_.limits.max_line_bytes) {
+      return Reason(err, "the reading's measurement and tags are longer than " +
+                             std::to_string(options_.limits.max_line_bytes) + " bytes");
+    }
+    point.series_text = s_.series_text;
+    point.measurement = measurement;
+    point.tags = s_.tags;
+    point.fields = s_.fields;
+    point.has_timestamp = true;
+    s_.batch.OnPoint(point);
+    return err;
+  }
+
+ private:
+  static ReadingError Doc(simdjson::error_code e) {
+    ReadingError err;
+    err.doc = e;
+    return err;
+  }
+  static ReadingError Reason(ReadingError& err, std::string reason) {
+    err.reason = std::move(reason);
+    return err;
+  }
+  // Records the first reason to reject the reading; the caller goes on walking it, so the
+  // document stays consumable.
+  static void Note(ReadingError& err, std::string reason) {
+    if (err.reason.empty()) err.reason = std::move(reason);
+  }
+  static void NoteType(ReadingError& err, std::string prefix, od::json_type type) {
+    Note(err, prefix + std::string(TypeName(type)));
+  }
+
+  const IngestOptions& options_;
+  Scratch& s_;
+  Precision precision_;
+  int64_t now_ns_;
+};
+
+}  // namespace
+
+WriteReport Ingestor::WriteJsonReadings(storage::TenantId tenant, std::string_view body,
+                                        Precision precision, int64_t now_ns) {
+  std::unique_ptr<Scratch> scratch = impl_->TakeScratch();
+  Batch& batch = scratch->batch;
+  batch.Reset(impl_->Cache(tenant), CacheKind::kJson, {});
+  simdjson::padded_string padded(body.data(), body.size());
+  ReadingReader reader(options_, *scratch, precision, now_ns);
+  simdjson::error_code doc_error = simdjson::SUCCESS;
+  uint32_t index = 0;
+  {
+    std::shared_lock l(batch.cache->mu);
+    auto handle = [&](od::object obj) {
+      ReadingError e = reader.Read(obj, ++index);
+      if (e.doc != simdjson::SUCCESS) {
+        doc_error = e.doc;
+        return false;
+      }
+      if (!e.reason.empty()) batch.rejected.push_back({index, 0, std::move(e.reason)});
+      return true;
+    };
+    od::document doc;
+    od::json_type type{};
+    doc_error = scratch->json.iterate(padded).get(doc);
+    if (!doc_error) doc_error = doc.type().get(type);
+    if (!doc_error && type == od::json_type::array) {
+      od::array array;
+      doc_error = doc.get_array().get(array);
+      if (!doc_error) {
+        for (auto element : array) {
+          od::value v;
+          od::json_type t;
+          if ((doc_error = element.get(v)) || (doc_error = v.type().get(t))) break;
+          if (t != od::json_type::object) {
+            batch.rejected.push_back(
+                {++index, 0, "a reading must be an object, not " + std::string(TypeName(t))});
+            continue;
+          }
+          od::object obj;
+          if ((doc_error = v.get_object().get(obj)) || !handle(obj)) break;
+        }
+      }
+    } else if (!doc_error && type == od::json_type::object) {
+      od::object obj;
+      doc_error = doc.get_object().get(obj);
+      if (!doc_error) handle(obj);
+    } else if (!doc_error) {
+      batch.rejected.push_back(
+          {1, 0, "a reading must be an object, not " + std::string(TypeName(type))});
+    }
+    // simdjson 3.0 has no document::at_end(); a location inside the buffer means bytes remain.
+    if (!doc_error && doc.current_location().error() == simdjson::SUCCESS) {
+      doc_error = simdjson::TRAILING_CONTENT;
+    }
+  }
+  WriteReport report;
+  if (doc_error) {
+    report.status = Status::InvalidArgument(std::string("malformed JSON: ") +
+                                            simdjson::error_message(doc_error));
+  } else {
+    report = impl_->Commit(tenant, batch, now_ns);
+  }
+  impl_->ReturnScratch(std::move(scratch));
+  return report;
+}
+
+}  // namespace foresight::ingest
