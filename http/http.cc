@@ -1,10 +1,10 @@
-#include "http/http.h"
-
+#include "http/handlers.h"
 #include "storage/log.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -19,49 +19,101 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 16 << 10;
-constexpr size_t kMaxBodyBytes = 1 << 20;
 
-std::string JsonError(std::string_view code, std::string_view message) {
-  return "{\"error\":{\"code\":\"" + std::string(code) + "\",\"message\":\"" +
-         std::string(message) + "\"}}";
+bool IsWrite(std::string_view path) {
+  return path == "/write" || path == "/api/v2/write" ||
+         (path.starts_with("/api/v1/tenants/") && path.ends_with("/readings"));
 }
 
-bhttp::response<bhttp::string_body> Respond(const bhttp::request<bhttp::string_body>& req,
-                                            bhttp::status status, std::string body) {
-  bhttp::response<bhttp::string_body> res{status, req.version()};
+// The {tenant} of /api/v1/tenants/{tenant}/readings, or empty.
+std::string_view ReadingsTenant(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/v1/tenants/", kSuffix = "/readings";
+  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix)) return {};
+  std::string_view tenant =
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  return tenant.find('/') == std::string_view::npos ? tenant : std::string_view();
+}
+
+Response Handle(const Request& req, const Services& services) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/health" || path == "/ready") {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+      return MakeResponse(req, bhttp::status::method_not_allowed,
+                          ErrorJson("method_not_allowed", "use GET"));
+    }
+    if (path == "/health") return MakeResponse(req, bhttp::status::ok, "{\"status\":\"ok\"}");
+    Status health = services.storage->Health();
+    if (!health.ok()) {
+      return MakeResponse(
+          req, bhttp::status::service_unavailable,
+          ErrorJson("storage_unavailable", "storage refuses writes after an error"));
+    }
+    return MakeResponse(req, bhttp::status::ok, "{\"status\":\"ready\"}");
+  }
+  if (path == "/ping") {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+      return MakeResponse(req, bhttp::status::method_not_allowed,
+                          ErrorJson("method_not_allowed", "use GET or HEAD"));
+    }
+    return HandlePing(req);
+  }
+  if (path == "/write") return HandleInfluxWrite(req, services, InfluxApi::kV1);
+  if (path == "/api/v2/write") return HandleInfluxWrite(req, services, InfluxApi::kV2);
+  if (std::string_view tenant = ReadingsTenant(path); !tenant.empty()) {
+    return HandleReadings(req, services, tenant);
+  }
+  return MakeResponse(req, bhttp::status::not_found, ErrorJson("not_found", "no such route"));
+}
+
+}  // namespace
+
+std::string ErrorJson(std::string_view code, std::string_view message) {
+  boost::json::object error;
+  error["code"] = code;
+  error["message"] = message;
+  boost::json::object o;
+  o["error"] = std::move(error);
+  return boost::json::serialize(o);
+}
+
+Response MakeResponse(const Request& req, bhttp::status status, std::string body,
+                      std::string_view content_type) {
+  Response res{status, req.version()};
   res.set(bhttp::field::server, "foresight");
-  res.set(bhttp::field::content_type, "application/json");
+  if (!body.empty()) res.set(bhttp::field::content_type, content_type);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
 
-bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& req,
-                                           storage::Storage* storage) {
-  std::string_view target(req.target().data(), req.target().size());
-  target = target.substr(0, target.find('?'));
-  if (target == "/health" || target == "/ready") {
-    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-      return Respond(req, bhttp::status::method_not_allowed,
-                     JsonError("method_not_allowed", "use GET"));
-    }
-    if (target == "/health") return Respond(req, bhttp::status::ok, "{\"status\":\"ok\"}");
-    Status health = storage->Health();
-    if (!health.ok()) {
-      return Respond(req, bhttp::status::service_unavailable,
-                     JsonError("storage_unavailable", "storage refuses writes after an error"));
-    }
-    return Respond(req, bhttp::status::ok, "{\"status\":\"ready\"}");
-  }
-  return Respond(req, bhttp::status::not_found, JsonError("not_found", "no such route"));
+size_t BodyLimit(std::string_view path, const Services& services) {
+  return IsWrite(path) && services.ingestor ? services.ingestor->options().limits.max_body_bytes
+                                            : kDefaultBodyLimit;
 }
+
+Response TooLarge(const Request& req, size_t limit) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string message =
+      "the body is larger than this route's limit of " + std::to_string(limit) + " bytes";
+  Response res =
+      MakeResponse(req, bhttp::status::payload_too_large,
+                   target.starts_with("/write") ? "{\"error\":\"" + message + "\"}"
+                   : target.starts_with("/api/v2/write")
+                       ? "{\"code\":\"request too large\",\"message\":\"" + message + "\"}"
+                       : ErrorJson("too_large", message));
+  res.keep_alive(false);  // the unread body is still on the wire
+  return res;
+}
+
+namespace {
 
 // One connection: read a request, answer it, repeat while keep-alive. Runs on its own strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, storage::Storage* storage, int idle_timeout_s)
-      : stream_(std::move(socket)), storage_(storage), idle_timeout_s_(idle_timeout_s) {}
+  Session(tcp::socket socket, const Services& services, int idle_timeout_s)
+      : stream_(std::move(socket)), services_(services), idle_timeout_s_(idle_timeout_s) {}
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -71,8 +123,35 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(kMaxBodyBytes);
     stream_.expires_after(std::chrono::seconds(idle_timeout_s_));
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // The route's body limit is decided from the header, before any of the body is buffered.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const Request& req = parser_->get();
+    std::string_view target(req.target().data(), req.target().size());
+    body_limit_ = BodyLimit(target.substr(0, target.find('?')), services_);
+    if (auto length = parser_->content_length(); length && *length > body_limit_) {
+      return Write(std::make_shared<Response>(TooLarge(req, body_limit_)));
+    }
+    parser_->body_limit(body_limit_);
+    if (req[bhttp::field::expect] == "100-continue") {
+      auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                        req.version());
+      return bhttp::async_write(stream_, *go_on,
+                                [self = shared_from_this(), go_on](beast::error_code ec, size_t) {
+                                  if (ec) return self->Close();
+                                  self->ReadBody();
+                                });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -80,30 +159,32 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return Close();
+    if (ec == bhttp::error::body_limit) {
+      return Write(std::make_shared<Response>(TooLarge(parser_->get(), body_limit_)));
+    }
     if (ec) {
       // A malformed request gets a 400 before the connection closes, never a crash.
-      auto res =
-          std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::bad_request, 11);
+      auto res = std::make_shared<Response>(bhttp::status::bad_request, 11);
       res->set(bhttp::field::content_type, "application/json");
-      res->body() = JsonError("bad_request", ec.message());
+      res->body() = ErrorJson("bad_request", ec.message());
       res->keep_alive(false);
       res->prepare_payload();
       return Write(std::move(res));
     }
-    bhttp::request<bhttp::string_body> req = parser_->release();
-    std::shared_ptr<bhttp::response<bhttp::string_body>> res;
+    Request req = parser_->release();
+    std::shared_ptr<Response> res;
     try {
-      res = std::make_shared<bhttp::response<bhttp::string_body>>(Handle(req, storage_));
+      res = std::make_shared<Response>(Handle(req, services_));
     } catch (const std::exception& e) {
       log::Error("http: {} {}: {}", std::string(req.method_string()), std::string(req.target()),
                  e.what());
-      res = std::make_shared<bhttp::response<bhttp::string_body>>(Respond(
-          req, bhttp::status::internal_server_error, JsonError("internal", "internal error")));
+      res = std::make_shared<Response>(MakeResponse(req, bhttp::status::internal_server_error,
+                                                    ErrorJson("internal", "internal error")));
     }
     Write(std::move(res));
   }
 
-  void Write(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+  void Write(std::shared_ptr<Response> res) {
     bool keep_alive = res->keep_alive();
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
@@ -120,14 +201,15 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  storage::Storage* storage_;
+  const Services services_;
   int idle_timeout_s_;
+  size_t body_limit_ = kDefaultBodyLimit;
 };
 
 class BeastServer final : public Server {
  public:
-  BeastServer(const ServerOptions& options, storage::Storage* storage)
-      : options_(options), storage_(storage), acceptor_(ioc_) {}
+  BeastServer(const ServerOptions& options, const Services& services)
+      : options_(options), services_(services), acceptor_(ioc_) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen() {
@@ -168,7 +250,7 @@ class BeastServer final : public Server {
     // Each connection gets its own strand, so its handlers never run concurrently.
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(s), storage_, options_.idle_timeout_s)->Run();
+      if (!ec) std::make_shared<Session>(std::move(s), services_, options_.idle_timeout_s)->Run();
       Accept();
     });
   }
@@ -185,7 +267,7 @@ class BeastServer final : public Server {
   }
 
   ServerOptions options_;
-  storage::Storage* storage_;
+  Services services_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> pool_;
@@ -196,8 +278,8 @@ class BeastServer final : public Server {
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
-                                              storage::Storage* storage) {
-  auto server = std::make_unique<BeastServer>(options, storage);
+                                              const Services& services) {
+  auto server = std::make_unique<BeastServer>(options, services);
   Status s = server->Listen();
   if (!s.ok()) return s;
   return std::unique_ptr<Server>(std::move(server));

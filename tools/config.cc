@@ -28,6 +28,19 @@ const std::vector<Setting>& Settings() {
       {"storage.head_flush_interval_s", "--head-flush-interval-s", "600",
        "Seal unsealed points older than this"},
       {"storage.block_cache_mb", "--block-cache-mb", "64", "RocksDB block cache"},
+      {"ingest.tcp_listen", "--tcp-listen", "",
+       "TCP line-protocol address, host:port (io_uring; empty = off)"},
+      {"ingest.tcp_tenant", "--tcp-tenant", "",
+       "Bind the TCP listener to this tenant: no token line (trusted networks only)"},
+      {"ingest.asset_tag", "--asset-tag", "asset_id", "The tag that names a point's asset"},
+      {"ingest.max_line_kb", "--max-line-kb", "64", "Longest line-protocol line"},
+      {"ingest.max_body_mb", "--max-body-mb", "32", "Largest write body as sent"},
+      {"ingest.max_decompressed_mb", "--max-decompressed-mb", "128",
+       "Largest write body after gzip"},
+      {"ingest.max_tags", "--max-tags", "64", "Most tags per point"},
+      {"ingest.max_fields", "--max-fields", "256", "Most fields per point"},
+      {"auth.tokens", "--tokens", "",
+       "Static write tokens, tenant:token[,tenant:token...]; tenants are created"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
       {"log.format", "--log-format", "text", "text or json (one object per line)"},
   };
@@ -56,6 +69,20 @@ Result<int64_t> ParseInt(const std::string& key, const std::string& text, int64_
                                    " to " + std::to_string(hi) + ", not '" + text + "'");
   }
   return v;
+}
+
+// "host:port", "[v6]:port".
+Result<std::pair<std::string, uint16_t>> ParseAddress(const std::string& key,
+                                                      const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument(key + " must be host:port, not '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  Result<int64_t> port = ParseInt(key + " port", text.substr(colon + 1), 0, 65535);
+  if (!port.ok()) return port.status();
+  return std::make_pair(host, static_cast<uint16_t>(*port));
 }
 
 void Flatten(const std::string& path, const toml::table& table, const std::string& prefix,
@@ -116,18 +143,11 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.data_dir = values["data_dir"];
   if (c.data_dir.empty()) return Status::InvalidArgument("data_dir must not be empty");
 
-  const std::string& listen = values["http.listen"];
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("http.listen must be host:port, not '" + listen + "'");
-  }
-  c.http.host = listen.substr(0, colon);
-  if (c.http.host.size() >= 2 && c.http.host.front() == '[') {
-    c.http.host = c.http.host.substr(1, c.http.host.size() - 2);  // [::1]:8080
-  }
-  Result<int64_t> port = ParseInt("http.listen port", listen.substr(colon + 1), 0, 65535);
-  if (!port.ok()) return port.status();
-  c.http.port = static_cast<uint16_t>(*port);
+  Result<std::pair<std::string, uint16_t>> http =
+      ParseAddress("http.listen", values["http.listen"]);
+  if (!http.ok()) return http.status();
+  c.http.host = http->first;
+  c.http.port = http->second;
   Result<int64_t> threads = ParseInt("http.threads", values["http.threads"], 0, 256);
   if (!threads.ok()) return threads.status();
   c.http.threads = static_cast<int>(*threads);
@@ -139,12 +159,18 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  int64_t n[4];
-  const Numeric numeric[4] = {{"storage.fsync_interval_ms", 1, 60'000},
-                              {"storage.head_flush_mb", 1, 65'536},
-                              {"storage.head_flush_interval_s", 1, 86'400},
-                              {"storage.block_cache_mb", 1, 1'048'576}};
-  for (int i = 0; i < 4; ++i) {
+  constexpr int kNumeric = 9;
+  int64_t n[kNumeric];
+  const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
+                                     {"storage.head_flush_mb", 1, 65'536},
+                                     {"storage.head_flush_interval_s", 1, 86'400},
+                                     {"storage.block_cache_mb", 1, 1'048'576},
+                                     {"ingest.max_line_kb", 1, 16'384},
+                                     {"ingest.max_body_mb", 1, 4'096},
+                                     {"ingest.max_decompressed_mb", 1, 16'384},
+                                     {"ingest.max_tags", 1, 4'096},
+                                     {"ingest.max_fields", 1, 65'536}};
+  for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
     if (!v.ok()) return v.status();
@@ -154,6 +180,28 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.storage.head_flush_bytes = static_cast<size_t>(n[1]) << 20;
   c.storage.head_flush_interval = std::chrono::seconds(n[2]);
   c.storage.block_cache_bytes = static_cast<size_t>(n[3]) << 20;
+  c.ingest.limits.max_line_bytes = static_cast<size_t>(n[4]) << 10;
+  c.ingest.limits.max_body_bytes = static_cast<size_t>(n[5]) << 20;
+  c.ingest.limits.max_decompressed_bytes = static_cast<size_t>(n[6]) << 20;
+  c.ingest.limits.max_tags = static_cast<size_t>(n[7]);
+  c.ingest.limits.max_fields = static_cast<size_t>(n[8]);
+  c.ingest.asset_tag = values["ingest.asset_tag"];
+  if (c.ingest.asset_tag.empty()) {
+    return Status::InvalidArgument("ingest.asset_tag must not be empty");
+  }
+
+  if (const std::string& tcp = values["ingest.tcp_listen"]; !tcp.empty()) {
+    Result<std::pair<std::string, uint16_t>> address = ParseAddress("ingest.tcp_listen", tcp);
+    if (!address.ok()) return address.status();
+    c.tcp.emplace();
+    c.tcp->host = address->first;
+    c.tcp->port = address->second;
+  }
+  c.tcp_tenant = values["ingest.tcp_tenant"];
+  if (!c.tcp_tenant.empty() && !c.tcp) {
+    return Status::InvalidArgument("ingest.tcp_tenant needs ingest.tcp_listen");
+  }
+  c.auth_tokens = values["auth.tokens"];
 
   if (!log::ParseLevel(values["log.level"], &c.log_level)) {
     return Status::InvalidArgument("log.level must be debug, info, warn, error or off, not '" +

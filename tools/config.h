@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/http.h"
+#include "ingest/ingest.h"
 #include "storage/log.h"
 #include "storage/storage.h"
 
@@ -21,6 +22,11 @@ struct Config {
   std::string data_dir;
   http::ServerOptions http;
   storage::Options storage;
+  ingest::IngestOptions ingest;
+  // The TCP line-protocol listener; nullopt when ingest.tcp_listen is empty.
+  std::optional<ingest::TcpOptions> tcp;
+  std::string tcp_tenant;   // bind the TCP listener to this tenant (no token line)
+  std::string auth_tokens;  // tenant:token[,tenant:token...]
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

@@ -1,5 +1,6 @@
 // `foresight`: the composition root. Parses the command line, wires the modules, runs them.
 #include "http/http.h"
+#include "ingest/ingest.h"
 #include "storage/log.h"
 #include "storage/storage.h"
 #include "tools/config.h"
@@ -46,19 +47,44 @@ int Serve(const ConfigLoader& loader) {
   log::Info("storage open at {} (fsync {})", config->data_dir,
             storage::FsyncPolicyName(config->storage.fsync));
 
-  auto server = http::Server::Start(config->http, db->get());
+  auto tokens = http::TokenTable::Parse(config->auth_tokens, db->get());
+  if (!tokens.ok()) return Fail("auth.tokens", tokens.status());
+  if ((*tokens)->size() == 0) {
+    log::Warn("no write tokens configured (auth.tokens): every write will be refused with 401");
+  }
+  ingest::Ingestor ingestor(db->get(), config->ingest);
+
+  std::unique_ptr<ingest::TcpListener> tcp;
+  if (config->tcp) {
+    if (!config->tcp_tenant.empty()) {
+      auto tenant = (*db)->CreateTenant(config->tcp_tenant);
+      if (!tenant.ok()) return Fail("ingest.tcp_tenant", tenant.status());
+      config->tcp->bound_tenant = *tenant;
+    }
+    auto listener = ingest::TcpListener::Start(*config->tcp, &ingestor, tokens->get());
+    if (!listener.ok()) return Fail("TCP line protocol", listener.status());
+    tcp = std::move(*listener);
+  }
+
+  http::Services services{db->get(), &ingestor, tokens->get()};
+  auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   std::printf("FORESIGHT %s listening on http://%s:%u (data directory %s)\n", FORESIGHT_VERSION,
               DisplayHost(config->http.host).c_str(), (*server)->port(), config->data_dir.c_str());
   std::printf("  health: http://%s:%u/health   ready: http://%s:%u/ready   stop: Ctrl-C\n",
               DisplayHost(config->http.host).c_str(), (*server)->port(),
               DisplayHost(config->http.host).c_str(), (*server)->port());
+  if (tcp) {
+    std::printf("  line protocol over TCP: %s:%u%s\n", DisplayHost(config->tcp->host).c_str(),
+                tcp->port(), config->tcp->bound_tenant ? " (bound to one tenant)" : "");
+  }
   std::fflush(stdout);
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log::Info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
+  if (tcp) tcp->Stop();
   Status closed = (*db)->Close();
   if (!closed.ok()) return Fail("closing storage", closed);
   log::Info("stopped cleanly");

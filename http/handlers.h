@@ -1,0 +1,37 @@
+// Private to http/: the request and response types and the route handlers.
+#pragma once
+
+#include "http/http.h"
+
+#include <boost/beast/http.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace foresight::http {
+
+namespace bhttp = boost::beast::http;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+// Request bodies above this are refused with 413 on routes that do not say otherwise.
+inline constexpr size_t kDefaultBodyLimit = 1 << 20;
+
+// `{"error":{"code":...,"message":...}}`, the shape every non-Influx route answers errors in.
+std::string ErrorJson(std::string_view code, std::string_view message);
+Response MakeResponse(const Request& req, bhttp::status status, std::string body,
+                      std::string_view content_type = "application/json");
+
+// The largest body the route of `path` accepts.
+size_t BodyLimit(std::string_view path, const Services& services);
+// Answers a request whose Content-Length or body exceeded the route's limit.
+Response TooLarge(const Request& req, size_t limit);
+
+// POST /write, POST /api/v2/write and GET|HEAD /ping.
+enum class InfluxApi { kV1, kV2 };
+Response HandleInfluxWrite(const Request& req, const Services& services, InfluxApi api);
+Response HandlePing(const Request& req);
+// POST /api/v1/tenants/{tenant}/readings
+Response HandleReadings(const Request& req, const Services& services, std::string_view tenant);
+
+}  // namespace foresight::http
