@@ -198,7 +198,8 @@ class UringListener final : public TcpListener {
     }
     buffers_.resize(size_t{options_.buffer_count} * options_.buffer_bytes);
     for (uint32_t i = 0; i < options_.buffer_count; ++i) AddBuffer(i);
-    io_uring_buf_ring_advance(buf_ring_, static_cast<int>(options_.buffer_count));
+    io_uring_buf_ring_advance(buf_ring_, pending_buffers_);
+    pending_buffers_ = 0;
     return Status::OK();
   }
 
