@@ -31,6 +31,8 @@ Response TooLarge(const Request& req, size_t limit);
 enum class InfluxApi { kV1, kV2 };
 Response HandleInfluxWrite(const Request& req, const Services& services, InfluxApi api);
 Response HandlePing(const Request& req);
+// GET /metrics
+Response HandleMetrics(const Request& req, const Services& services);
 // POST /api/v1/tenants/{tenant}/readings
 Response HandleReadings(const Request& req, const Services& services, std::string_view tenant);
 

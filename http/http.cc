@@ -58,6 +58,13 @@ Response Handle(const Request& req, const Services& services) {
     }
     return HandlePing(req);
   }
+  if (path == "/metrics") {
+    if (req.method() != bhttp::verb::get) {
+      return MakeResponse(req, bhttp::status::method_not_allowed,
+                          ErrorJson("method_not_allowed", "use GET"));
+    }
+    return HandleMetrics(req, services);
+  }
   if (path == "/write") return HandleInfluxWrite(req, services, InfluxApi::kV1);
   if (path == "/api/v2/write") return HandleInfluxWrite(req, services, InfluxApi::kV2);
   if (std::string_view tenant = ReadingsTenant(path); !tenant.empty()) {

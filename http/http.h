@@ -2,7 +2,8 @@
 //
 // Purpose: serves the appliance's HTTP endpoints: GET /health (liveness), GET /ready (storage
 // open and accepting writes), the InfluxDB-compatible writes (POST /write, POST /api/v2/write,
-// GET|HEAD /ping) and JSON readings (POST /api/v1/tenants/{tenant}/readings). Routes and their
+// GET|HEAD /ping), JSON readings (POST /api/v1/tenants/{tenant}/readings) and GET /metrics
+// (Prometheus text: ingest, TCP and storage counters). Routes and their
 // answers are documented in http/README.md. The REST API and WebSocket arrive with later issues
 // on this same server.
 //
@@ -56,6 +57,7 @@ struct Services {
   storage::Storage* storage = nullptr;
   ingest::Ingestor* ingestor = nullptr;
   const ingest::TokenVerifier* tokens = nullptr;
+  const ingest::TcpListener* tcp = nullptr;  // optional
 };
 
 class Server {

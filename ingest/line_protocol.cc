@@ -102,8 +102,12 @@ struct LineParser::Impl {
       return true;
     }
     size_t start = self.scratch_.size();
+    // Mirrors the scan: a backslash always takes the next byte with it.
     for (const char* r = begin; r < q; ++r) {
-      if (*r == '\\' && Escapable(kind, r[1])) ++r;
+      if (*r == '\\') {
+        if (!Escapable(kind, r[1])) self.scratch_.push_back('\\');
+        ++r;
+      }
       self.scratch_.push_back(*r);
     }
     *out = std::string_view(self.scratch_.data() + start, self.scratch_.size() - start);
@@ -130,7 +134,10 @@ struct LineParser::Impl {
     }
     size_t start = self.scratch_.size();
     for (const char* r = begin; r < q; ++r) {
-      if (*r == '\\' && (r[1] == '"' || r[1] == '\\')) ++r;
+      if (*r == '\\') {
+        if (r[1] != '"' && r[1] != '\\') self.scratch_.push_back('\\');
+        ++r;
+      }
       self.scratch_.push_back(*r);
     }
     *out = std::string_view(self.scratch_.data() + start, self.scratch_.size() - start);

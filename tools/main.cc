@@ -66,7 +66,7 @@ int Serve(const ConfigLoader& loader) {
     tcp = std::move(*listener);
   }
 
-  http::Services services{db->get(), &ingestor, tokens->get()};
+  http::Services services{db->get(), &ingestor, tokens->get(), tcp.get()};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   std::printf("FORESIGHT %s listening on http://%s:%u (data directory %s)\n", FORESIGHT_VERSION,

@@ -18,6 +18,14 @@ case "$flavour" in
 esac
 
 tools/install-deps.sh
+# The third-party clients the end-to-end tests drive (tests/js/package-lock.json pins them).
+if ! command -v npm >/dev/null; then
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [[ ! -d tests/js/node_modules || tests/js/package-lock.json -nt tests/js/node_modules ]]; then
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/foresight-ccache}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null
 cmake --build "$dir" -j2

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Ingest throughput against the peers, on this machine, in one run: FORESIGHT, InfluxDB 1.6 and
+# VictoriaMetrics 1.79 (Debian's packages) each get the same generated IoT workload (1,000 assets
+# x 8 float metrics, tags asset_id/asset_type/site, 10 s interval) from bench/ingest_load, over
+# HTTP (/write, acknowledged) and, where the server has it, raw TCP line protocol. Each run
+# starts a fresh server on an empty data directory. Reported: rows/s, field values/s, bytes on
+# disk per value (after a clean shutdown), the server's peak RSS (VmHWM) and CPU seconds.
+#
+#   bench/compare_ingest.sh [steps=1000] [repeats=3] [build dir=build-release]
+#
+# FORESIGHT runs with fsync=always (its default). InfluxDB 1.6 fsyncs its WAL on every write
+# (wal-fsync-delay 0). VictoriaMetrics acknowledges HTTP writes once buffered in memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${1:-1000}
+repeats=${2:-3}
+build=${3:-build-release}
+token=bench-token-0123456789
+
+need=()
+command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+command -v influxd >/dev/null || need+=(influxdb)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [[ ! -x $build/bench/ingest_load || ! -x $build/tools/foresight ]]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORESIGHT_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" -j2 --target foresight ingest_load
+fi
+load=$build/bench/ingest_load
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null || true
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_http() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+start_server() {  # name dir
+  local name=$1 dir=$2
+  case $name in
+    foresight)
+      "$build/tools/foresight" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
+        --tcp-listen 127.0.0.1:18094 --tokens "bench:$token" --log-level warn >"$work/$name.log" 2>&1 &
+      pid=$!; wait_http http://127.0.0.1:18080/ready ;;
+    victoria-metrics)
+      victoria-metrics -storageDataPath="$dir" -httpListenAddr=127.0.0.1:18428 \
+        -influxListenAddr=127.0.0.1:18089 -retentionPeriod=100y -loggerLevel=ERROR >"$work/$name.log" 2>&1 &
+      pid=$!; wait_http http://127.0.0.1:18428/health ;;
+    influxdb)
+      mkdir -p "$dir"
+      cat >"$work/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:18088"
+[meta]
+  dir = "$dir/meta"
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:18086"
+  log-enabled = false
+  max-body-size = 0
+[monitor]
+  store-enabled = false
+CONF
+      influxd -config "$work/influxdb.conf" >"$work/$name.log" 2>&1 &
+      pid=$!; wait_http http://127.0.0.1:18086/ping
+      curl -sf -XPOST http://127.0.0.1:18086/query --data-urlencode 'q=CREATE DATABASE bench' >/dev/null ;;
+  esac
+}
+
+rows=()
+run() {  # name transport
+  local name=$1 transport=$2 dir=$work/data-$1-$2
+  rm -rf "$dir"
+  start_server "$name" "$dir"
+  local args=(--steps "$steps" --batch 5000 --connections 4)
+  case $name/$transport in
+    foresight/http) args+=(--mode http --port 18080 --path '/write?db=bench' --token "$token") ;;
+    foresight/tcp) args+=(--mode tcp --port 18094 --token-line "$token" --wait-port 18080
+                          --wait-metric foresight_ingest_values_total) ;;
+    victoria-metrics/http) args+=(--mode http --port 18428 --path '/write?db=bench') ;;
+    victoria-metrics/tcp) args+=(--mode tcp --port 18089 --wait-port 18428
+                                 --wait-metric 'vm_rows_inserted_total') ;;
+    influxdb/http) args+=(--mode http --port 18086 --path '/write?db=bench') ;;
+  esac
+  local before after result
+  before=$(cpu_ticks "$pid")
+  result=$("$load" "${args[@]}")
+  after=$(cpu_ticks "$pid")
+  local hwm
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  local bytes
+  bytes=$(du -sb "$dir" | cut -f1)
+  local values vps lps
+  values=$(sed 's/.*"values":\([0-9]*\).*/\1/' <<<"$result")
+  vps=$(sed 's/.*"values_per_s":\([0-9]*\).*/\1/' <<<"$result")
+  lps=$(sed 's/.*"lines_per_s":\([0-9]*\).*/\1/' <<<"$result")
+  local cpu
+  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}')
+  echo "$name $transport $lps $vps $(awk -v b="$bytes" -v v="$values" 'BEGIN {printf "%.2f", b / v}') $((hwm / 1024)) $cpu" >>"$work/rows"
+  echo "  $name/$transport: $result (peak RSS $((hwm / 1024)) MB, cpu ${cpu}s)" >&2
+}
+
+for r in $(seq "$repeats"); do
+  echo "round $r of $repeats" >&2
+  for target in foresight/http foresight/tcp victoria-metrics/http victoria-metrics/tcp influxdb/http; do
+    run "${target%/*}" "${target#*/}"
+  done
+done
+
+echo
+echo "Medians of $repeats runs; $steps steps x 1000 assets x 8 values = $((steps * 8000)) values per run."
+echo "Kernel $(uname -r), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)."
+echo
+echo "| server | transport | rows/s | field values/s | bytes on disk / value | peak RSS MB | server CPU s |"
+echo "|---|---|---|---|---|---|---|"
+sort -k1,1 -k2,2 "$work/rows" | awk '
+  function median(list, n,   a, i, j, t) { n = split(list, a, ","); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
+  { key = $1 " | " $2; if (!(key in seen)) { order[++k] = key; seen[key] = 1 }
+    for (c = 3; c <= 7; c++) col[key, c] = col[key, c] (col[key, c] == "" ? "" : ",") $c }
+  END { for (i = 1; i <= k; i++) { key = order[i]; printf "| %s |", key
+        for (c = 3; c <= 7; c++) printf " %s |", median(col[key, c]); printf "\n" } }'
