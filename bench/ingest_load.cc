@@ -11,19 +11,18 @@
 #include "bench/iot_workload.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -66,7 +65,8 @@ int ReadResponse(int fd, std::string* buf) {
       size_t length = 0;
       for (const char* key : {"Content-Length: ", "content-length: "}) {
         size_t at = buf->find(key);
-        if (at != std::string::npos && at < end) length = std::strtoul(buf->c_str() + at + 16, nullptr, 10);
+        if (at != std::string::npos && at < end)
+          length = std::strtoul(buf->c_str() + at + 16, nullptr, 10);
       }
       while (buf->size() < end + 4 + length) {
         char tmp[65536];
@@ -74,7 +74,9 @@ int ReadResponse(int fd, std::string* buf) {
         if (n <= 0) Die("connection closed mid-response");
         buf->append(tmp, static_cast<size_t>(n));
       }
-      if (status >= 300) std::fprintf(stderr, "ingest_load: HTTP %d: %s\n", status, buf->substr(end + 4, 300).c_str());
+      if (status >= 300)
+        std::fprintf(stderr, "ingest_load: HTTP %d: %s\n", status,
+                     buf->substr(end + 4, 300).c_str());
       buf->erase(0, end + 4 + length);
       return status;
     }
@@ -110,9 +112,9 @@ double MetricValue(const std::string& host, int port, const std::string& name) {
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> a = {
-      {"mode", "http"},    {"host", "127.0.0.1"}, {"port", "8080"},   {"path", "/write?db=bench"},
-      {"token", ""},       {"token-line", ""},    {"assets", "1000"}, {"steps", "1000"},
-      {"batch", "5000"},   {"connections", "4"},  {"wait-port", "0"}, {"wait-metric", ""},
+      {"mode", "http"},  {"host", "127.0.0.1"}, {"port", "8080"},   {"path", "/write?db=bench"},
+      {"token", ""},     {"token-line", ""},    {"assets", "1000"}, {"steps", "1000"},
+      {"batch", "5000"}, {"connections", "4"},  {"wait-port", "0"}, {"wait-metric", ""},
   };
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
@@ -145,8 +147,8 @@ int main(int argc, char** argv) {
         current += keys[x];
         for (size_t m = 0; m < metrics.size(); ++m) {
           char v[48];
-          std::snprintf(v, sizeof v, "%s%s=%.*f", m ? "," : "", metrics[m].name, metrics[m].decimals,
-                        gen.Next(x, static_cast<int>(m), ts));
+          std::snprintf(v, sizeof v, "%s%s=%.*f", m ? "," : "", metrics[m].name,
+                        metrics[m].decimals, gen.Next(x, static_cast<int>(m), ts));
           current += v;
         }
         current += ' ' + std::to_string(ts) + '\n';
@@ -187,9 +189,10 @@ int main(int argc, char** argv) {
       } else {
         std::string auth = a["token"].empty() ? "" : "Authorization: Token " + a["token"] + "\r\n";
         for (size_t i; (i = next.fetch_add(1)) < batches.size();) {
-          std::string head = "POST " + a["path"] + " HTTP/1.1\r\nHost: bench\r\n" + auth +
-                             "Content-Type: text/plain\r\nContent-Length: " +
-                             std::to_string(batches[i].size()) + "\r\n\r\n";
+          std::string head =
+              "POST " + a["path"] + " HTTP/1.1\r\nHost: bench\r\n" + auth +
+              "Content-Type: text/plain\r\nContent-Length: " + std::to_string(batches[i].size()) +
+              "\r\n\r\n";
           SendAll(fd, head);
           SendAll(fd, batches[i]);
           int status = ReadResponse(fd, &buf);
@@ -203,7 +206,8 @@ int main(int argc, char** argv) {
   if (!a["wait-metric"].empty()) {
     // TCP has no acknowledgement: done is when the server counts every value as stored.
     auto deadline = Clock::now() + std::chrono::minutes(10);
-    while (MetricValue(host, wait_port, a["wait-metric"]) - metric_before < static_cast<double>(values)) {
+    while (MetricValue(host, wait_port, a["wait-metric"]) - metric_before <
+           static_cast<double>(values)) {
       if (Clock::now() > deadline) Die("timed out waiting for " + a["wait-metric"]);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

@@ -55,8 +55,7 @@ Response HandleMetrics(const Request& req, const Services& services) {
          s.blocks_written);
   Metric(&out, "foresight_storage_head_points", "gauge", "Unsealed points in memory.",
          s.head_points);
-  Metric(&out, "foresight_storage_head_bytes", "gauge", "Memory of unsealed points.",
-         s.head_bytes);
+  Metric(&out, "foresight_storage_head_bytes", "gauge", "Memory of unsealed points.", s.head_bytes);
   Metric(&out, "foresight_storage_series", "gauge", "Series in the catalog.", s.series);
   return MakeResponse(req, bhttp::status::ok, std::move(out), "text/plain; version=0.0.4");
 }

@@ -1183,7 +1183,8 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
   }
   if (missing.empty()) return out;
   if (mode == Resolve::kLookup) {
-    for (size_t i : missing) out[i] = Status::NotFound("no series for field '" + specs[i].key.field + "'");
+    for (size_t i : missing)
+      out[i] = Status::NotFound("no series for field '" + specs[i].key.field + "'");
     return out;
   }
 

@@ -319,16 +319,18 @@ class Storage {
   // fails only on I/O errors or an unknown tenant; an inner Result fails when the spec is invalid
   // or names an existing series with another value type.
   enum class Resolve : uint8_t { kCreate, kLookup };
-  virtual Result<std::vector<Result<SeriesId>>> ResolveSeries(
-      TenantId tenant, std::span<const SeriesSpec> specs, Resolve mode = Resolve::kCreate) = 0;
+  virtual Result<std::vector<Result<SeriesId>>> ResolveSeries(TenantId tenant,
+                                                              std::span<const SeriesSpec> specs,
+                                                              Resolve mode = Resolve::kCreate) = 0;
   virtual Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const = 0;
   // Every series of the tenant, ordered by id.
   virtual std::vector<SeriesInfo> ListSeries(TenantId tenant) const = 0;
 
   // --- Assets ----------------------------------------------------------------------------------
   // Creates every asset whose id is new, durably in one write; an existing asset is left as it
-  // is (first sight wins). Ids are 1..kMaxAssetIdBytes bytes; attribute keys must be unique. Returns how many
-  // assets were created. Cost: one hash lookup per asset under a shared lock when none is new.
+  // is (first sight wins). Ids are 1..kMaxAssetIdBytes bytes; attribute keys must be unique.
+  // Returns how many assets were created. Cost: one hash lookup per asset under a shared lock when
+  // none is new.
   virtual Result<size_t> EnsureAssets(TenantId tenant, std::span<const Asset> assets) = 0;
   virtual Result<Asset> GetAsset(TenantId tenant, std::string_view id) const = 0;
   // Every asset of the tenant, ordered by id.

@@ -26,8 +26,9 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   options.port = 0;
   auto server = Server::Start(options, Services{storage.get(), &ingestor, tokens.get()}).value();
 
-  std::string command = "node " + js + "/influx_client.mjs http://127.0.0.1:" +
-                        std::to_string(server->port()) + " " + token + " 2>&1";
+  std::string command = "node " + js +
+                        "/influx_client.mjs http://127.0.0.1:" + std::to_string(server->port()) +
+                        " " + token + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
@@ -43,8 +44,8 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   for (const auto& s : series) {
     SCOPED_TRACE(s.key.field);
     EXPECT_EQ(s.key.measurement, "pump room");
-    EXPECT_EQ(s.key.tags, (std::vector<std::pair<std::string, std::string>>{
-                              {"asset_id", "pump,7"}, {"site", "north=1"}}));
+    EXPECT_EQ(s.key.tags, (std::vector<std::pair<std::string, std::string>>{{"asset_id", "pump,7"},
+                                                                            {"site", "north=1"}}));
     auto points = storage->ReadRaw(acme, s.id, storage::kMinTimestampNs, storage::kMaxTimestampNs);
     ASSERT_TRUE(points.ok());
     ASSERT_EQ(points->size(), 200u);
@@ -70,7 +71,8 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   }
   auto asset = storage->GetAsset(acme, "pump,7");
   ASSERT_TRUE(asset.ok());
-  EXPECT_EQ(asset->attributes, (std::vector<std::pair<std::string, std::string>>{{"site", "north=1"}}));
+  EXPECT_EQ(asset->attributes,
+            (std::vector<std::pair<std::string, std::string>>{{"site", "north=1"}}));
 }
 
 }  // namespace

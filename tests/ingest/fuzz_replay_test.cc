@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace {
 
 TEST(LineParserFuzzCorpus, EveryInputKeepsTheParserInvariants) {
-  std::filesystem::path dir = std::filesystem::path(FORESIGHT_SOURCE_DIR) / "tests/ingest/corpus/line_protocol";
+  std::filesystem::path dir =
+      std::filesystem::path(FORESIGHT_SOURCE_DIR) / "tests/ingest/corpus/line_protocol";
   size_t files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path(), std::ios::binary);

@@ -2,16 +2,16 @@
 #include "ingest/ingest.h"
 #include "tests/test_util.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <functional>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <functional>
 #include <thread>
+#include <unistd.h>
 
 namespace foresight::ingest {
 namespace {
@@ -82,15 +82,18 @@ class TcpListenerTest : public ::testing::Test {
   // Sends and waits until the listener has read it, so the next send is a separate read.
   void SendAndWait(int fd, std::string_view bytes) {
     uint64_t before = listener_->GetStats().bytes_received;
-    ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
-    ASSERT_TRUE(Eventually([&] { return listener_->GetStats().bytes_received >= before + bytes.size(); }));
+    ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+    ASSERT_TRUE(
+        Eventually([&] { return listener_->GetStats().bytes_received >= before + bytes.size(); }));
   }
 
   std::vector<double> Values(const std::string& field) {
     std::vector<double> out;
     for (const auto& s : storage_->ListSeries(tenant_)) {
       if (s.key.field != field) continue;
-      auto points = storage_->ReadRaw(tenant_, s.id, storage::kMinTimestampNs, storage::kMaxTimestampNs);
+      auto points =
+          storage_->ReadRaw(tenant_, s.id, storage::kMinTimestampNs, storage::kMaxTimestampNs);
       for (size_t i = 0; i < points->size(); ++i) out.push_back(points->AsDouble(i));
     }
     return out;
@@ -111,7 +114,8 @@ class TcpListenerTest : public ::testing::Test {
 TEST_F(TcpListenerTest, StoresLinesAfterTheTokenLine) {
   StartListener();
   int fd = Connect();
-  SendAndWait(fd, std::string("# token ") + kToken + "\nm,asset_id=a1 f=1 1\nm,asset_id=a1 f=2 2\n");
+  SendAndWait(fd,
+              std::string("# token ") + kToken + "\nm,asset_id=a1 f=1 1\nm,asset_id=a1 f=2 2\n");
   ASSERT_TRUE(StoredLines(2));
   EXPECT_EQ(Values("f"), (std::vector<double>{1, 2}));
   EXPECT_TRUE(storage_->GetAsset(tenant_, "a1").ok());
@@ -156,7 +160,8 @@ TEST_F(TcpListenerTest, ClosesAConnectionWithoutAValidTokenLine) {
   StartListener();
   for (std::string first : {std::string("m f=1 1\n"), std::string("# token wrong\n")}) {
     int fd = Connect();
-    ASSERT_EQ(send(fd, first.data(), first.size(), MSG_NOSIGNAL), static_cast<ssize_t>(first.size()));
+    ASSERT_EQ(send(fd, first.data(), first.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(first.size()));
     char c;
     EXPECT_EQ(recv(fd, &c, 1, 0), 0) << "the server closes the connection";
     close(fd);
@@ -199,7 +204,8 @@ TEST_F(TcpListenerTest, SurvivesMoreDataThanItsBuffersHold) {
     writers.emplace_back([&, c] {
       std::string text = std::string("# token ") + kToken + "\n";
       for (int i = 0; i < 5000; ++i) {
-        text += "m,c=" + std::to_string(c) + " f=" + std::to_string(i) + " " + std::to_string(i) + "\n";
+        text +=
+            "m,c=" + std::to_string(c) + " f=" + std::to_string(i) + " " + std::to_string(i) + "\n";
       }
       size_t sent = 0;
       while (sent < text.size()) {
