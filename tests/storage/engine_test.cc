@@ -437,5 +437,44 @@ TEST(StatusTest, CarriesCodeAndMessageAndCopies) {
   EXPECT_EQ(Status::OK().ToString(), "OK");
 }
 
+TEST_F(StorageTest, AssetsAreCreatedOnceDurablyAndFirstSightWins) {
+  Asset pump{"p7", {{"site", "north"}, {"asset_type", "pump"}}, 5};
+  EXPECT_EQ(Must(db_->EnsureAssets(tenant_, std::vector<Asset>{pump, pump})), 1u);
+  Asset moved{"p7", {{"site", "south"}}, 9};
+  EXPECT_EQ(Must(db_->EnsureAssets(tenant_, std::vector<Asset>{moved})), 0u);
+  Reopen();
+  Asset got = Must(db_->GetAsset(tenant_, "p7"));
+  EXPECT_EQ(got.attributes, (std::vector<std::pair<std::string, std::string>>{
+                                {"asset_type", "pump"}, {"site", "north"}}));
+  EXPECT_EQ(got.created_ns, 5);
+  EXPECT_EQ(db_->ListAssets(tenant_).size(), 1u);
+  TenantId other = Must(db_->CreateTenant("other"));
+  EXPECT_TRUE(db_->ListAssets(other).empty());
+  EXPECT_EQ(db_->GetAsset(other, "p7").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(StorageTest, RefusesAssetsWithBadIdsOrRepeatedAttributes) {
+  EXPECT_FALSE(db_->EnsureAssets(tenant_, std::vector<Asset>{{"", {}, 0}}).ok());
+  EXPECT_FALSE(db_->EnsureAssets(tenant_, std::vector<Asset>{{std::string(257, 'x'), {}, 0}}).ok());
+  EXPECT_FALSE(
+      db_->EnsureAssets(tenant_, std::vector<Asset>{{"a", {{"k", "1"}, {"k", "2"}}, 0}}).ok());
+  EXPECT_TRUE(db_->ListAssets(tenant_).empty());
+}
+
+TEST_F(StorageTest, LookupResolutionNeverCreatesSeries) {
+  SeriesSpec spec;
+  spec.key.measurement = "m";
+  spec.key.field = "f";
+  auto looked = Must(db_->ResolveSeries(tenant_, std::span(&spec, 1), Storage::Resolve::kLookup));
+  EXPECT_EQ(looked[0].status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(db_->ListSeries(tenant_).empty());
+  SeriesId id = Must(std::move(Must(db_->ResolveSeries(tenant_, std::span(&spec, 1)))[0]));
+  auto again = Must(db_->ResolveSeries(tenant_, std::span(&spec, 1), Storage::Resolve::kLookup));
+  EXPECT_EQ(Must(std::move(again[0])), id);
+  spec.type = ValueType::kInt;
+  auto conflict = Must(db_->ResolveSeries(tenant_, std::span(&spec, 1), Storage::Resolve::kLookup));
+  EXPECT_EQ(conflict[0].status().message(), "field 'f' of 'm' holds float values, not integer");
+}
+
 }  // namespace
 }  // namespace foresight::storage
