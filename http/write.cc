@@ -45,13 +45,19 @@ Query ParseQuery(const Request& req) {
   return q;
 }
 
+// The token of `Authorization: Token <t>` or `Authorization: Bearer <t>`, or empty.
+std::string_view SchemeToken(std::string_view authorization) {
+  for (std::string_view scheme : {"Token ", "Bearer "}) {
+    if (authorization.starts_with(scheme)) return authorization.substr(scheme.size());
+  }
+  return {};
+}
+
 // The token of an Influx client: `Authorization: Token|Bearer <t>`, the password of Basic
 // auth, or the `p` query parameter of 1.x.
 std::string Credential(const Request& req, const Query& query) {
   std::string_view auth = Header(req, bhttp::field::authorization);
-  for (std::string_view scheme : {"Token ", "Bearer "}) {
-    if (auth.starts_with(scheme)) return std::string(auth.substr(scheme.size()));
-  }
+  if (std::string_view token = SchemeToken(auth); !token.empty()) return std::string(token);
   if (auth.starts_with("Basic ")) {
     std::string_view b64 = auth.substr(6);
     std::string decoded(b64.size(), '\0');
@@ -221,11 +227,7 @@ Response HandleReadings(const Request& req, const Services& services,
                         ErrorJson("method_not_allowed", "use POST"));
   }
   Query query = ParseQuery(req);
-  std::string token;
-  std::string_view auth = Header(req, bhttp::field::authorization);
-  for (std::string_view scheme : {"Token ", "Bearer "}) {
-    if (auth.starts_with(scheme)) token = std::string(auth.substr(scheme.size()));
-  }
+  std::string_view token = SchemeToken(Header(req, bhttp::field::authorization));
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
   if (!token.empty() && services.tokens) tenant = services.tokens->Verify(token);
   if (!tenant.ok()) {

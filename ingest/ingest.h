@@ -47,6 +47,9 @@ enum class Precision : uint8_t {
 };
 // Accepts the InfluxDB spellings: "ns" (or "n"), "us" (or "u", "µ"), "ms", "s", "m", "h".
 Result<Precision> ParsePrecision(std::string_view text);
+// `units` of `precision` in ns; false when that overflows or falls outside
+// [storage::kMinTimestampNs, storage::kMaxTimestampNs].
+bool ScaleTimestamp(int64_t units, Precision precision, int64_t* ts_ns);
 
 // Limits on what one client may send. Each is enforced before the bytes are buffered: the HTTP
 // server checks Content-Length against max_body_bytes and stops inflating at

@@ -15,9 +15,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-constexpr int64_t kPrecisionNs[] = {
-    1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000, 3'600'000'000'000};
-
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -175,13 +172,10 @@ class ReadingReader {
             Note(err, "timestamp must be an integer or an RFC 3339 string");
             continue;
           }
-          int64_t ns;
-          if (__builtin_mul_overflow(units, kPrecisionNs[static_cast<int>(precision_)], &ns) ||
-              ns < storage::kMinTimestampNs || ns > storage::kMaxTimestampNs) {
+          if (!ScaleTimestamp(units, precision_, &point.ts_ns)) {
             Note(err, "timestamp out of range");
             continue;
           }
-          point.ts_ns = ns;
         } else {
           NoteType(err, "timestamp must be an integer or an RFC 3339 string, not ", type);
           continue;

@@ -28,10 +28,19 @@ Result<Precision> ParsePrecision(std::string_view text) {
                                  "' (use ns, us, ms, s, m or h)");
 }
 
-namespace {
+bool ScaleTimestamp(int64_t units, Precision precision, int64_t* ts_ns) {
+  static constexpr int64_t kPrecisionNs[] = {
+      1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000, 3'600'000'000'000};
+  int64_t ns;
+  if (__builtin_mul_overflow(units, kPrecisionNs[static_cast<int>(precision)], &ns) ||
+      ns < storage::kMinTimestampNs || ns > storage::kMaxTimestampNs) {
+    return false;
+  }
+  *ts_ns = ns;
+  return true;
+}
 
-constexpr int64_t kPrecisionNs[] = {
-    1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000, 3'600'000'000'000};
+namespace {
 
 // Where a token of each kind ends. Measurements end at ',' or ' '; tag keys, tag values and
 // field keys also at '='. A backslash always needs a closer look.
@@ -101,17 +110,23 @@ struct LineParser::Impl {
       *out = std::string_view(begin, static_cast<size_t>(q - begin));
       return true;
     }
+    *out = Unescape(begin, q, [kind](char c) { return Escapable(kind, c); });
+    return true;
+  }
+
+  // Copies [begin, end) into scratch with each escape resolved. Mirrors the scans: a backslash
+  // always takes the next byte with it, and stands for it only when `escapable` says so.
+  template <typename Escapable>
+  std::string_view Unescape(const char* begin, const char* end, Escapable escapable) {
     size_t start = self.scratch_.size();
-    // Mirrors the scan: a backslash always takes the next byte with it.
-    for (const char* r = begin; r < q; ++r) {
+    for (const char* r = begin; r < end; ++r) {
       if (*r == '\\') {
-        if (!Escapable(kind, r[1])) self.scratch_.push_back('\\');
+        if (!escapable(r[1])) self.scratch_.push_back('\\');
         ++r;
       }
       self.scratch_.push_back(*r);
     }
-    *out = std::string_view(self.scratch_.data() + start, self.scratch_.size() - start);
-    return true;
+    return std::string_view(self.scratch_.data() + start, self.scratch_.size() - start);
   }
 
   // A double-quoted string field; *p is at the opening quote and ends past the closing one.
@@ -132,15 +147,7 @@ struct LineParser::Impl {
       *out = std::string_view(begin, static_cast<size_t>(q - begin));
       return true;
     }
-    size_t start = self.scratch_.size();
-    for (const char* r = begin; r < q; ++r) {
-      if (*r == '\\') {
-        if (r[1] != '"' && r[1] != '\\') self.scratch_.push_back('\\');
-        ++r;
-      }
-      self.scratch_.push_back(*r);
-    }
-    *out = std::string_view(self.scratch_.data() + start, self.scratch_.size() - start);
+    *out = Unescape(begin, q, [](char c) { return c == '"' || c == '\\'; });
     return true;
   }
 
@@ -227,12 +234,7 @@ struct LineParser::Impl {
     int64_t v;
     auto r = std::from_chars(begin, q, v);
     if (r.ec != std::errc() || r.ptr != q) return Fail(begin, "timestamp out of range");
-    int64_t ns;
-    if (__builtin_mul_overflow(v, kPrecisionNs[static_cast<int>(precision)], &ns) ||
-        ns < storage::kMinTimestampNs || ns > storage::kMaxTimestampNs) {
-      return Fail(begin, "timestamp out of range");
-    }
-    *ts_ns = ns;
+    if (!ScaleTimestamp(v, precision, ts_ns)) return Fail(begin, "timestamp out of range");
     *p = tail;
     return true;
   }
