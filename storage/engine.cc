@@ -383,6 +383,13 @@ class Engine final : public Storage {
   Result<size_t> EnsureAssets(TenantId tenant, std::span<const Asset> assets) override;
   Result<Asset> GetAsset(TenantId tenant, std::string_view id) const override;
   std::vector<Asset> ListAssets(TenantId tenant) const override;
+  Status PutAsset(TenantId tenant, const Asset& asset) override;
+  Status DeleteAsset(TenantId tenant, std::string_view id) override;
+  Status WriteRecords(TenantId tenant, std::span<const RecordWrite> writes) override;
+  Result<std::string> GetRecord(TenantId tenant, std::string_view kind,
+                                std::string_view id) const override;
+  Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
+      TenantId tenant, std::string_view kind, const ScanOptions& options) const override;
   Result<TenantId> FindTenant(std::string_view name) const override;
   std::vector<std::pair<TenantId, std::string>> ListTenants() const override;
   Status SetRetention(TenantId tenant, const Retention& retention) override;
@@ -1055,19 +1062,24 @@ Result<Retention> Engine::GetRetention(TenantId tenant) const {
   return t->retention;
 }
 
-Result<size_t> Engine::EnsureAssets(TenantId tenant, std::span<const Asset> assets) {
-  for (const Asset& asset : assets) {
-    if (asset.id.empty() || asset.id.size() > kMaxAssetIdBytes) {
-      return Status::InvalidArgument("asset id must be 1..256 bytes, not '" + asset.id + "'");
-    }
-    for (size_t i = 0; i < asset.attributes.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (asset.attributes[i].first == asset.attributes[j].first) {
-          return Status::InvalidArgument("asset '" + asset.id + "': duplicate attribute '" +
-                                         asset.attributes[i].first + "'");
-        }
+Status ValidateAsset(const Asset& asset) {
+  if (asset.id.empty() || asset.id.size() > kMaxAssetIdBytes) {
+    return Status::InvalidArgument("asset id must be 1..256 bytes, not '" + asset.id + "'");
+  }
+  for (size_t i = 0; i < asset.attributes.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (asset.attributes[i].first == asset.attributes[j].first) {
+        return Status::InvalidArgument("asset '" + asset.id + "': duplicate attribute '" +
+                                       asset.attributes[i].first + "'");
       }
     }
+  }
+  return Status::OK();
+}
+
+Result<size_t> Engine::EnsureAssets(TenantId tenant, std::span<const Asset> assets) {
+  for (const Asset& asset : assets) {
+    if (Status s = ValidateAsset(asset); !s.ok()) return s;
   }
   auto all_known = [&](const TenantState* t) {
     return std::all_of(assets.begin(), assets.end(),
@@ -1125,6 +1137,111 @@ std::vector<Asset> Engine::ListAssets(TenantId tenant) const {
   if (t) {
     for (const auto& [id, asset] : t->assets) out.push_back(asset);
   }
+  return out;
+}
+
+Status Engine::PutAsset(TenantId tenant, const Asset& asset) {
+  if (Status s = ValidateAsset(asset); !s.ok()) return s;
+  Asset a = asset;
+  std::sort(a.attributes.begin(), a.attributes.end());
+  std::lock_guard w(catalog_write_mu_);
+  {
+    std::shared_lock l(catalog_mu_);
+    if (!Tenant(tenant)) return Status::NotFound("unknown tenant " + std::to_string(tenant));
+  }
+  rocksdb::WriteBatch batch;
+  Status s =
+      FromRocks(batch.Put(cfs_[kCatalog], CatalogKey(tenant, kAssetTag, a.id), EncodeAssetValue(a)),
+                "asset batch");
+  if (s.ok()) s = Write(CatalogWrite(), &batch, "put asset");
+  if (!s.ok()) return s;
+  std::unique_lock l(catalog_mu_);
+  tenants_[tenant]->assets.insert_or_assign(a.id, std::move(a));
+  return Status::OK();
+}
+
+Status Engine::DeleteAsset(TenantId tenant, std::string_view id) {
+  std::lock_guard w(catalog_write_mu_);
+  {
+    std::shared_lock l(catalog_mu_);
+    const TenantState* t = Tenant(tenant);
+    if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
+    if (!t->assets.contains(id)) return Status::NotFound("no asset '" + std::string(id) + "'");
+  }
+  rocksdb::WriteBatch batch;
+  Status s =
+      FromRocks(batch.Delete(cfs_[kCatalog], CatalogKey(tenant, kAssetTag, id)), "asset batch");
+  if (s.ok()) s = Write(CatalogWrite(), &batch, "delete asset");
+  if (!s.ok()) return s;
+  std::unique_lock l(catalog_mu_);
+  auto& assets = tenants_[tenant]->assets;
+  assets.erase(assets.find(id));
+  return Status::OK();
+}
+
+Status ValidateRecordName(std::string_view kind, std::string_view id) {
+  if (kind.empty() || kind.size() > 64)
+    return Status::InvalidArgument("record kind must be 1..64 bytes");
+  if (id.empty() || id.size() > 1024)
+    return Status::InvalidArgument("record id must be 1..1024 bytes");
+  return Status::OK();
+}
+
+Status Engine::WriteRecords(TenantId tenant, std::span<const RecordWrite> writes) {
+  rocksdb::WriteBatch batch;
+  for (const RecordWrite& w : writes) {
+    if (Status s = ValidateRecordName(w.kind, w.id); !s.ok()) return s;
+    rocksdb::Status rs = w.value ? batch.Put(cfs_[kEvents], RecordKey(tenant, w.kind, w.id),
+                                             rocksdb::Slice(w.value->data(), w.value->size()))
+                                 : batch.Delete(cfs_[kEvents], RecordKey(tenant, w.kind, w.id));
+    if (Status s = FromRocks(rs, "record batch"); !s.ok()) return s;
+  }
+  if (batch.Count() == 0) return Status::OK();
+  return Write(CatalogWrite(), &batch, "write records");
+}
+
+Result<std::string> Engine::GetRecord(TenantId tenant, std::string_view kind,
+                                      std::string_view id) const {
+  if (Status s = ValidateRecordName(kind, id); !s.ok()) return s;
+  std::string value;
+  rocksdb::Status rs =
+      db_->Get(rocksdb::ReadOptions(), cfs_[kEvents], RecordKey(tenant, kind, id), &value);
+  if (rs.IsNotFound())
+    return Status::NotFound("no " + std::string(kind) + " '" + std::string(id) + "'");
+  if (Status s = FromRocks(rs, "record read"); !s.ok()) return s;
+  return value;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Engine::ScanRecords(
+    TenantId tenant, std::string_view kind, const ScanOptions& options) const {
+  if (kind.empty() || kind.size() > 64)
+    return Status::InvalidArgument("record kind must be 1..64 bytes");
+  const std::string prefix = RecordKey(tenant, kind);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::Slice lower(prefix), upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!options.reverse) {
+    if (options.after.empty()) {
+      it->Seek(prefix);
+    } else {
+      it->Seek(prefix + std::string(options.after));
+      if (it->Valid() && it->key().ToStringView().substr(prefix.size()) == options.after)
+        it->Next();
+    }
+  } else if (options.after.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(prefix + std::string(options.after));
+    if (it->Valid() && it->key().ToStringView().substr(prefix.size()) == options.after) it->Prev();
+  }
+  for (; it->Valid() && out.size() < options.limit; options.reverse ? it->Prev() : it->Next()) {
+    out.emplace_back(it->key().ToString().substr(prefix.size()), it->value().ToString());
+  }
+  if (Status s = FromRocks(it->status(), "record scan"); !s.ok()) return s;
   return out;
 }
 

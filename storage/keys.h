@@ -70,6 +70,15 @@ inline std::string LogKey(TenantId tenant, uint64_t seq) {
   return key;
 }
 
+// events: [tenant][kind length u8][kind][id] -> the record's bytes
+inline std::string RecordKey(TenantId tenant, std::string_view kind, std::string_view id = {}) {
+  std::string key = TenantPrefix(tenant);
+  key.push_back(static_cast<char>(kind.size()));
+  key.append(kind);
+  key.append(id);
+  return key;
+}
+
 // The smallest key greater than every key starting with `prefix`.
 inline std::string PrefixEnd(std::string prefix) {
   while (!prefix.empty()) {

@@ -335,6 +335,34 @@ class Storage {
   virtual Result<Asset> GetAsset(TenantId tenant, std::string_view id) const = 0;
   // Every asset of the tenant, ordered by id.
   virtual std::vector<Asset> ListAssets(TenantId tenant) const = 0;
+  // Creates or replaces one asset, durably (the API's create and update).
+  virtual Status PutAsset(TenantId tenant, const Asset& asset) = 0;
+  // Deletes an asset's record (its series and points stay); NotFound when there is none.
+  virtual Status DeleteAsset(TenantId tenant, std::string_view id) = 0;
+
+  // --- Records ---------------------------------------------------------------------------------
+  // Small documents other modules own (users, rules, alerts, maintenance records, audit entries),
+  // kept by (tenant, kind, id) and ordered by id within a kind. The bytes are the caller's.
+  // Kinds are 1..64 bytes, ids 1..1024 bytes.
+  struct RecordWrite {
+    std::string_view kind;
+    std::string_view id;
+    std::optional<std::string_view> value;  // nullopt deletes
+  };
+  // Applies every write in one atomic, durable (catalog fsync policy) RocksDB write.
+  virtual Status WriteRecords(TenantId tenant, std::span<const RecordWrite> writes) = 0;
+  // NotFound when absent.
+  virtual Result<std::string> GetRecord(TenantId tenant, std::string_view kind,
+                                        std::string_view id) const = 0;
+  // Records of a kind with id > `after` (all when empty), in id order, at most `limit`;
+  // in reverse id order (id < `after` when given) when `reverse`.
+  struct ScanOptions {
+    std::string_view after;
+    size_t limit = SIZE_MAX;
+    bool reverse = false;
+  };
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ScanRecords(
+      TenantId tenant, std::string_view kind, const ScanOptions& options) const = 0;
 
   // --- Writes ----------------------------------------------------------------------------------
   // Appends a batch; returns once it is durable under the fsync policy, after which every

@@ -461,6 +461,49 @@ TEST_F(StorageTest, RefusesAssetsWithBadIdsOrRepeatedAttributes) {
   EXPECT_TRUE(db_->ListAssets(tenant_).empty());
 }
 
+TEST_F(StorageTest, PutAssetReplacesAndDeleteAssetRemovesDurably) {
+  Must(db_->PutAsset(tenant_, {"p1", {{"site", "north"}}, 1}));
+  Must(db_->PutAsset(tenant_, {"p1", {{"status", "active"}, {"site", "south"}}, 1}));
+  Must(db_->PutAsset(tenant_, {"p2", {}, 2}));
+  Must(db_->DeleteAsset(tenant_, "p2"));
+  EXPECT_EQ(db_->DeleteAsset(tenant_, "p2").code(), Status::Code::kNotFound);
+  Reopen();
+  EXPECT_EQ(
+      Must(db_->GetAsset(tenant_, "p1")).attributes,
+      (std::vector<std::pair<std::string, std::string>>{{"site", "south"}, {"status", "active"}}));
+  EXPECT_EQ(db_->GetAsset(tenant_, "p2").status().code(), Status::Code::kNotFound);
+  EXPECT_FALSE(db_->PutAsset(tenant_, {"", {}, 0}).ok());
+}
+
+TEST_F(StorageTest, RecordsAreKeptPerTenantAndKindInIdOrder) {
+  using RW = Storage::RecordWrite;
+  std::vector<RW> writes = {
+      {"rule", "b", "B"}, {"rule", "a", "A"}, {"rule", "c", "C"}, {"rules", "a", "other kind"}};
+  Must(db_->WriteRecords(tenant_, writes));
+  TenantId other = Must(db_->CreateTenant("other"));
+  std::vector<RW> theirs = {{"rule", "a", "theirs"}};
+  Must(db_->WriteRecords(other, theirs));
+  std::vector<RW> drop = {{"rule", "c", std::nullopt}};
+  Must(db_->WriteRecords(tenant_, drop));
+  Reopen();
+
+  EXPECT_EQ(Must(db_->GetRecord(tenant_, "rule", "a")), "A");
+  EXPECT_EQ(db_->GetRecord(tenant_, "rule", "c").status().code(), Status::Code::kNotFound);
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(Must(db_->ScanRecords(tenant_, "rule", {})), (Rows{{"a", "A"}, {"b", "B"}}));
+  EXPECT_EQ(
+      Must(db_->ScanRecords(tenant_, "rule", {.after = "a", .limit = SIZE_MAX, .reverse = false})),
+      (Rows{{"b", "B"}}));
+  EXPECT_EQ(Must(db_->ScanRecords(tenant_, "rule", {.after = {}, .limit = 1, .reverse = true})),
+            (Rows{{"b", "B"}}));
+  EXPECT_EQ(
+      Must(db_->ScanRecords(tenant_, "rule", {.after = "b", .limit = SIZE_MAX, .reverse = true})),
+      (Rows{{"a", "A"}}));
+  EXPECT_EQ(Must(db_->ScanRecords(other, "rule", {})), (Rows{{"a", "theirs"}}));
+  std::vector<RW> bad = {{"", "x", "v"}};
+  EXPECT_FALSE(db_->WriteRecords(tenant_, bad).ok());
+}
+
 TEST_F(StorageTest, LookupResolutionNeverCreatesSeries) {
   SeriesSpec spec;
   spec.key.measurement = "m";
