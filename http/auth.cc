@@ -1,33 +1,191 @@
-// Static write tokens from the configuration. Digests, not tokens, are kept in memory so a
-// core dump or a heap read does not hand out credentials; a lookup hashes the candidate once.
-#include "http/http.h"
+// Credentials. Secrets and tokens are never kept: client secrets as Argon2id hashes (storage),
+// write tokens as SHA-256 digests (memory and storage), so a stolen data directory or core dump
+// hands out nothing usable.
+#include "http/auth.h"
 
+#include "storage/log.h"
+
+#include <boost/json.hpp>
 #include <sodium.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace foresight::http {
 namespace {
 
-constexpr size_t kMinTokenBytes = 16;
+namespace json = boost::json;
 
-std::string Digest(std::string_view token) {
+constexpr std::string_view kClientKind = "client";
+constexpr std::string_view kTokenKind = "api_token";
+constexpr size_t kMinStaticTokenBytes = 16;
+constexpr size_t kKeyBytes = 32;
+
+std::string Sha256(std::string_view text) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
   crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(token.data()), token.size());
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size());
   return out;
 }
 
-bool TokenChar(char c) {
+std::string Hex(std::string_view bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
+  out.pop_back();
+  return out;
+}
+
+std::string Unhex(std::string_view hex) {
+  std::string out(hex.size() / 2, '\0');
+  size_t len = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
+                     hex.size(), nullptr, &len, nullptr) != 0) {
+    return {};
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+std::string Base64Url(std::string_view bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kVariant);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::optional<std::string> FromBase64Url(std::string_view text) {
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
+  return mac;
+}
+
+bool IdChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
+
+bool StaticTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("_.~+/=-").find(c) != std::string_view::npos;
 }
 
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Refused() { return Status::InvalidArgument("invalid client id or secret"); }
+
 }  // namespace
 
-Result<std::unique_ptr<TokenTable>> TokenTable::Parse(std::string_view spec,
-                                                      storage::Storage* storage) {
-  auto table = std::unique_ptr<TokenTable>(new TokenTable());
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kWriter:
+      return "writer";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kEngineer:
+      return "engineer";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+Result<Role> ParseClientRole(std::string_view name) {
+  if (name == "viewer") return Role::kViewer;
+  if (name == "engineer") return Role::kEngineer;
+  if (name == "admin") return Role::kAdmin;
+  return Status::InvalidArgument("role must be one of viewer, engineer, admin");
+}
+
+Auth::Auth(storage::Storage* storage, const AuthOptions& options)
+    : storage_(storage), options_(options) {}
+Auth::~Auth() = default;
+
+Result<std::unique_ptr<Auth>> Auth::Open(storage::Storage* storage, const AuthOptions& options) {
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  std::unique_ptr<Auth> auth(new Auth(storage, options));
+  if (Status s = auth->LoadKey(); !s.ok()) return s;
+  if (Status s = auth->Load(); !s.ok()) return s;
+  return auth;
+}
+
+Status Auth::LoadKey() {
+  if (!options_.jwt_secret.empty()) {
+    if (options_.jwt_secret.size() < kKeyBytes) {
+      return Status::InvalidArgument("auth.jwt_secret must be at least 32 characters");
+    }
+    key_ = options_.jwt_secret;
+    return Status::OK();
+  }
+  if (options_.key_file.empty()) return Status::InvalidArgument("no JWT key and no key file");
+  const std::string& path = options_.key_file;
+  std::ifstream in(path);
+  if (in) {
+    std::string hex;
+    in >> hex;
+    key_ = Unhex(hex);
+    if (key_.size() != kKeyBytes) {
+      return Status::Corruption("JWT key file '" + path + "' does not hold 64 hex digits");
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      log::Warn("JWT key file {} is readable by others (mode {:o}); chmod 600 it", path,
+                st.st_mode & 0777);
+    }
+    return Status::OK();
+  }
+  key_ = RandomBytes(kKeyBytes);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::IOError("cannot create JWT key file '" + path + "': " + std::strerror(errno));
+  }
+  std::string hex = Hex(key_) + "\n";
+  bool ok =
+      ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::IOError("cannot write JWT key file '" + path + "'");
+  log::Info("generated a JWT signing key in {}", path);
+  return Status::OK();
+}
+
+Status Auth::Load() {
+  std::string_view spec = options_.static_tokens;
   while (!spec.empty()) {
     size_t comma = spec.find(',');
     std::string_view entry = spec.substr(0, comma);
@@ -39,23 +197,255 @@ Result<std::unique_ptr<TokenTable>> TokenTable::Parse(std::string_view spec,
     }
     std::string tenant_name(entry.substr(0, colon));
     std::string_view token = entry.substr(colon + 1);
-    if (token.size() < kMinTokenBytes || !std::all_of(token.begin(), token.end(), TokenChar)) {
+    if (token.size() < kMinStaticTokenBytes ||
+        !std::all_of(token.begin(), token.end(), StaticTokenChar)) {
       return Status::InvalidArgument("auth.tokens: the token of tenant '" + tenant_name +
                                      "' must be at least 16 characters of [A-Za-z0-9_.~+/=-]");
     }
-    Result<storage::TenantId> tenant = storage->CreateTenant(tenant_name);
+    Result<storage::TenantId> tenant = storage_->CreateTenant(tenant_name);
     if (!tenant.ok()) return tenant.status();
-    if (!table->by_digest_.emplace(Digest(token), *tenant).second) {
+    if (!tokens_.emplace(Sha256(token), TokenEntry{*tenant, {}}).second) {
       return Status::InvalidArgument("auth.tokens: a token is listed twice");
     }
   }
-  return table;
+  for (const auto& [tenant, name] : storage_->ListTenants()) {
+    auto clients = storage_->ScanRecords(tenant, kClientKind, {});
+    if (!clients.ok()) return clients.status();
+    for (const auto& [id, value] : *clients) {
+      json::object o = json::parse(value).as_object();
+      Result<Role> role = ParseClientRole(o.at("role").as_string());
+      if (!role.ok()) return Status::Corruption("client '" + id + "' has an unknown role");
+      clients_.emplace(
+          id, std::pair{tenant, Client{id, *role, o.at("created_ns").to_number<int64_t>()}});
+    }
+    auto tokens = storage_->ScanRecords(tenant, kTokenKind, {});
+    if (!tokens.ok()) return tokens.status();
+    for (const auto& [id, value] : *tokens) {
+      json::object o = json::parse(value).as_object();
+      if (o.at("revoked_ns").to_number<int64_t>() != 0) continue;
+      tokens_.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, id});
+    }
+  }
+  return Status::OK();
 }
 
-Result<storage::TenantId> TokenTable::Verify(std::string_view token) const {
-  auto it = by_digest_.find(Digest(token));
-  if (it == by_digest_.end()) return Status::NotFound("unknown token");
-  return it->second;
+Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string_view id,
+                                           Role role) {
+  if (role == Role::kWriter) return Status::InvalidArgument("clients cannot have the writer role");
+  std::string client_id(id);
+  if (client_id.empty()) {
+    std::string tenant_name;
+    for (const auto& [t, name] : storage_->ListTenants()) {
+      if (t == tenant) tenant_name = name;
+    }
+    client_id = tenant_name + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
+  }
+  if (client_id.size() < 3 || client_id.size() > 64 ||
+      !std::all_of(client_id.begin(), client_id.end(), IdChar)) {
+    return Status::InvalidArgument("client_id must be 3..64 characters of [A-Za-z0-9_.-]");
+  }
+  std::string secret = Base64Url(RandomBytes(24));
+  std::string hash(crypto_pwhash_STRBYTES, '\0');
+  if (crypto_pwhash_str_alg(hash.data(), secret.data(), secret.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status::ResourceExhausted("out of memory hashing the client secret");
+  }
+  hash.resize(std::strlen(hash.c_str()));
+  Client client{client_id, role, NowNs()};
+  json::object o;
+  o["role"] = RoleName(role);
+  o["hash"] = hash;
+  o["created_ns"] = client.created_ns;
+  std::string value = json::serialize(o);
+  std::unique_lock l(mu_);
+  if (clients_.contains(client_id)) {
+    return Status::AlreadyExists("client '" + client_id + "' already exists");
+  }
+  storage::Storage::RecordWrite write{kClientKind, client_id, value};
+  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  clients_.emplace(client_id, std::pair{tenant, client});
+  return NewClient{std::move(client), std::move(secret)};
+}
+
+Status Auth::DeleteClient(storage::TenantId tenant, std::string_view id) {
+  std::unique_lock l(mu_);
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.first != tenant) {
+    return Status::NotFound("no client '" + std::string(id) + "'");
+  }
+  storage::Storage::RecordWrite write{kClientKind, id, std::nullopt};
+  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  clients_.erase(it);
+  return Status::OK();
+}
+
+std::vector<Auth::Client> Auth::ListClients(storage::TenantId tenant) const {
+  std::shared_lock l(mu_);
+  std::vector<Client> out;
+  for (const auto& [id, entry] : clients_) {
+    if (entry.first == tenant) out.push_back(entry.second);
+  }
+  return out;
+}
+
+Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::string_view secret,
+                                           int64_t now_s) const {
+  storage::TenantId tenant = 0;
+  Role role = Role::kViewer;
+  {
+    std::shared_lock l(mu_);
+    auto it = clients_.find(client_id);
+    if (it != clients_.end()) {
+      tenant = it->second.first;
+      role = it->second.second.role;
+    }
+  }
+  if (tenant == 0) return Refused();
+  auto record = storage_->GetRecord(tenant, kClientKind, client_id);
+  if (!record.ok()) return Refused();
+  std::string hash(json::parse(*record).at("hash").as_string());
+  if (crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) != 0) return Refused();
+  Principal principal{tenant, {}, role, std::string(client_id)};
+  for (const auto& [t, name] : storage_->ListTenants()) {
+    if (t == tenant) principal.tenant_name = name;
+  }
+  int64_t ttl = options_.token_ttl.count();
+  return IssuedToken{SignJwt(principal, now_s, now_s + ttl), ttl, std::move(principal)};
+}
+
+std::string Auth::SignJwt(const Principal& principal, int64_t issued_at_s,
+                          int64_t expires_at_s) const {
+  json::object claims;
+  claims["sub"] = principal.subject;
+  claims["tenant_id"] = principal.tenant_name;
+  claims["role"] = RoleName(principal.role);
+  claims["iat"] = issued_at_s;
+  claims["exp"] = expires_at_s;
+  std::string signing_input =
+      Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64Url(json::serialize(claims));
+  return signing_input + "." + Base64Url(HmacSha256(key_, signing_input));
+}
+
+Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
+  auto invalid = [](std::string_view why) {
+    return Status::InvalidArgument("invalid token: " + std::string(why));
+  };
+  size_t dot1 = jwt.find('.');
+  size_t dot2 = dot1 == std::string_view::npos ? dot1 : jwt.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || jwt.find('.', dot2 + 1) != std::string_view::npos) {
+    return invalid("not a JWT");
+  }
+  auto header = FromBase64Url(jwt.substr(0, dot1));
+  auto payload = FromBase64Url(jwt.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto signature = FromBase64Url(jwt.substr(dot2 + 1));
+  if (!header || !payload || !signature) return invalid("bad base64url");
+  boost::system::error_code ec;
+  json::value h = json::parse(*header, ec);
+  if (ec || !h.is_object()) return invalid("bad header");
+  const json::value* alg = h.as_object().if_contains("alg");
+  // Only HS256: "none", RS256 (key confusion) and every other algorithm are refused outright.
+  if (!alg || !alg->is_string() || alg->as_string() != "HS256") {
+    return invalid("only HS256 is accepted");
+  }
+  std::string expected = HmacSha256(key_, jwt.substr(0, dot2));
+  if (signature->size() != expected.size() ||
+      sodium_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
+    return invalid("bad signature");
+  }
+  json::value p = json::parse(*payload, ec);
+  if (ec || !p.is_object()) return invalid("bad claims");
+  const json::object& claims = p.as_object();
+  const json::value* exp = claims.if_contains("exp");
+  const json::value* tenant = claims.if_contains("tenant_id");
+  const json::value* role = claims.if_contains("role");
+  const json::value* sub = claims.if_contains("sub");
+  if (!exp || !exp->is_int64()) return invalid("no expiry");
+  if (exp->as_int64() <= now_s) return invalid("expired");
+  if (!tenant || !tenant->is_string()) return invalid("no tenant");
+  if (!role || !role->is_string()) return invalid("no role");
+  Result<Role> r = ParseClientRole(role->as_string());
+  if (!r.ok()) return invalid("unknown role");
+  Result<storage::TenantId> id = storage_->FindTenant(tenant->as_string());
+  if (!id.ok()) return invalid("unknown tenant");
+  Principal principal{*id, std::string(tenant->as_string()), *r,
+                      sub && sub->is_string() ? std::string(sub->as_string()) : std::string()};
+  std::shared_lock l(mu_);
+  auto it = clients_.find(principal.subject);
+  if (it == clients_.end() || it->second.first != *id) return invalid("the client was deleted");
+  return principal;
+}
+
+Result<Auth::NewApiToken> Auth::CreateApiToken(storage::TenantId tenant, std::string_view name) {
+  if (name.empty() || name.size() > 128) {
+    return Status::InvalidArgument("name must be 1..128 characters");
+  }
+  ApiToken token{Hex(RandomBytes(6)), std::string(name), NowNs(), 0};
+  std::string secret = "fst_" + Base64Url(RandomBytes(30));
+  std::string digest = Sha256(secret);
+  json::object o;
+  o["name"] = token.name;
+  o["digest"] = Hex(digest);
+  o["created_ns"] = token.created_ns;
+  o["revoked_ns"] = 0;
+  std::string value = json::serialize(o);
+  std::unique_lock l(mu_);
+  storage::Storage::RecordWrite write{kTokenKind, token.id, value};
+  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  tokens_.emplace(std::move(digest), TokenEntry{tenant, token.id});
+  return NewApiToken{std::move(token), std::move(secret)};
+}
+
+Status Auth::RevokeApiToken(storage::TenantId tenant, std::string_view id) {
+  std::unique_lock l(mu_);
+  auto record = storage_->GetRecord(tenant, kTokenKind, id);
+  if (!record.ok()) return record.status();
+  json::object o = json::parse(*record).as_object();
+  if (o.at("revoked_ns").to_number<int64_t>() != 0) return Status::OK();
+  o["revoked_ns"] = NowNs();
+  std::string value = json::serialize(o);
+  storage::Storage::RecordWrite write{kTokenKind, id, value};
+  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  tokens_.erase(Unhex(o.at("digest").as_string()));
+  return Status::OK();
+}
+
+std::vector<Auth::ApiToken> Auth::ListApiTokens(storage::TenantId tenant) const {
+  std::vector<ApiToken> out;
+  auto records = storage_->ScanRecords(tenant, kTokenKind, {});
+  if (!records.ok()) return out;
+  for (const auto& [id, value] : *records) {
+    json::object o = json::parse(value).as_object();
+    out.push_back({id, std::string(o.at("name").as_string()),
+                   o.at("created_ns").to_number<int64_t>(),
+                   o.at("revoked_ns").to_number<int64_t>()});
+  }
+  return out;
+}
+
+Result<storage::TenantId> Auth::Verify(std::string_view token) const {
+  std::string digest = Sha256(token);
+  std::shared_lock l(mu_);
+  auto it = tokens_.find(digest);
+  if (it == tokens_.end()) return Status::InvalidArgument("invalid token");
+  return it->second.tenant;
+}
+
+Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s) const {
+  std::string digest = Sha256(credential);
+  TokenEntry entry;
+  {
+    std::shared_lock l(mu_);
+    auto it = tokens_.find(digest);
+    if (it == tokens_.end()) return VerifyJwt(credential, now_s);
+    entry = it->second;
+  }
+  Principal principal{
+      entry.tenant, {}, Role::kWriter, entry.id.empty() ? "static-token" : "token:" + entry.id};
+  for (const auto& [t, name] : storage_->ListTenants()) {
+    if (t == entry.tenant) principal.tenant_name = name;
+  }
+  return principal;
 }
 
 }  // namespace foresight::http

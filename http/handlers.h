@@ -22,8 +22,8 @@ std::string ErrorJson(std::string_view code, std::string_view message);
 Response MakeResponse(const Request& req, bhttp::status status, std::string body,
                       std::string_view content_type = "application/json");
 
-// The largest body the route of `path` accepts.
-size_t BodyLimit(std::string_view path, const Services& services);
+// The largest body the route of `method` and `path` accepts.
+size_t BodyLimit(bhttp::verb method, std::string_view path, const Services& services);
 // Answers a request whose Content-Length or body exceeded the route's limit.
 Response TooLarge(const Request& req, size_t limit);
 
@@ -31,9 +31,10 @@ Response TooLarge(const Request& req, size_t limit);
 enum class InfluxApi { kV1, kV2 };
 Response HandleInfluxWrite(const Request& req, const Services& services, InfluxApi api);
 Response HandlePing(const Request& req);
+class Api;
 // GET /metrics
-Response HandleMetrics(const Request& req, const Services& services);
-// POST /api/v1/tenants/{tenant}/readings
-Response HandleReadings(const Request& req, const Services& services, std::string_view tenant);
+Response HandleMetrics(const Request& req, const Services& services, const Api& api);
+// POST /api/v1/tenants/{tenant}/readings, the caller already authorised for `tenant`.
+Response HandleReadings(const Request& req, const Services& services, storage::TenantId tenant);
 
 }  // namespace foresight::http

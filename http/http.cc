@@ -1,12 +1,14 @@
-#include "http/handlers.h"
+#include "http/api.h"
 #include "storage/log.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -19,59 +21,6 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 16 << 10;
-
-bool IsWrite(std::string_view path) {
-  return path == "/write" || path == "/api/v2/write" ||
-         (path.starts_with("/api/v1/tenants/") && path.ends_with("/readings"));
-}
-
-// The {tenant} of /api/v1/tenants/{tenant}/readings, or empty.
-std::string_view ReadingsTenant(std::string_view path) {
-  constexpr std::string_view kPrefix = "/api/v1/tenants/", kSuffix = "/readings";
-  if (!path.starts_with(kPrefix) || !path.ends_with(kSuffix)) return {};
-  std::string_view tenant =
-      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-  return tenant.find('/') == std::string_view::npos ? tenant : std::string_view();
-}
-
-Response Handle(const Request& req, const Services& services) {
-  std::string_view target(req.target().data(), req.target().size());
-  std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/health" || path == "/ready") {
-    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-      return MakeResponse(req, bhttp::status::method_not_allowed,
-                          ErrorJson("method_not_allowed", "use GET"));
-    }
-    if (path == "/health") return MakeResponse(req, bhttp::status::ok, "{\"status\":\"ok\"}");
-    Status health = services.storage->Health();
-    if (!health.ok()) {
-      return MakeResponse(
-          req, bhttp::status::service_unavailable,
-          ErrorJson("storage_unavailable", "storage refuses writes after an error"));
-    }
-    return MakeResponse(req, bhttp::status::ok, "{\"status\":\"ready\"}");
-  }
-  if (path == "/ping") {
-    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-      return MakeResponse(req, bhttp::status::method_not_allowed,
-                          ErrorJson("method_not_allowed", "use GET or HEAD"));
-    }
-    return HandlePing(req);
-  }
-  if (path == "/metrics") {
-    if (req.method() != bhttp::verb::get) {
-      return MakeResponse(req, bhttp::status::method_not_allowed,
-                          ErrorJson("method_not_allowed", "use GET"));
-    }
-    return HandleMetrics(req, services);
-  }
-  if (path == "/write") return HandleInfluxWrite(req, services, InfluxApi::kV1);
-  if (path == "/api/v2/write") return HandleInfluxWrite(req, services, InfluxApi::kV2);
-  if (std::string_view tenant = ReadingsTenant(path); !tenant.empty()) {
-    return HandleReadings(req, services, tenant);
-  }
-  return MakeResponse(req, bhttp::status::not_found, ErrorJson("not_found", "no such route"));
-}
 
 }  // namespace
 
@@ -95,9 +44,24 @@ Response MakeResponse(const Request& req, bhttp::status status, std::string body
   return res;
 }
 
-size_t BodyLimit(std::string_view path, const Services& services) {
-  return IsWrite(path) && services.ingestor ? services.ingestor->options().limits.max_body_bytes
-                                            : kDefaultBodyLimit;
+size_t BodyLimit(bhttp::verb method, std::string_view path, const Services& services) {
+  std::vector<std::string> params;
+  bool known = false;
+  const Route* route = MatchRoute(method, path, &params, &known);
+  if (!route) return kDefaultBodyLimit;
+  if (route->body_limit == 0 && services.ingestor) {
+    return services.ingestor->options().limits.max_body_bytes;
+  }
+  return route->body_limit ? route->body_limit : kDefaultBodyLimit;
+}
+
+std::vector<RouteInfo> ListRoutes() {
+  std::vector<RouteInfo> out;
+  for (const Route& r : RouteTable()) {
+    out.push_back({std::string(bhttp::to_string(r.method)), std::string(r.pattern),
+                   std::string(AccessName(r.access))});
+  }
+  return out;
 }
 
 Response TooLarge(const Request& req, size_t limit) {
@@ -116,21 +80,74 @@ Response TooLarge(const Request& req, size_t limit) {
 
 namespace {
 
+// What every session shares with its server.
+struct Shared {
+  Services services;
+  ServerOptions options;
+  Api api;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> request_counter{0};
+  uint64_t request_seed = 0;
+
+  Shared(const Services& s, const ServerOptions& o)
+      : services(s),
+        options(o),
+        api(s.storage, ApiOptions{o.rate_limit_per_s, o.rate_limit_burst}),
+        request_seed(std::chrono::steady_clock::now().time_since_epoch().count()) {}
+
+  // The client's X-Request-Id when it is a sane token, else a fresh one.
+  std::string RequestId(const Request& req) {
+    auto it = req.find("X-Request-Id");
+    std::string_view given = it == req.end()
+                                 ? std::string_view()
+                                 : std::string_view(it->value().data(), it->value().size());
+    if (!given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        })) {
+      return std::string(given);
+    }
+    uint64_t n = request_counter.fetch_add(1) + 1;
+    uint64_t x = (request_seed ^ (n * 0x9E3779B97F4A7C15ull));
+    x ^= x >> 31;
+    return fmt::format("{:016x}", x * 0xBF58476D1CE4E5B9ull);
+  }
+};
+
 // One connection: read a request, answer it, repeat while keep-alive. Runs on its own strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Services& services, int idle_timeout_s)
-      : stream_(std::move(socket)), services_(services), idle_timeout_s_(idle_timeout_s) {}
+  Session(tcp::socket socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
+    shared_->connections.fetch_add(1);
+  }
+  ~Session() { shared_->connections.fetch_sub(1); }
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Answers 503 and closes: the server is at its connection cap.
+  void Refuse() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      auto res = std::make_shared<Response>(bhttp::status::service_unavailable, 11);
+      res->set(bhttp::field::content_type, "application/json");
+      res->set(bhttp::field::retry_after, "1");
+      res->body() = ErrorJson("too_many_connections", "the server is at its connection limit");
+      res->keep_alive(false);
+      res->prepare_payload();
+      self->Write(std::move(res), false);
+    });
   }
 
  private:
   void Read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(std::chrono::seconds(idle_timeout_s_));
+    // The first request's header must come promptly; later ones may wait out the idle timeout.
+    stream_.expires_after(std::chrono::seconds(first_ ? shared_->options.header_timeout_s
+                                                      : shared_->options.idle_timeout_s));
+    first_ = false;
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -141,11 +158,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnRead(ec);
     const Request& req = parser_->get();
     std::string_view target(req.target().data(), req.target().size());
-    body_limit_ = BodyLimit(target.substr(0, target.find('?')), services_);
+    body_limit_ = BodyLimit(req.method(), target.substr(0, target.find('?')), shared_->services);
     if (auto length = parser_->content_length(); length && *length > body_limit_) {
-      return Write(std::make_shared<Response>(TooLarge(req, body_limit_)));
+      return Write(std::make_shared<Response>(TooLarge(req, body_limit_)), false);
     }
     parser_->body_limit(body_limit_);
+    stream_.expires_after(std::chrono::seconds(shared_->options.idle_timeout_s));
     if (req[bhttp::field::expect] == "100-continue") {
       auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                         req.version());
@@ -165,9 +183,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout) return Close();
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted) {
+      return Close();
+    }
     if (ec == bhttp::error::body_limit) {
-      return Write(std::make_shared<Response>(TooLarge(parser_->get(), body_limit_)));
+      return Write(std::make_shared<Response>(TooLarge(parser_->get(), body_limit_)), false);
     }
     if (ec) {
       // A malformed request gets a 400 before the connection closes, never a crash.
@@ -176,28 +197,36 @@ class Session : public std::enable_shared_from_this<Session> {
       res->body() = ErrorJson("bad_request", ec.message());
       res->keep_alive(false);
       res->prepare_payload();
-      return Write(std::move(res));
+      return Write(std::move(res), false);
     }
+    shared_->in_flight.fetch_add(1);
     Request req = parser_->release();
+    std::string request_id = shared_->RequestId(req);
     std::shared_ptr<Response> res;
     try {
-      res = std::make_shared<Response>(Handle(req, services_));
+      res = std::make_shared<Response>(Dispatch(req, shared_->services, shared_->api, request_id));
     } catch (const std::exception& e) {
-      log::Error("http: {} {}: {}", std::string(req.method_string()), std::string(req.target()),
-                 e.what());
+      log::Error("request {}: {} {}: {}", request_id, std::string(req.method_string()),
+                 std::string(req.target()), e.what());
       res = std::make_shared<Response>(MakeResponse(req, bhttp::status::internal_server_error,
                                                     ErrorJson("internal", "internal error")));
     }
-    Write(std::move(res));
+    res->set("X-Request-Id", request_id);
+    if (shared_->draining.load()) res->keep_alive(false);
+    Write(std::move(res), true);
   }
 
-  void Write(std::shared_ptr<Response> res) {
+  void Write(std::shared_ptr<Response> res, bool counted) {
     bool keep_alive = res->keep_alive();
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                         if (ec || !keep_alive) return self->Close();
-                         self->Read();
-                       });
+    bhttp::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep_alive, counted](beast::error_code ec, size_t) {
+          if (counted) self->shared_->in_flight.fetch_sub(1);
+          if (ec || !keep_alive || self->shared_->draining.load()) {
+            return self->Close();
+          }
+          self->Read();
+        });
   }
 
   void Close() {
@@ -206,25 +235,26 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  Shared* const shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  const Services services_;
-  int idle_timeout_s_;
   size_t body_limit_ = kDefaultBodyLimit;
+  bool first_ = true;
 };
 
 class BeastServer final : public Server {
  public:
   BeastServer(const ServerOptions& options, const Services& services)
-      : options_(options), services_(services), acceptor_(ioc_) {}
+      : shared_(services, options), acceptor_(ioc_) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen() {
+    const ServerOptions& options = shared_.options;
     beast::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return Status::InvalidArgument("bad listen address '" + options_.host + "'");
-    tcp::endpoint endpoint(address, options_.port);
-    std::string where = options_.host + ":" + std::to_string(options_.port);
+    auto address = asio::ip::make_address(options.host, ec);
+    if (ec) return Status::InvalidArgument("bad listen address '" + options.host + "'");
+    tcp::endpoint endpoint(address, options.port);
+    std::string where = options.host + ":" + std::to_string(options.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
@@ -232,8 +262,8 @@ class BeastServer final : public Server {
     if (ec) return Status::IOError("cannot listen on " + where + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
     Accept();
-    int threads = options_.threads > 0
-                      ? options_.threads
+    int threads = options.threads > 0
+                      ? options.threads
                       : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
     for (int i = 0; i < threads; ++i) pool_.emplace_back([this] { RunPool(); });
     return Status::OK();
@@ -241,10 +271,25 @@ class BeastServer final : public Server {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
-    asio::post(acceptor_.get_executor(), [this] {
+    shared_.draining.store(true);
+    std::promise<void> closed;
+    asio::post(acceptor_.get_executor(), [this, &closed] {
       beast::error_code ec;
       acceptor_.close(ec);
+      closed.set_value();
     });
+    if (!pool_.empty()) closed.get_future().wait();
+    // Requests in flight finish and are answered (with Connection: close); idle connections are
+    // dropped when the pool stops.
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(shared_.options.shutdown_grace_s);
+    while (shared_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (shared_.in_flight.load() > 0) {
+      log::Warn("http: {} requests still running after {} s; closing their connections",
+                shared_.in_flight.load(), shared_.options.shutdown_grace_s);
+    }
     ioc_.stop();
     for (auto& t : pool_) t.join();
     pool_.clear();
@@ -256,8 +301,15 @@ class BeastServer final : public Server {
   void Accept() {
     // Each connection gets its own strand, so its handlers never run concurrently.
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(s), services_, options_.idle_timeout_s)->Run();
+      if (ec == asio::error::operation_aborted || shared_.draining.load()) return;
+      if (!ec) {
+        auto session = std::make_shared<Session>(std::move(s), &shared_);
+        if (shared_.connections.load() > shared_.options.max_connections) {
+          session->Refuse();
+        } else {
+          session->Run();
+        }
+      }
       Accept();
     });
   }
@@ -273,8 +325,7 @@ class BeastServer final : public Server {
     }
   }
 
-  ServerOptions options_;
-  Services services_;
+  Shared shared_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> pool_;

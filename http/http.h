@@ -1,16 +1,16 @@
 // http/http.h — the FORESIGHT HTTP server (Boost.Beast on an Asio thread pool).
 //
-// Purpose: serves the appliance's HTTP endpoints: GET /health (liveness), GET /ready (storage
-// open and accepting writes), the InfluxDB-compatible writes (POST /write, POST /api/v2/write,
-// GET|HEAD /ping), JSON readings (POST /api/v1/tenants/{tenant}/readings) and GET /metrics
-// (Prometheus text: ingest, TCP and storage counters). Routes and their
-// answers are documented in http/README.md. The REST API and WebSocket arrive with later issues
-// on this same server.
+// Purpose: serves every HTTP endpoint of the appliance from one route table: operations
+// (/health, /ready, /metrics, /openapi.json), the InfluxDB-compatible writes, sign-in
+// (POST /auth/token) and the tenant-scoped REST API under /api/v1/tenants/{tenant}/. Routes and
+// their answers are documented in http/README.md and served as OpenAPI 3 at /openapi.json.
 //
 // Threading: Start() and Stop() from one thread (main). Requests run on the server's own pool
 // of `threads` threads, one strand per connection; a write blocks its pool thread until its
 // points are durable (group commit shares the fsync between concurrent writes). Everything in
-// Services is borrowed, must outlive the server, and is used from the pool threads.
+// Services is borrowed, must outlive the server, and is used from the pool threads. Stop() is
+// graceful: it stops accepting, lets requests in flight finish (up to shutdown_grace_s), then
+// closes every connection.
 //
 // Errors: Start() returns a Status naming the address when it cannot listen. Handlers never
 // throw out: a failing handler answers 500 and the server keeps serving. Bad requests get a
@@ -24,7 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace foresight::http {
 
@@ -33,39 +33,45 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0 picks a free port (tests)
   // Pool threads; 0 means one per core, at most 2 (the ingest path needs the rest).
   int threads = 0;
-  // Connections idle longer than this are closed. Default 60 s.
+  // Connections idle longer than this between requests are closed. Default 60 s.
   int idle_timeout_s = 60;
+  // A request's header (and then its body) must arrive within this. Default 10 s.
+  int header_timeout_s = 10;
+  // Connections beyond this are answered 503 and closed.
+  size_t max_connections = 10000;
+  // Stop() waits this long for requests in flight before closing their connections.
+  int shutdown_grace_s = 10;
+  // Per-tenant API rate limit (requests/s, burst); 0 turns it off. Writes are not limited here.
+  double rate_limit_per_s = 1000;
+  double rate_limit_burst = 2000;
 };
 
-// Static write tokens, one per tenant, from the configuration ("tenant:token,tenant:token").
-// Tokens are kept only as SHA-256 digests. Thread-safe (immutable after Parse).
-class TokenTable final : public ingest::TokenVerifier {
- public:
-  // Creates each named tenant that does not exist yet. Tokens must be at least 16 characters
-  // of [A-Za-z0-9_.~+/=-]; a token may name only one tenant.
-  static Result<std::unique_ptr<TokenTable>> Parse(std::string_view spec,
-                                                   storage::Storage* storage);
-  Result<storage::TenantId> Verify(std::string_view token) const override;
-  size_t size() const { return by_digest_.size(); }
-
- private:
-  std::unordered_map<std::string, storage::TenantId> by_digest_;
-};
+class Auth;
 
 // What the handlers use. All borrowed; each must outlive the server.
 struct Services {
   storage::Storage* storage = nullptr;
   ingest::Ingestor* ingestor = nullptr;
-  const ingest::TokenVerifier* tokens = nullptr;
+  Auth* auth = nullptr;
   const ingest::TcpListener* tcp = nullptr;  // optional
 };
+
+// One route of the API as the dispatcher sees it (tests build their matrices from this).
+struct RouteInfo {
+  std::string method;   // "GET", "POST", ...
+  std::string pattern;  // "/api/v1/tenants/{tenant}/assets/{asset_id}"
+  // "public", "own credentials" (checks its own), "writer", "viewer", "engineer", "admin".
+  std::string access;
+};
+std::vector<RouteInfo> ListRoutes();
 
 class Server {
  public:
   // Binds, listens and starts the pool.
   static Result<std::unique_ptr<Server>> Start(const ServerOptions& options,
                                                const Services& services);
-  // Stops accepting, closes connections and joins the pool. Idempotent.
+  // Stops accepting, finishes requests in flight, closes connections, joins the pool.
+  // Idempotent.
   virtual void Stop() = 0;
   // The bound port (the chosen one when options.port was 0).
   virtual uint16_t port() const = 0;

@@ -1,5 +1,5 @@
 // GET /metrics in the Prometheus text exposition format (version 0.0.4).
-#include "http/handlers.h"
+#include "http/api.h"
 
 #include <fmt/format.h>
 
@@ -14,8 +14,9 @@ void Metric(std::string* out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
-Response HandleMetrics(const Request& req, const Services& services) {
+Response HandleMetrics(const Request& req, const Services& services, const Api& api) {
   std::string out;
+  api.metrics().Render(&out);
   if (services.ingestor) {
     ingest::IngestStats s = services.ingestor->GetStats();
     Metric(&out, "foresight_ingest_lines_total", "counter",

@@ -2,7 +2,8 @@
 //
 // Each answers only after ingest has made the stored points durable. Credentials decide the
 // tenant; `db`, `org` and `bucket` are accepted for compatibility and ignored.
-#include "http/handlers.h"
+#include "http/api.h"
+#include "http/auth.h"
 
 #include <boost/json.hpp>
 #include <boost/url.hpp>
@@ -13,45 +14,6 @@
 
 namespace foresight::http {
 namespace {
-
-namespace json = boost::json;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string_view Header(const Request& req, bhttp::field field) {
-  auto it = req.find(field);
-  return it == req.end() ? std::string_view()
-                         : std::string_view(it->value().data(), it->value().size());
-}
-
-struct Query {
-  std::optional<boost::urls::url_view> url;
-  std::string Get(std::string_view key) const {
-    if (!url) return {};
-    auto it = url->params().find(key);
-    return it == url->params().end() ? std::string() : std::string((*it).value);
-  }
-};
-
-Query ParseQuery(const Request& req) {
-  Query q;
-  auto parsed =
-      boost::urls::parse_origin_form(std::string_view(req.target().data(), req.target().size()));
-  if (parsed) q.url = *parsed;
-  return q;
-}
-
-// The token of `Authorization: Token <t>` or `Authorization: Bearer <t>`, or empty.
-std::string_view SchemeToken(std::string_view authorization) {
-  for (std::string_view scheme : {"Token ", "Bearer "}) {
-    if (authorization.starts_with(scheme)) return authorization.substr(scheme.size());
-  }
-  return {};
-}
 
 // The token of an Influx client: `Authorization: Token|Bearer <t>`, the password of Basic
 // auth, or the `p` query parameter of 1.x.
@@ -180,7 +142,7 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
     return MakeResponse(req, bhttp::status::bad_request, error("invalid", "malformed URL"));
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
   std::string token = Credential(req, query);
-  if (!token.empty() && services.tokens) tenant = services.tokens->Verify(token);
+  if (!token.empty() && services.auth) tenant = services.auth->Verify(token);
   if (!tenant.ok()) {
     Response res =
         MakeResponse(req, bhttp::status::unauthorized,
@@ -220,26 +182,8 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
   return MakeResponse(req, bhttp::status::bad_request, json::serialize(o));
 }
 
-Response HandleReadings(const Request& req, const Services& services,
-                        std::string_view tenant_name) {
-  if (req.method() != bhttp::verb::post) {
-    return MakeResponse(req, bhttp::status::method_not_allowed,
-                        ErrorJson("method_not_allowed", "use POST"));
-  }
+Response HandleReadings(const Request& req, const Services& services, storage::TenantId tenant) {
   Query query = ParseQuery(req);
-  std::string_view token = SchemeToken(Header(req, bhttp::field::authorization));
-  Result<storage::TenantId> tenant = Status::NotFound("no credentials");
-  if (!token.empty() && services.tokens) tenant = services.tokens->Verify(token);
-  if (!tenant.ok()) {
-    return MakeResponse(
-        req, bhttp::status::unauthorized,
-        ErrorJson("unauthorized", "a valid token is required (Authorization: Bearer <token>)"));
-  }
-  Result<storage::TenantId> path_tenant = services.storage->FindTenant(tenant_name);
-  if (!path_tenant.ok() || *path_tenant != *tenant) {
-    return MakeResponse(req, bhttp::status::forbidden,
-                        ErrorJson("forbidden", "the token does not grant access to this tenant"));
-  }
   std::string precision_text = query.Get("precision");
   Result<ingest::Precision> precision =
       ingest::ParsePrecision(precision_text.empty() ? "ms" : precision_text);
@@ -256,7 +200,7 @@ Response HandleReadings(const Request& req, const Services& services,
   if (auto refused = DecodeBody(req, services, &inflated, &body, error)) return *refused;
 
   ingest::WriteReport report =
-      services.ingestor->WriteJsonReadings(*tenant, body, *precision, NowNs());
+      services.ingestor->WriteJsonReadings(tenant, body, *precision, NowNs());
   if (report.status.code() == Status::Code::kInvalidArgument) {
     return MakeResponse(req, bhttp::status::bad_request,
                         ErrorJson("malformed_json", report.status.message()));

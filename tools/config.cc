@@ -19,6 +19,17 @@ const std::vector<Setting>& Settings() {
       {"data_dir", "--data-dir", "./data", "Data directory (created if missing)"},
       {"http.listen", "--listen", "0.0.0.0:8080", "HTTP address, host:port (port 0 picks one)"},
       {"http.threads", "--http-threads", "0", "HTTP threads; 0 = one per core, at most 2"},
+      {"http.max_connections", "--max-connections", "10000",
+       "Open HTTP connections; more are answered 503"},
+      {"http.idle_timeout_s", "--idle-timeout-s", "60",
+       "Close keep-alive connections idle this long"},
+      {"http.header_timeout_s", "--header-timeout-s", "10",
+       "A new connection's request header must arrive within this"},
+      {"http.shutdown_grace_s", "--shutdown-grace-s", "10",
+       "On SIGTERM, wait this long for requests in flight"},
+      {"api.rate_limit", "--rate-limit", "1000",
+       "API requests per second per tenant (writes excluded); 0 = unlimited"},
+      {"api.rate_burst", "--rate-burst", "2000", "API requests a tenant may burst above the rate"},
       {"storage.fsync", "--fsync", "always",
        "WAL fsync policy: always (survives power loss), interval, never (survive kill -9 only)"},
       {"storage.fsync_interval_ms", "--fsync-interval-ms", "100",
@@ -41,6 +52,9 @@ const std::vector<Setting>& Settings() {
       {"ingest.max_fields", "--max-fields", "256", "Most fields per point"},
       {"auth.tokens", "--tokens", "",
        "Static write tokens, tenant:token[,tenant:token...]; tenants are created"},
+      {"auth.jwt_secret", "--jwt-secret", "",
+       "JWT signing key, 32+ characters; empty = generated into <data_dir>/jwt.key (mode 0600)"},
+      {"auth.token_ttl_s", "--token-ttl-s", "3600", "Lifetime of JWTs from POST /auth/token"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
       {"log.format", "--log-format", "text", "text or json (one object per line)"},
   };
@@ -159,7 +173,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 9;
+  constexpr int kNumeric = 16;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -169,7 +183,14 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"ingest.max_body_mb", 1, 4'096},
                                      {"ingest.max_decompressed_mb", 1, 16'384},
                                      {"ingest.max_tags", 1, 4'096},
-                                     {"ingest.max_fields", 1, 65'536}};
+                                     {"ingest.max_fields", 1, 65'536},
+                                     {"http.max_connections", 1, 1'000'000},
+                                     {"http.idle_timeout_s", 1, 86'400},
+                                     {"http.header_timeout_s", 1, 3'600},
+                                     {"http.shutdown_grace_s", 0, 3'600},
+                                     {"api.rate_limit", 0, 10'000'000},
+                                     {"api.rate_burst", 1, 10'000'000},
+                                     {"auth.token_ttl_s", 60, 30 * 86'400}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -185,6 +206,13 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.ingest.limits.max_decompressed_bytes = static_cast<size_t>(n[6]) << 20;
   c.ingest.limits.max_tags = static_cast<size_t>(n[7]);
   c.ingest.limits.max_fields = static_cast<size_t>(n[8]);
+  c.http.max_connections = static_cast<size_t>(n[9]);
+  c.http.idle_timeout_s = static_cast<int>(n[10]);
+  c.http.header_timeout_s = static_cast<int>(n[11]);
+  c.http.shutdown_grace_s = static_cast<int>(n[12]);
+  c.http.rate_limit_per_s = static_cast<double>(n[13]);
+  c.http.rate_limit_burst = static_cast<double>(n[14]);
+  c.auth.token_ttl = std::chrono::seconds(n[15]);
   c.ingest.asset_tag = values["ingest.asset_tag"];
   if (c.ingest.asset_tag.empty()) {
     return Status::InvalidArgument("ingest.asset_tag must not be empty");
@@ -201,7 +229,11 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   if (!c.tcp_tenant.empty() && !c.tcp) {
     return Status::InvalidArgument("ingest.tcp_tenant needs ingest.tcp_listen");
   }
-  c.auth_tokens = values["auth.tokens"];
+  c.auth.static_tokens = values["auth.tokens"];
+  c.auth.jwt_secret = values["auth.jwt_secret"];
+  if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32) {
+    return Status::InvalidArgument("auth.jwt_secret must be at least 32 characters");
+  }
 
   if (!log::ParseLevel(values["log.level"], &c.log_level)) {
     return Status::InvalidArgument("log.level must be debug, info, warn, error or off, not '" +

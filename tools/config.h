@@ -3,6 +3,7 @@
 // default). Private to tools/.
 #pragma once
 
+#include "http/auth.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "storage/log.h"
@@ -25,8 +26,8 @@ struct Config {
   ingest::IngestOptions ingest;
   // The TCP line-protocol listener; nullopt when ingest.tcp_listen is empty.
   std::optional<ingest::TcpOptions> tcp;
-  std::string tcp_tenant;   // bind the TCP listener to this tenant (no token line)
-  std::string auth_tokens;  // tenant:token[,tenant:token...]
+  std::string tcp_tenant;  // bind the TCP listener to this tenant (no token line)
+  http::AuthOptions auth;  // key_file empty: <data_dir>/jwt.key
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

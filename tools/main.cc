@@ -1,4 +1,5 @@
 // `foresight`: the composition root. Parses the command line, wires the modules, runs them.
+#include "http/auth.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "storage/log.h"
@@ -47,11 +48,10 @@ int Serve(const ConfigLoader& loader) {
   log::Info("storage open at {} (fsync {})", config->data_dir,
             storage::FsyncPolicyName(config->storage.fsync));
 
-  auto tokens = http::TokenTable::Parse(config->auth_tokens, db->get());
-  if (!tokens.ok()) return Fail("auth.tokens", tokens.status());
-  if ((*tokens)->size() == 0) {
-    log::Warn("no write tokens configured (auth.tokens): every write will be refused with 401");
-  }
+  http::AuthOptions auth_options = config->auth;
+  if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
+  auto auth = http::Auth::Open(db->get(), auth_options);
+  if (!auth.ok()) return Fail("auth", auth.status());
   ingest::Ingestor ingestor(db->get(), config->ingest);
 
   std::unique_ptr<ingest::TcpListener> tcp;
@@ -61,12 +61,12 @@ int Serve(const ConfigLoader& loader) {
       if (!tenant.ok()) return Fail("ingest.tcp_tenant", tenant.status());
       config->tcp->bound_tenant = *tenant;
     }
-    auto listener = ingest::TcpListener::Start(*config->tcp, &ingestor, tokens->get());
+    auto listener = ingest::TcpListener::Start(*config->tcp, &ingestor, auth->get());
     if (!listener.ok()) return Fail("TCP line protocol", listener.status());
     tcp = std::move(*listener);
   }
 
-  http::Services services{db->get(), &ingestor, tokens->get(), tcp.get()};
+  http::Services services{db->get(), &ingestor, auth->get(), tcp.get()};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   std::printf("FORESIGHT %s listening on http://%s:%u (data directory %s)\n", FORESIGHT_VERSION,

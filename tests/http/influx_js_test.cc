@@ -1,6 +1,7 @@
 // A client nobody here wrote: the official InfluxDB JavaScript client (npm
 // @influxdata/influxdb-client, installed by tools/test.sh into tests/js) writes to the real
 // server over loopback, unchanged, and every point reads back as written.
+#include "http/auth.h"
 #include "http/http.h"
 #include "tests/test_util.h"
 
@@ -19,7 +20,10 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   foresight::testing::TempDir dir;
   auto storage = storage::Storage::Open(dir.path(), storage::Options()).value();
   const std::string token = "js-client-token-0123456789";
-  auto tokens = TokenTable::Parse("acme:" + token, storage.get()).value();
+  AuthOptions auth;
+  auth.jwt_secret = "test-signing-key-0123456789abcdef";
+  auth.static_tokens = "acme:" + token;
+  auto tokens = Auth::Open(storage.get(), auth).value();
   ingest::Ingestor ingestor(storage.get(), ingest::IngestOptions());
   ServerOptions options;
   options.host = "127.0.0.1";

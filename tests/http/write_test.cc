@@ -1,5 +1,6 @@
 // The write routes over real loopback sockets: InfluxDB 1.x and 2.x writes, /ping, gzip, limits,
 // partial writes and JSON readings, answered by the real server on a real storage engine.
+#include "http/auth.h"
 #include "http/http.h"
 #include "tests/test_util.h"
 
@@ -21,6 +22,13 @@ using tcp = boost::asio::ip::tcp;
 
 constexpr char kToken[] = "acme-token-0123456789";
 constexpr char kOtherToken[] = "other-token-0123456789";
+
+AuthOptions StaticTokens(std::string spec) {
+  AuthOptions options;
+  options.jwt_secret = "test-signing-key-0123456789abcdef";
+  options.static_tokens = std::move(spec);
+  return options;
+}
 
 std::string Gzip(std::string_view text) {
   z_stream zs{};
@@ -46,9 +54,9 @@ class WriteRoutes : public ::testing::Test {
     tokens_.reset();
     storage_.reset();
     storage_ = storage::Storage::Open(dir_.Sub("db"), storage::Options()).value();
-    tokens_ =
-        TokenTable::Parse(std::string("acme:") + kToken + ",other:" + kOtherToken, storage_.get())
-            .value();
+    tokens_ = Auth::Open(storage_.get(),
+                         StaticTokens(std::string("acme:") + kToken + ",other:" + kOtherToken))
+                  .value();
     acme_ = *storage_->FindTenant("acme");
     ingestor_ = std::make_unique<ingest::Ingestor>(storage_.get(), options);
     ServerOptions so;
@@ -98,7 +106,7 @@ class WriteRoutes : public ::testing::Test {
 
   foresight::testing::TempDir dir_;
   std::unique_ptr<storage::Storage> storage_;
-  std::unique_ptr<TokenTable> tokens_;
+  std::unique_ptr<Auth> tokens_;
   std::unique_ptr<ingest::Ingestor> ingestor_;
   std::unique_ptr<Server> server_;
   storage::TenantId acme_ = 0;
@@ -250,15 +258,16 @@ TEST_F(WriteRoutes, JsonReadingsAreStoredForTheTokensOwnTenantOnly) {
   EXPECT_EQ(body.at("rejected").at(0).at("index"), 2);
 }
 
-TEST(TokenTable, RefusesShortTokensAndMalformedEntries) {
+TEST(StaticTokens, RefusesShortTokensAndMalformedEntries) {
   foresight::testing::TempDir dir;
   auto storage = storage::Storage::Open(dir.path(), storage::Options()).value();
-  EXPECT_FALSE(TokenTable::Parse("acme:short", storage.get()).ok());
-  EXPECT_FALSE(TokenTable::Parse("no-colon-here-0123456789", storage.get()).ok());
+  EXPECT_FALSE(Auth::Open(storage.get(), StaticTokens("acme:short")).ok());
+  EXPECT_FALSE(Auth::Open(storage.get(), StaticTokens("no-colon-here-0123456789")).ok());
   EXPECT_FALSE(
-      TokenTable::Parse("a:same-token-0123456789,b:same-token-0123456789", storage.get()).ok());
+      Auth::Open(storage.get(), StaticTokens("a:same-token-0123456789,b:same-token-0123456789"))
+          .ok());
   auto table =
-      TokenTable::Parse("a:token-for-a-0123456789,,b:token-for-b-0123456789", storage.get());
+      Auth::Open(storage.get(), StaticTokens("a:token-for-a-0123456789,,b:token-for-b-0123456789"));
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   EXPECT_EQ(*(*table)->Verify("token-for-b-0123456789"), *storage->FindTenant("b"));
   EXPECT_FALSE((*table)->Verify("token-for-b-012345678").ok());

@@ -1,0 +1,198 @@
+// Sign-in (POST /auth/token) and the tenant administration routes: clients, write tokens, the
+// audit log.
+#include "http/api.h"
+
+#include <cmath>
+
+namespace foresight::http {
+namespace {
+
+json::object ClientJson(const Auth::Client& c) {
+  return {
+      {"client_id", c.id}, {"role", RoleName(c.role)}, {"created_at", FormatTime(c.created_ns)}};
+}
+
+json::object TokenJson(const Auth::ApiToken& t) {
+  json::object o = {{"id", t.id}, {"name", t.name}, {"created_at", FormatTime(t.created_ns)}};
+  o["revoked_at"] = t.revoked_ns ? json::value(FormatTime(t.revoked_ns)) : json::value(nullptr);
+  return o;
+}
+
+}  // namespace
+
+Response IssueTokenRoute(Ctx& ctx) {
+  // Every attempt costs an Argon2id verification (~64 MiB, tens of ms), so attempts share one
+  // appliance-wide bucket: a flood gets 429s, not the memory.
+  if (std::optional<double> wait = ctx.api.Throttle(0)) {
+    Response res = Error(ctx, {bhttp::status::too_many_requests,
+                               "rate_limited",
+                               "too many sign-in attempts; retry later",
+                               {}});
+    res.set(bhttp::field::retry_after, std::to_string(static_cast<int>(std::ceil(*wait))));
+    return res;
+  }
+  std::string client_id, secret;
+  std::string_view type = Header(ctx.req, bhttp::field::content_type);
+  if (type.starts_with("application/x-www-form-urlencoded")) {
+    auto params = boost::urls::parse_query(ctx.req.body());
+    if (!params) return Error(ctx, BadField("body", "the form body is malformed"));
+    for (auto p : *params) {
+      if (p.key == "client_id") client_id = p.value;
+      if (p.key == "client_secret") secret = p.value;
+      if (p.key == "grant_type" && p.value != "client_credentials") {
+        return Error(ctx, BadField("grant_type", "grant_type must be client_credentials"));
+      }
+    }
+  } else {
+    ApiError error;
+    auto body = BodyObject(ctx, &error);
+    if (!body.ok()) return Error(ctx, error);
+    for (const auto& [k, v] : *body) {
+      if (k != "client_id" && k != "client_secret" && k != "grant_type") {
+        return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+      }
+      if (!v.is_string()) return Error(ctx, BadField(k, std::string(k) + " must be a string"));
+      if (k == "client_id") client_id = v.as_string();
+      if (k == "client_secret") secret = v.as_string();
+      if (k == "grant_type" && v.as_string() != "client_credentials") {
+        return Error(ctx, BadField("grant_type", "grant_type must be client_credentials"));
+      }
+    }
+  }
+  if (client_id.empty()) return Error(ctx, BadField("client_id", "client_id is required"));
+  if (secret.empty()) return Error(ctx, BadField("client_secret", "client_secret is required"));
+  auto issued = ctx.services.auth->IssueToken(client_id, secret, NowNs() / 1'000'000'000);
+  if (!issued.ok()) {
+    return Error(
+        ctx,
+        {bhttp::status::unauthorized, "unauthorized", std::string(issued.status().message()), {}});
+  }
+  return Json(ctx, {{"access_token", issued->jwt},
+                    {"token_type", "Bearer"},
+                    {"expires_in", issued->expires_in},
+                    {"tenant_id", issued->principal.tenant_name},
+                    {"role", RoleName(issued->principal.role)}});
+}
+
+Response GetTenant(Ctx& ctx) {
+  size_t series = 0;
+  for (const auto& [asset, list] : ctx.api.SeriesByAsset(
+           ctx.tenant,
+           ctx.services.ingestor ? ctx.services.ingestor->options().asset_tag : "asset_id")) {
+    series += list.size();
+  }
+  return Json(
+      ctx, {{"id", ctx.principal.tenant_name},
+            {"assets", ctx.services.storage->ListAssets(ctx.tenant).size()},
+            {"asset_series", series},
+            {"you", {{"subject", ctx.principal.subject}, {"role", RoleName(ctx.principal.role)}}}});
+}
+
+Response ListClientsRoute(Ctx& ctx) {
+  json::array items;
+  for (const Auth::Client& c : ctx.services.auth->ListClients(ctx.tenant)) {
+    items.push_back(ClientJson(c));
+  }
+  return Json(ctx, {{"items", std::move(items)}});
+}
+
+Response CreateClientRoute(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  std::string id;
+  std::optional<Role> role;
+  for (const auto& [k, v] : *body) {
+    if (k == "client_id") {
+      if (!v.is_string()) return Error(ctx, BadField(k, "client_id must be a string"));
+      id = v.as_string();
+    } else if (k == "role") {
+      Result<Role> r = v.is_string() ? ParseClientRole(v.as_string())
+                                     : Result<Role>(Status::InvalidArgument(""));
+      if (!r.ok()) return Error(ctx, BadField("role", "role must be viewer, engineer or admin"));
+      role = *r;
+    } else {
+      return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+    }
+  }
+  if (!role) return Error(ctx, BadField("role", "role is required"));
+  auto created = ctx.services.auth->CreateClient(ctx.tenant, id, *role);
+  if (!created.ok()) {
+    if (created.status().code() == Status::Code::kInvalidArgument) {
+      return Error(ctx, BadField("client_id", std::string(created.status().message())));
+    }
+    return Error(ctx, FromStatus(created.status()));
+  }
+  json::object o = ClientJson(created->client);
+  o["client_secret"] = created->secret;
+  return Json(ctx, o, bhttp::status::created);
+}
+
+Response DeleteClientRoute(Ctx& ctx) {
+  if (Status s = ctx.services.auth->DeleteClient(ctx.tenant, ctx.Param(1)); !s.ok()) {
+    return Error(ctx, FromStatus(s));
+  }
+  return NoContent(ctx);
+}
+
+Response ListTokensRoute(Ctx& ctx) {
+  json::array items;
+  for (const Auth::ApiToken& t : ctx.services.auth->ListApiTokens(ctx.tenant)) {
+    items.push_back(TokenJson(t));
+  }
+  return Json(ctx, {{"items", std::move(items)}});
+}
+
+Response CreateTokenRoute(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  std::string name;
+  for (const auto& [k, v] : *body) {
+    if (k != "name") return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+    if (!v.is_string()) return Error(ctx, BadField("name", "name must be a string"));
+    name = v.as_string();
+  }
+  if (name.empty()) return Error(ctx, BadField("name", "name is required"));
+  auto created = ctx.services.auth->CreateApiToken(ctx.tenant, name);
+  if (!created.ok()) {
+    if (created.status().code() == Status::Code::kInvalidArgument) {
+      return Error(ctx, BadField("name", std::string(created.status().message())));
+    }
+    return Error(ctx, FromStatus(created.status()));
+  }
+  json::object o = TokenJson(created->token);
+  o["token"] = created->secret;
+  return Json(ctx, o, bhttp::status::created);
+}
+
+Response RevokeTokenRoute(Ctx& ctx) {
+  if (Status s = ctx.services.auth->RevokeApiToken(ctx.tenant, ctx.Param(1)); !s.ok()) {
+    return Error(ctx, FromStatus(s));
+  }
+  return NoContent(ctx);
+}
+
+Response ListAudit(Ctx& ctx) {
+  Page page;
+  if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  std::string before = ctx.query.Get("before");
+  auto records = ctx.services.storage->ScanRecords(
+      ctx.tenant, "audit", {.after = before, .limit = page.limit + 1, .reverse = true});
+  if (!records.ok()) return Error(ctx, FromStatus(records.status()));
+  json::array items;
+  std::string next;
+  for (size_t i = 0; i < records->size() && i < page.limit; ++i) {
+    auto& [id, value] = (*records)[i];
+    json::object o = json::parse(value).as_object();
+    o["id"] = id;
+    items.push_back(std::move(o));
+    next = id;
+  }
+  json::object o;
+  o["items"] = std::move(items);
+  o["next"] = records->size() > page.limit ? json::value(next) : json::value(nullptr);
+  return Json(ctx, o);
+}
+
+}  // namespace foresight::http

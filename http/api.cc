@@ -1,0 +1,470 @@
+// The REST API's shared pieces: rendering, body parsing, record caches, rate limits, audit,
+// request metrics, time and pagination.
+#include "http/api.h"
+
+#include "storage/log.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <ctime>
+
+namespace foresight::http {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view Header(const Request& req, bhttp::field field) {
+  auto it = req.find(field);
+  return it == req.end() ? std::string_view()
+                         : std::string_view(it->value().data(), it->value().size());
+}
+
+std::string_view SchemeToken(std::string_view authorization) {
+  for (std::string_view scheme : {"Token ", "Bearer "}) {
+    if (authorization.starts_with(scheme)) return authorization.substr(scheme.size());
+  }
+  return {};
+}
+
+bool Query::Has(std::string_view key) const {
+  return url && url->params().find(key) != url->params().end();
+}
+
+std::string Query::Get(std::string_view key) const {
+  if (!url) return {};
+  auto it = url->params().find(key);
+  return it == url->params().end() ? std::string() : std::string((*it).value);
+}
+
+Query ParseQuery(const Request& req) {
+  Query q;
+  auto parsed =
+      boost::urls::parse_origin_form(std::string_view(req.target().data(), req.target().size()));
+  if (parsed) q.url = *parsed;
+  return q;
+}
+
+std::string_view AccessName(Access access) {
+  switch (access) {
+    case Access::kPublic:
+      return "public";
+    case Access::kSelf:
+      return "own credentials";
+    case Access::kWrite:
+      return "writer";
+    case Access::kRead:
+      return "viewer";
+    case Access::kEngineer:
+      return "engineer";
+    case Access::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+ApiError BadField(std::string_view field, std::string message) {
+  return {bhttp::status::bad_request, "invalid_field", std::move(message), std::string(field)};
+}
+ApiError NotFound(std::string message) {
+  return {bhttp::status::not_found, "not_found", std::move(message), {}};
+}
+ApiError Conflict(std::string message) {
+  return {bhttp::status::conflict, "conflict", std::move(message), {}};
+}
+ApiError FromStatus(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound:
+      return NotFound(std::string(s.message()));
+    case Status::Code::kAlreadyExists:
+      return Conflict(std::string(s.message()));
+    case Status::Code::kInvalidArgument:
+      return {bhttp::status::bad_request, "invalid_argument", std::string(s.message()), {}};
+    default:
+      return {bhttp::status::internal_server_error, "storage_error", s.ToString(), {}};
+  }
+}
+
+Response Json(const Ctx& ctx, const json::value& body, bhttp::status status) {
+  return MakeResponse(ctx.req, status, json::serialize(body));
+}
+
+Response Error(const Ctx& ctx, const ApiError& error) {
+  json::object e;
+  e["code"] = error.code;
+  e["message"] = error.message;
+  if (!error.field.empty()) e["field"] = error.field;
+  json::object o;
+  o["error"] = std::move(e);
+  return MakeResponse(ctx.req, error.status, json::serialize(o));
+}
+
+Response NoContent(const Ctx& ctx) { return MakeResponse(ctx.req, bhttp::status::no_content, {}); }
+
+Response Csv(const Ctx& ctx, std::string body, std::string_view filename) {
+  Response res =
+      MakeResponse(ctx.req, bhttp::status::ok, std::move(body), "text/csv; charset=utf-8");
+  res.set(bhttp::field::content_disposition,
+          "attachment; filename=\"" + std::string(filename) + "\"");
+  return res;
+}
+
+namespace {
+
+json::value FromSimdjson(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array array;
+      json::array a;
+      if (e.get_array().get(array) == simdjson::SUCCESS) {
+        for (simdjson::dom::element x : array) a.push_back(FromSimdjson(x));
+      }
+      return a;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object object;
+      json::object o;
+      if (e.get_object().get(object) == simdjson::SUCCESS) {
+        for (auto field : object) o[field.key] = FromSimdjson(field.value);
+      }
+      return o;
+    }
+    case simdjson::dom::element_type::INT64:
+      return e.get_int64().value_unsafe();
+    case simdjson::dom::element_type::UINT64:
+      return e.get_uint64().value_unsafe();
+    case simdjson::dom::element_type::DOUBLE:
+      return e.get_double().value_unsafe();
+    case simdjson::dom::element_type::STRING:
+      return json::string(e.get_string().value_unsafe());
+    case simdjson::dom::element_type::BOOL:
+      return e.get_bool().value_unsafe();
+    case simdjson::dom::element_type::NULL_VALUE:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<json::object> BodyObject(const Ctx& ctx, ApiError* error) {
+  thread_local simdjson::dom::parser parser;
+  const std::string& body = ctx.req.body();
+  simdjson::dom::element root;
+  if (auto e = parser.parse(body).get(root)) {
+    *error = {bhttp::status::bad_request,
+              "malformed_json",
+              std::string("the body is not valid JSON: ") + simdjson::error_message(e),
+              {}};
+    return Status::InvalidArgument("malformed");
+  }
+  if (!root.is_object()) {
+    *error = {bhttp::status::bad_request, "malformed_json", "the body must be a JSON object", {}};
+    return Status::InvalidArgument("malformed");
+  }
+  return FromSimdjson(root).as_object();
+}
+
+// --- Collection ------------------------------------------------------------------------------
+
+Collection::Collection(storage::Storage* storage, storage::TenantId tenant, std::string kind)
+    : storage_(storage), tenant_(tenant), kind_(std::move(kind)) {}
+
+Status Collection::Load() {
+  auto records = storage_->ScanRecords(tenant_, kind_, {});
+  if (!records.ok()) return records.status();
+  std::unique_lock l(mu_);
+  for (auto& [id, value] : *records) {
+    boost::system::error_code ec;
+    json::value v = json::parse(value, ec);
+    if (ec || !v.is_object()) {
+      return Status::Corruption(kind_ + " record '" + id + "' is not a JSON object");
+    }
+    docs_.emplace(id, std::move(v.as_object()));
+  }
+  return Status::OK();
+}
+
+std::optional<json::object> Collection::Get(std::string_view id) const {
+  std::shared_lock l(mu_);
+  auto it = docs_.find(id);
+  if (it == docs_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Collection::ForEach(
+    const std::function<void(const std::string&, const json::object&)>& fn) const {
+  std::shared_lock l(mu_);
+  for (const auto& [id, doc] : docs_) fn(id, doc);
+}
+
+size_t Collection::size() const {
+  std::shared_lock l(mu_);
+  return docs_.size();
+}
+
+Status Collection::Put(const std::string& id, const json::object& doc) {
+  return PutMany({{id, doc}});
+}
+
+Status Collection::PutMany(const std::vector<std::pair<std::string, json::object>>& docs) {
+  std::vector<std::string> values;
+  values.reserve(docs.size());
+  std::vector<storage::Storage::RecordWrite> writes;
+  for (const auto& [id, doc] : docs) values.push_back(json::serialize(doc));
+  for (size_t i = 0; i < docs.size(); ++i) writes.push_back({kind_, docs[i].first, values[i]});
+  std::unique_lock l(mu_);
+  if (Status s = storage_->WriteRecords(tenant_, writes); !s.ok()) return s;
+  for (const auto& [id, doc] : docs) docs_.insert_or_assign(id, doc);
+  return Status::OK();
+}
+
+Status Collection::Erase(const std::string& id) {
+  storage::Storage::RecordWrite write{kind_, id, std::nullopt};
+  std::unique_lock l(mu_);
+  if (Status s = storage_->WriteRecords(tenant_, std::span(&write, 1)); !s.ok()) return s;
+  docs_.erase(id);
+  return Status::OK();
+}
+
+// --- Api -------------------------------------------------------------------------------------
+
+Api::Api(storage::Storage* storage, const ApiOptions& options)
+    : storage_(storage), options_(options) {}
+
+Result<std::shared_ptr<Collection>> Api::Docs(storage::TenantId tenant, std::string_view kind) {
+  std::lock_guard l(mu_);
+  auto key = std::pair(tenant, std::string(kind));
+  auto it = docs_.find(key);
+  if (it != docs_.end()) return it->second;
+  auto docs = std::make_shared<Collection>(storage_, tenant, std::string(kind));
+  if (Status s = docs->Load(); !s.ok()) return s;
+  docs_.emplace(std::move(key), docs);
+  return docs;
+}
+
+std::optional<double> Api::Throttle(storage::TenantId tenant) {
+  if (options_.rate_limit_per_s <= 0) return std::nullopt;
+  int64_t now = NowNs();
+  std::lock_guard l(mu_);
+  auto [it, fresh] = buckets_.try_emplace(tenant, Bucket{options_.rate_limit_burst, now});
+  Bucket& b = it->second;
+  b.tokens = std::min(options_.rate_limit_burst,
+                      b.tokens + (now - b.last_ns) * 1e-9 * options_.rate_limit_per_s);
+  b.last_ns = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return std::nullopt;
+  }
+  return (1 - b.tokens) / options_.rate_limit_per_s;
+}
+
+std::string Api::NewId(std::string_view prefix) {
+  return fmt::format("{}{:016x}{:04x}", prefix, NowNs(), id_counter_++ & 0xffff);
+}
+
+Status Api::Audit(const Ctx& ctx, unsigned status) {
+  json::object o;
+  o["time"] = FormatTime(NowNs());
+  o["actor"] = ctx.principal.subject;
+  o["role"] = RoleName(ctx.principal.role);
+  o["method"] = std::string(ctx.req.method_string());
+  o["path"] = std::string(ctx.req.target());
+  o["status"] = status;
+  o["request_id"] = ctx.request_id;
+  std::string id = NewId("");
+  std::string value = json::serialize(o);
+  storage::Storage::RecordWrite write{"audit", id, value};
+  return storage_->WriteRecords(ctx.tenant, std::span(&write, 1));
+}
+
+std::map<std::string, std::vector<storage::SeriesInfo>> Api::SeriesByAsset(
+    storage::TenantId tenant, std::string_view asset_tag) {
+  uint64_t stamp = storage_->GetStats().series;
+  {
+    std::lock_guard l(mu_);
+    auto it = series_.find(tenant);
+    if (it != series_.end() && it->second.stamp == stamp) return it->second.by_asset;
+  }
+  SeriesIndex index;
+  index.stamp = stamp;
+  for (storage::SeriesInfo& s : storage_->ListSeries(tenant)) {
+    for (const auto& [k, v] : s.key.tags) {
+      if (k == asset_tag) {
+        index.by_asset[v].push_back(std::move(s));
+        break;
+      }
+    }
+  }
+  std::lock_guard l(mu_);
+  series_[tenant] = index;
+  return index.by_asset;
+}
+
+// --- Metrics ---------------------------------------------------------------------------------
+
+void RequestMetrics::Observe(std::string_view route, std::string_view method, unsigned status,
+                             double seconds) {
+  std::lock_guard l(mu_);
+  Histogram& h = by_key_[{std::string(route), std::string(method), status}];
+  for (size_t i = 0; i < std::size(kBuckets); ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void RequestMetrics::Render(std::string* out) const {
+  auto it = std::back_inserter(*out);
+  fmt::format_to(it,
+                 "# HELP foresight_http_requests_total HTTP requests answered.\n"
+                 "# TYPE foresight_http_requests_total counter\n");
+  std::lock_guard l(mu_);
+  for (const auto& [key, h] : by_key_) {
+    const auto& [route, method, status] = key;
+    fmt::format_to(it,
+                   "foresight_http_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
+                   route, method, status, h.count);
+  }
+  fmt::format_to(it,
+                 "# HELP foresight_http_request_duration_seconds Time from a request's last byte "
+                 "to its answer.\n"
+                 "# TYPE foresight_http_request_duration_seconds histogram\n");
+  for (const auto& [key, h] : by_key_) {
+    const auto& [route, method, status] = key;
+    std::string labels =
+        fmt::format("route=\"{}\",method=\"{}\",code=\"{}\"", route, method, status);
+    for (size_t i = 0; i < std::size(kBuckets); ++i) {
+      fmt::format_to(it, "foresight_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
+                     labels, kBuckets[i], h.buckets[i]);
+    }
+    fmt::format_to(it, "foresight_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
+                   labels, h.count);
+    fmt::format_to(it, "foresight_http_request_duration_seconds_sum{{{}}} {}\n", labels, h.sum);
+    fmt::format_to(it, "foresight_http_request_duration_seconds_count{{{}}} {}\n", labels, h.count);
+  }
+}
+
+// --- Time and pages --------------------------------------------------------------------------
+
+std::string FormatTime(int64_t ns) {
+  int64_t secs = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
+  int64_t frac = ns - secs * 1'000'000'000;
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  if (frac != 0) {
+    std::string digits = fmt::format("{:09d}", frac);
+    while (digits.back() == '0') digits.pop_back();
+    out += "." + digits;
+  }
+  return out + "Z";
+}
+
+std::optional<int64_t> ParseTime(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  bool numeric = std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+  if (numeric) {
+    int64_t ms = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+    if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
+    return ms * 1'000'000;
+  }
+  // YYYY-MM-DD, optionally followed by Thh:mm:ss[.frac](Z|±hh:mm)
+  struct tm tm {};
+  int y, mo, d, h = 0, mi = 0, s = 0, consumed = 0;
+  std::string str(text);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(10);
+  int64_t frac_ns = 0, offset_s = 0;
+  if (!rest.empty()) {
+    if (rest[0] != 'T' && rest[0] != 't' && rest[0] != ' ') return std::nullopt;
+    if (std::sscanf(str.c_str() + 11, "%2d:%2d:%2d%n", &h, &mi, &s, &consumed) != 3 ||
+        consumed != 8) {
+      return std::nullopt;
+    }
+    rest = rest.substr(9);
+    if (!rest.empty() && rest[0] == '.') {
+      size_t i = 1;
+      int64_t scale = 100'000'000;
+      while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
+        frac_ns += (rest[i] - '0') * scale;
+        scale /= 10;
+        ++i;
+      }
+      if (i == 1) return std::nullopt;
+      rest = rest.substr(i);
+    }
+    if (rest == "Z" || rest == "z") {
+    } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+      int oh = 0, om = 0;
+      if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) {
+        return std::nullopt;
+      }
+      offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  time_t t = timegm(&tm);
+  return (static_cast<int64_t>(t) - offset_s) * 1'000'000'000 + frac_ns;
+}
+
+std::optional<int64_t> ParseTimeValue(const json::value& v) {
+  if (v.is_string()) return ParseTime(v.as_string());
+  if (v.is_int64()) {
+    int64_t ms = v.as_int64();
+    if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
+    return ms * 1'000'000;
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParsePage(const Ctx& ctx, Page* page) {
+  auto number = [&](std::string_view name, size_t lo, size_t hi, size_t* out) -> bool {
+    if (!ctx.query.Has(name)) return true;
+    std::string text = ctx.query.Get(name);
+    size_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+  };
+  if (!number("limit", 1, 1000, &page->limit)) {
+    return BadField("limit", "limit must be an integer from 1 to 1000");
+  }
+  if (!number("offset", 0, SIZE_MAX, &page->offset)) {
+    return BadField("offset", "offset must be a non-negative integer");
+  }
+  return std::nullopt;
+}
+
+json::object PageJson(json::array items, size_t total, const Page& page) {
+  json::object o;
+  o["items"] = std::move(items);
+  o["total"] = total;
+  o["limit"] = page.limit;
+  o["offset"] = page.offset;
+  return o;
+}
+
+}  // namespace foresight::http

@@ -1,0 +1,268 @@
+// Private to http/: the route table, the per-request context, and the shared state of the REST
+// API (record caches, rate limits, request metrics).
+//
+// One table (routes.cc) both dispatches requests and generates /openapi.json, and the dispatcher
+// does every check a route needs before its handler runs: credential (401), the token's tenant
+// against the path's (403, before storage is touched), role (403), rate limit (429), body limit
+// (413, from the headers). Handlers validate their own input (400 naming the field).
+#pragma once
+
+#include "http/auth.h"
+#include "http/handlers.h"
+
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+
+#include <atomic>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace foresight::http {
+
+namespace json = boost::json;
+
+int64_t NowNs();
+std::string_view Header(const Request& req, bhttp::field field);
+// The token of `Authorization: Token <t>` or `Authorization: Bearer <t>`, or empty.
+std::string_view SchemeToken(std::string_view authorization);
+
+struct Query {
+  std::optional<boost::urls::url_view> url;
+  bool Has(std::string_view key) const;
+  std::string Get(std::string_view key) const;
+};
+Query ParseQuery(const Request& req);
+
+// Who may call a route. kWrite admits write tokens and engineers; the rest are ordered.
+enum class Access : uint8_t { kPublic, kSelf, kWrite, kRead, kEngineer, kAdmin };
+std::string_view AccessName(Access access);
+
+// A request error in the one shape every route answers: {"error":{"code","message"[,"field"]}}.
+struct ApiError {
+  bhttp::status status;
+  std::string code;
+  std::string message;
+  std::string field;
+};
+ApiError BadField(std::string_view field, std::string message);
+ApiError NotFound(std::string message);
+ApiError Conflict(std::string message);
+ApiError FromStatus(const Status& s);
+
+class Api;
+
+struct Ctx {
+  const Request& req;
+  const Services& services;
+  Api& api;
+  Query query;
+  Principal principal;              // routes other than kPublic and kSelf
+  storage::TenantId tenant = 0;     // routes under /api/v1/tenants/{tenant}
+  std::vector<std::string> params;  // path parameters in pattern order, {tenant} included
+  std::string request_id;
+
+  const std::string& Param(size_t i) const { return params[i]; }
+  std::string Actor() const { return principal.subject; }
+};
+
+// A handler answers the request or returns an error to be rendered in the API's shape.
+using Handler = std::function<Response(Ctx&)>;
+
+struct QueryParam {
+  std::string_view name;
+  std::string_view type;  // "string", "integer", "number", "boolean"
+  std::string_view description;
+};
+
+struct Route {
+  bhttp::verb method;
+  std::string_view pattern;  // "/api/v1/tenants/{tenant}/assets/{id}"
+  Access access;
+  Handler handler;
+  std::string_view summary;
+  std::string_view tag;
+  std::vector<QueryParam> query = {};
+  std::string_view request_schema = {};   // a components/schemas name, or empty
+  std::string_view response_schema = {};  // likewise
+  bhttp::status success = bhttp::status::ok;
+  size_t body_limit = kDefaultBodyLimit;
+  std::string_view request_type = "application/json";
+};
+
+const std::vector<Route>& RouteTable();
+// The route matching `method` and `path`, filling `params`; `path_known` tells a 405 from a 404.
+const Route* MatchRoute(bhttp::verb method, std::string_view path, std::vector<std::string>* params,
+                        bool* path_known);
+// Dispatches one request through the table: checks, handler, audit, metrics.
+Response Dispatch(const Request& req, const Services& services, Api& api,
+                  const std::string& request_id);
+std::string OpenApiJson();
+
+// Rendering.
+Response Json(const Ctx& ctx, const json::value& body, bhttp::status status = bhttp::status::ok);
+Response Error(const Ctx& ctx, const ApiError& error);
+Response NoContent(const Ctx& ctx);
+Response Csv(const Ctx& ctx, std::string body, std::string_view filename);
+
+// The request body as a JSON object (parsed with simdjson), or a 400.
+Result<json::object> BodyObject(const Ctx& ctx, ApiError* error);
+
+// Documents of one (tenant, kind) in memory, written through to storage records. Reads take a
+// shared lock; writes hold the exclusive lock across the storage write, so memory and storage
+// change in the same order.
+class Collection {
+ public:
+  Collection(storage::Storage* storage, storage::TenantId tenant, std::string kind);
+  Status Load();
+  std::optional<json::object> Get(std::string_view id) const;
+  // Calls `fn` for each document in id order (under the shared lock).
+  void ForEach(const std::function<void(const std::string&, const json::object&)>& fn) const;
+  size_t size() const;
+  Status Put(const std::string& id, const json::object& doc);
+  Status PutMany(const std::vector<std::pair<std::string, json::object>>& docs);
+  Status Erase(const std::string& id);
+
+ private:
+  storage::Storage* const storage_;
+  const storage::TenantId tenant_;
+  const std::string kind_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, json::object, std::less<>> docs_;
+};
+
+struct ApiOptions {
+  double rate_limit_per_s = 1000;  // per tenant; 0 = unlimited
+  double rate_limit_burst = 2000;
+};
+
+// Request counts and latency histograms by route, method and status.
+class RequestMetrics {
+ public:
+  static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05,   0.1,   0.25,   0.5,   1,    2.5};
+  void Observe(std::string_view route, std::string_view method, unsigned status, double seconds);
+  void Render(std::string* out) const;
+
+ private:
+  struct Histogram {
+    uint64_t buckets[std::size(kBuckets)] = {};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, unsigned>, Histogram> by_key_;
+};
+
+class Api {
+ public:
+  Api(storage::Storage* storage, const ApiOptions& options);
+  // The cached documents of a kind ("asset_meta" is not one: assets live in storage's catalog).
+  Result<std::shared_ptr<Collection>> Docs(storage::TenantId tenant, std::string_view kind);
+  // Takes one request from the tenant's bucket; the seconds to wait when empty.
+  std::optional<double> Throttle(storage::TenantId tenant);
+  Status Audit(const Ctx& ctx, unsigned status);
+  // A new id ordered by creation time: prefix + 16 hex digits of ns + 4 of a counter.
+  std::string NewId(std::string_view prefix);
+  // The series of each asset (by the ingest asset tag), rebuilt when the catalog grows.
+  std::map<std::string, std::vector<storage::SeriesInfo>> SeriesByAsset(storage::TenantId tenant,
+                                                                        std::string_view asset_tag);
+  RequestMetrics& metrics() { return metrics_; }
+  const RequestMetrics& metrics() const { return metrics_; }
+
+ private:
+  storage::Storage* const storage_;
+  const ApiOptions options_;
+  std::mutex mu_;
+  std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<Collection>> docs_;
+  struct Bucket {
+    double tokens;
+    int64_t last_ns;
+  };
+  std::map<storage::TenantId, Bucket> buckets_;
+  std::atomic<uint64_t> id_counter_{0};
+  struct SeriesIndex {
+    uint64_t stamp = 0;
+    std::map<std::string, std::vector<storage::SeriesInfo>> by_asset;
+  };
+  std::map<storage::TenantId, SeriesIndex> series_;
+  RequestMetrics metrics_;
+};
+
+// Route handlers by resource (assets.cc, records.cc, reports.cc, admin.cc).
+Response ListAssets(Ctx& ctx);
+Response CreateAsset(Ctx& ctx);
+Response GetAssetRoute(Ctx& ctx);
+Response UpdateAsset(Ctx& ctx);
+Response DeleteAssetRoute(Ctx& ctx);
+Response AssetReadings(Ctx& ctx);
+Response LatestReadings(Ctx& ctx);
+
+Response ListMaintenance(Ctx& ctx);
+Response CreateMaintenance(Ctx& ctx);
+Response GetMaintenance(Ctx& ctx);
+Response UpdateMaintenance(Ctx& ctx);
+Response DeleteMaintenance(Ctx& ctx);
+Response ImportMaintenance(Ctx& ctx);
+
+Response ListRules(Ctx& ctx);
+Response CreateRule(Ctx& ctx);
+Response GetRule(Ctx& ctx);
+Response UpdateRule(Ctx& ctx);
+Response DeleteRule(Ctx& ctx);
+
+Response ListAlerts(Ctx& ctx);
+Response CreateAlert(Ctx& ctx);
+Response GetAlert(Ctx& ctx);
+Response UpdateAlert(Ctx& ctx);
+
+Response FleetSummary(Ctx& ctx);
+Response Trends(Ctx& ctx);
+Response CostAvoidance(Ctx& ctx);
+Response AssetReport(Ctx& ctx);
+Response GetSettings(Ctx& ctx);
+Response PutSettings(Ctx& ctx);
+
+Response IssueTokenRoute(Ctx& ctx);
+Response GetTenant(Ctx& ctx);
+Response ListClientsRoute(Ctx& ctx);
+Response CreateClientRoute(Ctx& ctx);
+Response DeleteClientRoute(Ctx& ctx);
+Response ListTokensRoute(Ctx& ctx);
+Response CreateTokenRoute(Ctx& ctx);
+Response RevokeTokenRoute(Ctx& ctx);
+Response ListAudit(Ctx& ctx);
+
+// Shared by resources: open alerts per asset, and an asset's health (100 minus penalties for its
+// open alerts until models score it; see http/README.md).
+struct AlertCounts {
+  int open = 0;
+  int critical = 0;
+  int warning = 0;
+  int info = 0;
+};
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts);
+int HealthScore(const AlertCounts& counts);
+json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
+
+// Timestamps in the API are RFC 3339 (UTC, "Z") out; in, RFC 3339 or epoch milliseconds.
+std::string FormatTime(int64_t ns);
+std::optional<int64_t> ParseTime(std::string_view text);
+std::optional<int64_t> ParseTimeValue(const json::value& v);
+
+// Pagination shared by every list: limit (1..1000, default 100) and offset.
+struct Page {
+  size_t limit = 100;
+  size_t offset = 0;
+};
+std::optional<ApiError> ParsePage(const Ctx& ctx, Page* page);
+json::object PageJson(json::array items, size_t total, const Page& page);
+
+}  // namespace foresight::http

@@ -1,0 +1,474 @@
+// Assets (CRUD over storage's asset catalog) and reading queries (raw, downsampled, latest).
+//
+// An asset's API fields live in its catalog attributes next to the tags ingest first saw, so an
+// asset created by a sensor and one created here are the same thing.
+#include "http/api.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace foresight::http {
+namespace {
+
+constexpr std::string_view kFields[] = {"name",   "asset_type",   "site",         "criticality",
+                                        "status", "installed_at", "manufacturer", "model"};
+constexpr std::string_view kCriticalities[] = {"low", "medium", "high", "critical"};
+constexpr std::string_view kStatuses[] = {"active", "inactive", "maintenance", "retired"};
+constexpr size_t kMaxText = 256;
+
+bool IsField(std::string_view key) {
+  return std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields);
+}
+
+std::string_view Attr(const storage::Asset& a, std::string_view key, std::string_view fallback) {
+  for (const auto& [k, v] : a.attributes) {
+    if (k == key) return v;
+  }
+  return fallback;
+}
+
+int CriticalityRank(std::string_view c) {
+  for (size_t i = 0; i < std::size(kCriticalities); ++i) {
+    if (kCriticalities[i] == c) return static_cast<int>(i);
+  }
+  return 1;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <size_t N>
+std::string OneOf(const std::string_view (&options)[N]) {
+  std::string out;
+  for (std::string_view o : options) out += (out.empty() ? "" : ", ") + std::string(o);
+  return out;
+}
+
+// Applies the fields of `body` to `asset`. `creating` requires the id.
+std::optional<ApiError> ApplyAssetFields(const json::object& body, storage::Asset* asset) {
+  std::map<std::string, std::string> attrs(asset->attributes.begin(), asset->attributes.end());
+  for (const auto& [key, value] : body) {
+    if (key == "id") continue;
+    if (key == "attributes") {
+      if (!value.is_object()) return BadField("attributes", "attributes must be an object");
+      for (const auto& [k, v] : value.as_object()) {
+        std::string name = "attributes." + std::string(k);
+        if (IsField(k)) return BadField(name, std::string(k) + " is a field of its own");
+        if (k.empty() || k.size() > kMaxText)
+          return BadField(name, "attribute keys are 1..256 characters");
+        if (v.is_null()) {
+          attrs.erase(std::string(k));
+          continue;
+        }
+        if (!v.is_string() || v.as_string().size() > kMaxText) {
+          return BadField(name, "attribute values must be strings of at most 256 characters");
+        }
+        attrs[std::string(k)] = std::string(v.as_string());
+      }
+      continue;
+    }
+    if (!IsField(key)) return BadField(key, "unknown field '" + std::string(key) + "'");
+    if (value.is_null()) {
+      attrs.erase(std::string(key));
+      continue;
+    }
+    if (!value.is_string()) return BadField(key, std::string(key) + " must be a string");
+    std::string text(value.as_string());
+    if (text.size() > kMaxText)
+      return BadField(key, std::string(key) + " is longer than 256 characters");
+    if (key == "criticality" && std::find(std::begin(kCriticalities), std::end(kCriticalities),
+                                          text) == std::end(kCriticalities)) {
+      return BadField(key, "criticality must be one of " + OneOf(kCriticalities));
+    }
+    if (key == "status" &&
+        std::find(std::begin(kStatuses), std::end(kStatuses), text) == std::end(kStatuses)) {
+      return BadField(key, "status must be one of " + OneOf(kStatuses));
+    }
+    if (key == "installed_at") {
+      std::optional<int64_t> t = ParseTime(text);
+      if (!t) return BadField(key, "installed_at must be an RFC 3339 time or a date (YYYY-MM-DD)");
+      text = FormatTime(*t);
+    }
+    attrs[std::string(key)] = std::move(text);
+  }
+  asset->attributes.assign(attrs.begin(), attrs.end());
+  return std::nullopt;
+}
+
+std::optional<ApiError> ValidId(std::string_view field, std::string_view id) {
+  if (id.empty() || id.size() > storage::kMaxAssetIdBytes) {
+    return BadField(field, std::string(field) + " must be 1..256 characters");
+  }
+  if (std::any_of(id.begin(), id.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return BadField(field, std::string(field) + " must not contain control characters");
+  }
+  return std::nullopt;
+}
+
+AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id) {
+  auto it = counts.find(id);
+  return it == counts.end() ? AlertCounts{} : it->second;
+}
+
+std::shared_ptr<Collection> Alerts(Ctx& ctx) {
+  auto alerts = ctx.api.Docs(ctx.tenant, "alert");
+  return alerts.ok() ? *alerts : nullptr;
+}
+
+std::string AssetTag(const Ctx& ctx) {
+  return ctx.services.ingestor ? ctx.services.ingestor->options().asset_tag : "asset_id";
+}
+
+// "90s", "5m", "1h", "1d", "2w" or plain seconds.
+std::optional<int64_t> ParseStep(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1'000'000'000;
+  char last = text.back();
+  if (std::isalpha(static_cast<unsigned char>(last))) {
+    text.remove_suffix(1);
+    switch (last) {
+      case 's':
+        break;
+      case 'm':
+        unit *= 60;
+        break;
+      case 'h':
+        unit *= 3600;
+        break;
+      case 'd':
+        unit *= 86400;
+        break;
+      case 'w':
+        unit *= 7 * 86400;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n <= 0 || n > 3650LL * 86400) {
+    return std::nullopt;
+  }
+  return n * unit;
+}
+
+json::value PointValue(const storage::Points& p, size_t i) {
+  switch (p.type) {
+    case storage::ValueType::kString:
+      return json::string(p.strings[i]);
+    case storage::ValueType::kBool:
+      return p.bits[i] != 0;
+    case storage::ValueType::kInt:
+      return static_cast<int64_t>(p.bits[i]);
+    case storage::ValueType::kUint:
+      return p.bits[i];
+    case storage::ValueType::kFloat:
+      break;
+  }
+  double v = p.AsDouble(i);
+  return std::isfinite(v) ? json::value(v) : json::value(nullptr);
+}
+
+std::string MetricName(const storage::SeriesInfo& s) { return s.key.field; }
+
+}  // namespace
+
+int HealthScore(const AlertCounts& counts) {
+  return std::max(0, 100 - 30 * counts.critical - 10 * counts.warning - 2 * counts.info);
+}
+
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts) {
+  std::map<std::string, AlertCounts> out;
+  alerts.ForEach([&](const std::string&, const json::object& a) {
+    const json::value* status = a.if_contains("status");
+    if (!status || status->as_string() == "resolved") return;
+    AlertCounts& c = out[std::string(a.at("asset_id").as_string())];
+    ++c.open;
+    std::string_view severity = a.at("severity").as_string();
+    if (severity == "critical")
+      ++c.critical;
+    else if (severity == "warning")
+      ++c.warning;
+    else
+      ++c.info;
+  });
+  return out;
+}
+
+json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts) {
+  json::object o;
+  o["id"] = asset.id;
+  json::object attributes;
+  for (const auto& [k, v] : asset.attributes) {
+    if (IsField(k)) {
+      o[k] = v;
+    } else {
+      attributes[k] = v;
+    }
+  }
+  if (!o.contains("name")) o["name"] = asset.id;
+  if (!o.contains("criticality")) o["criticality"] = "medium";
+  if (!o.contains("status")) o["status"] = "active";
+  o["attributes"] = std::move(attributes);
+  o["created_at"] = FormatTime(asset.created_ns);
+  o["open_alerts"] = alerts.open;
+  o["health"] = HealthScore(alerts);
+  return o;
+}
+
+Response ListAssets(Ctx& ctx) {
+  Page page;
+  if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  std::string sort = ctx.query.Has("sort") ? ctx.query.Get("sort") : "id";
+  bool desc = sort.starts_with('-');
+  if (desc) sort.erase(0, 1);
+  if (sort != "id" && sort != "name" && sort != "criticality" && sort != "health" &&
+      sort != "created_at") {
+    return Error(ctx, BadField("sort", "sort must be id, name, criticality, health or created_at"));
+  }
+  for (auto [field, options] :
+       {std::pair{"criticality", OneOf(kCriticalities)}, std::pair{"status", OneOf(kStatuses)}}) {
+    std::string v = ctx.query.Get(field);
+    if (!v.empty() && options.find(v) == std::string::npos) {
+      return Error(ctx, BadField(field, std::string(field) + " must be one of " + options));
+    }
+  }
+  std::string status = ctx.query.Get("status"), type = ctx.query.Get("asset_type"),
+              criticality = ctx.query.Get("criticality"), site = ctx.query.Get("site"),
+              q = Lower(ctx.query.Get("q"));
+  auto alerts = Alerts(ctx);
+  std::map<std::string, AlertCounts> counts;
+  if (alerts) counts = OpenAlertsByAsset(*alerts);
+  std::vector<storage::Asset> assets = ctx.services.storage->ListAssets(ctx.tenant);
+  std::erase_if(assets, [&](const storage::Asset& a) {
+    if (!status.empty() && Attr(a, "status", "active") != status) return true;
+    if (!type.empty() && Attr(a, "asset_type", "") != type) return true;
+    if (!criticality.empty() && Attr(a, "criticality", "medium") != criticality) return true;
+    if (!site.empty() && Attr(a, "site", "") != site) return true;
+    if (!q.empty() && Lower(a.id).find(q) == std::string::npos &&
+        Lower(Attr(a, "name", "")).find(q) == std::string::npos) {
+      return true;
+    }
+    return false;
+  });
+  auto key_less = [&](const storage::Asset& a, const storage::Asset& b) {
+    if (sort == "name")
+      return std::pair(Attr(a, "name", a.id), a.id) < std::pair(Attr(b, "name", b.id), b.id);
+    if (sort == "criticality") {
+      return std::pair(CriticalityRank(Attr(a, "criticality", "medium")), a.id) <
+             std::pair(CriticalityRank(Attr(b, "criticality", "medium")), b.id);
+    }
+    if (sort == "health") {
+      return std::pair(HealthScore(CountsFor(counts, a.id)), a.id) <
+             std::pair(HealthScore(CountsFor(counts, b.id)), b.id);
+    }
+    if (sort == "created_at") return std::pair(a.created_ns, a.id) < std::pair(b.created_ns, b.id);
+    return a.id < b.id;
+  };
+  std::stable_sort(assets.begin(), assets.end(), [&](const auto& a, const auto& b) {
+    return desc ? key_less(b, a) : key_less(a, b);
+  });
+  json::array items;
+  for (size_t i = page.offset; i < assets.size() && items.size() < page.limit; ++i) {
+    items.push_back(AssetJson(assets[i], CountsFor(counts, assets[i].id)));
+  }
+  return Json(ctx, PageJson(std::move(items), assets.size(), page));
+}
+
+Response CreateAsset(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  const json::value* id = body->if_contains("id");
+  if (!id) return Error(ctx, BadField("id", "id is required"));
+  if (!id->is_string()) return Error(ctx, BadField("id", "id must be a string"));
+  if (auto e = ValidId("id", id->as_string())) return Error(ctx, *e);
+  storage::Asset asset{std::string(id->as_string()), {}, NowNs()};
+  if (auto e = ApplyAssetFields(*body, &asset)) return Error(ctx, *e);
+  if (ctx.services.storage->GetAsset(ctx.tenant, asset.id).ok()) {
+    return Error(ctx, Conflict("asset '" + asset.id + "' already exists"));
+  }
+  if (Status s = ctx.services.storage->PutAsset(ctx.tenant, asset); !s.ok()) {
+    return Error(ctx, FromStatus(s));
+  }
+  return Json(ctx, AssetJson(asset, {}), bhttp::status::created);
+}
+
+Response GetAssetRoute(Ctx& ctx) {
+  auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
+  if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
+  auto alerts = Alerts(ctx);
+  AlertCounts counts;
+  json::array open;
+  if (alerts) {
+    alerts->ForEach([&](const std::string&, const json::object& a) {
+      if (a.at("asset_id").as_string() != asset->id || a.at("status").as_string() == "resolved") {
+        return;
+      }
+      open.push_back(a);
+    });
+    counts = CountsFor(OpenAlertsByAsset(*alerts), asset->id);
+  }
+  json::object o = AssetJson(*asset, counts);
+  o["alerts"] = std::move(open);
+  return Json(ctx, o);
+}
+
+Response UpdateAsset(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
+  if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
+  if (const json::value* id = body->if_contains("id");
+      id && (!id->is_string() || id->as_string() != asset->id)) {
+    return Error(ctx, BadField("id", "id cannot change"));
+  }
+  if (auto e = ApplyAssetFields(*body, &*asset)) return Error(ctx, *e);
+  if (Status s = ctx.services.storage->PutAsset(ctx.tenant, *asset); !s.ok()) {
+    return Error(ctx, FromStatus(s));
+  }
+  auto alerts = Alerts(ctx);
+  return Json(ctx, AssetJson(*asset, alerts ? CountsFor(OpenAlertsByAsset(*alerts), asset->id)
+                                            : AlertCounts{}));
+}
+
+Response DeleteAssetRoute(Ctx& ctx) {
+  Status s = ctx.services.storage->DeleteAsset(ctx.tenant, ctx.Param(1));
+  if (!s.ok()) return Error(ctx, FromStatus(s));
+  return NoContent(ctx);
+}
+
+Response AssetReadings(Ctx& ctx) {
+  std::string asset_id = ctx.Param(1);
+  if (!ctx.services.storage->GetAsset(ctx.tenant, asset_id).ok()) {
+    return Error(ctx, NotFound("no asset '" + asset_id + "'"));
+  }
+  std::string metric = ctx.query.Get("metric");
+  if (metric.empty()) return Error(ctx, BadField("metric", "metric is required"));
+  int64_t now = NowNs();
+  int64_t from = now - 86'400'000'000'000, to = now + 1;
+  if (ctx.query.Has("from")) {
+    auto t = ParseTime(ctx.query.Get("from"));
+    if (!t) return Error(ctx, BadField("from", "from must be an RFC 3339 time or epoch ms"));
+    from = *t;
+  }
+  if (ctx.query.Has("to")) {
+    auto t = ParseTime(ctx.query.Get("to"));
+    if (!t) return Error(ctx, BadField("to", "to must be an RFC 3339 time or epoch ms"));
+    to = *t;
+  }
+  if (to <= from) return Error(ctx, BadField("to", "to must be after from"));
+  std::optional<int64_t> step;
+  if (ctx.query.Has("step")) {
+    step = ParseStep(ctx.query.Get("step"));
+    if (!step) return Error(ctx, BadField("step", "step must look like 60s, 5m, 1h or 1d"));
+  }
+  std::string aggregate = ctx.query.Has("aggregate") ? ctx.query.Get("aggregate") : "mean";
+  static const std::string_view kAggregates[] = {"mean",  "min",   "max",  "sum",
+                                                 "count", "first", "last", "stddev"};
+  if (std::find(std::begin(kAggregates), std::end(kAggregates), aggregate) ==
+      std::end(kAggregates)) {
+    return Error(ctx, BadField("aggregate", "aggregate must be one of " + OneOf(kAggregates)));
+  }
+  size_t limit = 10000;
+  if (ctx.query.Has("limit")) {
+    std::string text = ctx.query.Get("limit");
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (ec != std::errc() || p != text.data() + text.size() || limit < 1 || limit > 100000) {
+      return Error(ctx, BadField("limit", "limit must be an integer from 1 to 100000"));
+    }
+  }
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx));
+  std::vector<const storage::SeriesInfo*> matches;
+  for (const storage::SeriesInfo& s : by_asset[asset_id]) {
+    if (s.key.field == metric || s.key.measurement + "." + s.key.field == metric) {
+      matches.push_back(&s);
+    }
+  }
+  if (matches.empty()) {
+    return Error(ctx, NotFound("asset '" + asset_id + "' has no metric '" + metric + "'"));
+  }
+  if (matches.size() > 1) {
+    return Error(ctx, BadField("metric", "metric '" + metric +
+                                             "' names several series; use measurement.field"));
+  }
+  const storage::SeriesInfo& series = *matches[0];
+  json::object o;
+  o["asset_id"] = asset_id;
+  o["metric"] = metric;
+  json::array points;
+  if (!step) {
+    auto raw = ctx.services.storage->ReadRaw(ctx.tenant, series.id, from, to);
+    if (!raw.ok()) return Error(ctx, FromStatus(raw.status()));
+    size_t n = std::min(raw->size(), limit);
+    for (size_t i = 0; i < n; ++i) {
+      points.push_back({{"time", FormatTime(raw->ts_ns[i])}, {"value", PointValue(*raw, i)}});
+    }
+    o["truncated"] = raw->size() > n;
+  } else {
+    if (series.type == storage::ValueType::kString) {
+      return Error(ctx, BadField("step", "string metrics cannot be downsampled"));
+    }
+    if ((to - from) / *step > 100000) {
+      return Error(ctx,
+                   BadField("step", "step too small for the range (more than 100000 buckets)"));
+    }
+    auto buckets = ctx.services.storage->ReadDownsampled(ctx.tenant, series.id, from, to,
+                                                         std::chrono::nanoseconds(*step));
+    if (!buckets.ok()) return Error(ctx, FromStatus(buckets.status()));
+    for (const storage::Bucket& b : *buckets) {
+      double v = b.mean();
+      if (aggregate == "min")
+        v = b.min;
+      else if (aggregate == "max")
+        v = b.max;
+      else if (aggregate == "sum")
+        v = b.sum;
+      else if (aggregate == "count")
+        v = static_cast<double>(b.count);
+      else if (aggregate == "first")
+        v = b.first;
+      else if (aggregate == "last")
+        v = b.last;
+      else if (aggregate == "stddev") {
+        double mean = b.mean();
+        v = std::sqrt(std::max(0.0, b.sum_squares / static_cast<double>(b.count) - mean * mean));
+      }
+      points.push_back({{"time", FormatTime(b.start_ns)},
+                        {"value", std::isfinite(v) ? json::value(v) : json::value(nullptr)},
+                        {"count", b.count}});
+    }
+    o["step_seconds"] = *step / 1'000'000'000;
+    o["aggregate"] = aggregate;
+  }
+  o["points"] = std::move(points);
+  return Json(ctx, o);
+}
+
+Response LatestReadings(Ctx& ctx) {
+  std::string asset_filter = ctx.query.Get("asset_id"), metric = ctx.query.Get("metric");
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx));
+  json::array items;
+  for (const auto& [asset, series] : by_asset) {
+    if (!asset_filter.empty() && asset != asset_filter) continue;
+    for (const storage::SeriesInfo& s : series) {
+      if (!metric.empty() && MetricName(s) != metric) continue;
+      auto latest = ctx.services.storage->ReadLatest(ctx.tenant, s.id);
+      if (!latest.ok() || latest->size() == 0) continue;
+      items.push_back({{"asset_id", asset},
+                       {"metric", MetricName(s)},
+                       {"measurement", s.key.measurement},
+                       {"time", FormatTime(latest->ts_ns[0])},
+                       {"value", PointValue(*latest, 0)}});
+    }
+  }
+  return Json(ctx, {{"items", std::move(items)}});
+}
+
+}  // namespace foresight::http

@@ -1,0 +1,572 @@
+// Maintenance records (with CSV import), rules and alerts: JSON documents in storage records,
+// validated field by field against a small spec so every 400 names its field.
+#include "http/api.h"
+#include "http/csv.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace foresight::http {
+namespace {
+
+enum class Type { kString, kText, kNumber, kCount, kBool, kTime, kEnum, kScope };
+
+struct FieldSpec {
+  std::string_view name;
+  Type type;
+  bool required = false;
+  std::vector<std::string_view> options = {};
+};
+
+std::string Join(const std::vector<std::string_view>& options) {
+  std::string out;
+  for (std::string_view o : options) out += (out.empty() ? "" : ", ") + std::string(o);
+  return out;
+}
+
+std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, json::value* out) {
+  std::string name(f.name);
+  switch (f.type) {
+    case Type::kString:
+    case Type::kText: {
+      size_t max = f.type == Type::kString ? 256 : 4096;
+      if (!v.is_string()) return BadField(name, name + " must be a string");
+      if (v.as_string().size() > max) {
+        return BadField(name, name + " is longer than " + std::to_string(max) + " characters");
+      }
+      if (f.required && v.as_string().empty()) return BadField(name, name + " must not be empty");
+      *out = v;
+      return std::nullopt;
+    }
+    case Type::kNumber: {
+      if (!v.is_number()) return BadField(name, name + " must be a number");
+      double d = v.to_number<double>();
+      if (!std::isfinite(d)) return BadField(name, name + " must be finite");
+      *out = v;
+      return std::nullopt;
+    }
+    case Type::kCount: {
+      if (!v.is_int64() && !v.is_uint64()) return BadField(name, name + " must be an integer");
+      if (v.is_int64() && v.as_int64() < 0) return BadField(name, name + " must not be negative");
+      *out = v;
+      return std::nullopt;
+    }
+    case Type::kBool:
+      if (!v.is_bool()) return BadField(name, name + " must be true or false");
+      *out = v;
+      return std::nullopt;
+    case Type::kTime: {
+      std::optional<int64_t> t = ParseTimeValue(v);
+      if (!t) return BadField(name, name + " must be an RFC 3339 time or epoch milliseconds");
+      *out = json::string(FormatTime(*t));
+      return std::nullopt;
+    }
+    case Type::kEnum:
+      if (!v.is_string() ||
+          std::find(f.options.begin(), f.options.end(), v.as_string()) == f.options.end()) {
+        return BadField(name, name + " must be one of " + Join(f.options));
+      }
+      *out = v;
+      return std::nullopt;
+    case Type::kScope: {
+      if (!v.is_object()) return BadField(name, "scope must be an object");
+      for (const auto& [k, x] : v.as_object()) {
+        if (k != "asset_type" && k != "site" && k != "asset_id") {
+          return BadField("scope." + std::string(k), "scope may name asset_type, site, asset_id");
+        }
+        if (!x.is_string() || x.as_string().empty()) {
+          return BadField("scope." + std::string(k), "scope values must be non-empty strings");
+        }
+      }
+      *out = v;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// Copies the fields of `body` into `doc`, checked against `spec`; null clears an optional field.
+std::optional<ApiError> ApplyFields(const json::object& body, const std::vector<FieldSpec>& spec,
+                                    bool creating, json::object* doc) {
+  for (const auto& [key, value] : body) {
+    auto f =
+        std::find_if(spec.begin(), spec.end(), [&](const FieldSpec& s) { return s.name == key; });
+    if (f == spec.end()) return BadField(key, "unknown field '" + std::string(key) + "'");
+    if (value.is_null()) {
+      if (f->required) return BadField(key, std::string(key) + " is required");
+      doc->erase(key);
+      continue;
+    }
+    json::value out;
+    if (auto e = CheckValue(*f, value, &out)) return e;
+    (*doc)[key] = std::move(out);
+  }
+  if (creating) {
+    for (const FieldSpec& f : spec) {
+      if (f.required && !doc->contains(f.name)) {
+        return BadField(f.name, std::string(f.name) + " is required");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::shared_ptr<Collection> Docs(Ctx& ctx, std::string_view kind, ApiError* error) {
+  auto docs = ctx.api.Docs(ctx.tenant, kind);
+  if (!docs.ok()) {
+    *error = FromStatus(docs.status());
+    return nullptr;
+  }
+  return *docs;
+}
+
+// Lists `kind` with the filters `keep` decides, sorted by `sort_key` (a document field; '-' for
+// descending), paginated.
+Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
+                  const std::vector<std::string_view>& sortable,
+                  const std::function<bool(const json::object&)>& keep) {
+  Page page;
+  if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  if (ctx.query.Has("sort")) sort = ctx.query.Get("sort");
+  bool desc = sort.starts_with('-');
+  std::string key = desc ? sort.substr(1) : sort;
+  if (std::find(sortable.begin(), sortable.end(), key) == sortable.end()) {
+    return Error(ctx, BadField("sort", "sort must be one of " + Join(sortable)));
+  }
+  ApiError error;
+  auto docs = Docs(ctx, kind, &error);
+  if (!docs) return Error(ctx, error);
+  std::vector<const json::object*> rows;
+  std::vector<json::object> copies;
+  copies.reserve(docs->size());
+  docs->ForEach([&](const std::string&, const json::object& d) {
+    if (keep(d)) copies.push_back(d);
+  });
+  for (const json::object& d : copies) rows.push_back(&d);
+  auto value_less = [&](const json::object* a, const json::object* b) {
+    const json::value* x = a->if_contains(key);
+    const json::value* y = b->if_contains(key);
+    if (!x || !y) return !x && y;
+    if (x->is_number() && y->is_number()) return x->to_number<double>() < y->to_number<double>();
+    if (x->is_string() && y->is_string()) return x->as_string() < y->as_string();
+    return false;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const json::object* a, const json::object* b) {
+    return desc ? value_less(b, a) : value_less(a, b);
+  });
+  json::array items;
+  for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) {
+    items.push_back(*rows[i]);
+  }
+  return Json(ctx, PageJson(std::move(items), rows.size(), page));
+}
+
+// Filters of the lists: equality on a field, and a time range on another.
+struct Filters {
+  std::vector<std::pair<std::string, std::string>> equal;
+  std::string time_field;
+  int64_t from = INT64_MIN, to = INT64_MAX;
+
+  bool Keep(const json::object& d) const {
+    for (const auto& [k, v] : equal) {
+      if (Str(d, k) != v) return false;
+    }
+    if (!time_field.empty() && (from != INT64_MIN || to != INT64_MAX)) {
+      std::optional<int64_t> t = ParseTime(Str(d, time_field));
+      if (!t || *t < from || *t >= to) return false;
+    }
+    return true;
+  }
+};
+
+std::optional<ApiError> ReadFilters(const Ctx& ctx, const std::vector<FieldSpec>& enums,
+                                    const std::vector<std::string_view>& plain,
+                                    std::string_view time_field, Filters* f) {
+  for (const FieldSpec& spec : enums) {
+    if (!ctx.query.Has(spec.name)) continue;
+    std::string v = ctx.query.Get(spec.name);
+    if (std::find(spec.options.begin(), spec.options.end(), v) == spec.options.end()) {
+      return BadField(spec.name, std::string(spec.name) + " must be one of " + Join(spec.options));
+    }
+    f->equal.emplace_back(spec.name, v);
+  }
+  for (std::string_view name : plain) {
+    if (ctx.query.Has(name)) f->equal.emplace_back(name, ctx.query.Get(name));
+  }
+  f->time_field = time_field;
+  for (auto [name, out] : {std::pair{"from", &f->from}, std::pair{"to", &f->to}}) {
+    if (!ctx.query.Has(name)) continue;
+    std::optional<int64_t> t = ParseTime(ctx.query.Get(name));
+    if (!t) return BadField(name, std::string(name) + " must be an RFC 3339 time or epoch ms");
+    *out = *t;
+  }
+  return std::nullopt;
+}
+
+Response GetDoc(Ctx& ctx, std::string_view kind, std::string_view noun) {
+  ApiError error;
+  auto docs = Docs(ctx, kind, &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc) return Error(ctx, NotFound("no " + std::string(noun) + " '" + ctx.Param(1) + "'"));
+  return Json(ctx, *doc);
+}
+
+std::optional<ApiError> AssetMustExist(const Ctx& ctx, const json::object& doc) {
+  std::string asset = Str(doc, "asset_id");
+  if (!asset.empty() && !ctx.services.storage->GetAsset(ctx.tenant, asset).ok()) {
+    return BadField("asset_id", "asset_id names no asset ('" + asset + "')");
+  }
+  return std::nullopt;
+}
+
+// --- Maintenance -----------------------------------------------------------------------------
+
+const std::vector<std::string_view> kKinds = {"preventive", "corrective", "inspection", "failure"};
+
+const std::vector<FieldSpec>& MaintenanceSpec() {
+  static const std::vector<FieldSpec> spec = {
+      {"asset_id", Type::kString, true},   {"kind", Type::kEnum, true, kKinds},
+      {"performed_at", Type::kTime, true}, {"cost", Type::kNumber},
+      {"downtime_hours", Type::kNumber},   {"notes", Type::kText},
+      {"external_id", Type::kString}};
+  return spec;
+}
+
+std::optional<ApiError> CheckMaintenance(const Ctx& ctx, const json::object& doc) {
+  if (auto e = AssetMustExist(ctx, doc)) return e;
+  for (std::string_view k : {"cost", "downtime_hours"}) {
+    const json::value* v = doc.if_contains(k);
+    if (v && v->to_number<double>() < 0)
+      return BadField(k, std::string(k) + " must not be negative");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Response ListMaintenance(Ctx& ctx) {
+  Filters f;
+  if (auto e = ReadFilters(ctx, {{"kind", Type::kEnum, false, kKinds}}, {"asset_id"},
+                           "performed_at", &f)) {
+    return Error(ctx, *e);
+  }
+  return ListDocs(ctx, "maintenance", "-performed_at", {"performed_at", "cost", "id"},
+                  [&](const json::object& d) { return f.Keep(d); });
+}
+
+Response CreateMaintenance(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  json::object doc;
+  if (auto e = ApplyFields(*body, MaintenanceSpec(), true, &doc)) return Error(ctx, *e);
+  if (auto e = CheckMaintenance(ctx, doc)) return Error(ctx, *e);
+  auto docs = Docs(ctx, "maintenance", &error);
+  if (!docs) return Error(ctx, error);
+  std::string id = ctx.api.NewId("wo_");
+  doc["id"] = id;
+  doc["created_at"] = FormatTime(NowNs());
+  doc["created_by"] = ctx.Actor();
+  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, doc, bhttp::status::created);
+}
+
+Response GetMaintenance(Ctx& ctx) { return GetDoc(ctx, "maintenance", "maintenance record"); }
+
+Response UpdateMaintenance(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  auto docs = Docs(ctx, "maintenance", &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc) return Error(ctx, NotFound("no maintenance record '" + ctx.Param(1) + "'"));
+  if (auto e = ApplyFields(*body, MaintenanceSpec(), false, &*doc)) return Error(ctx, *e);
+  if (auto e = CheckMaintenance(ctx, *doc)) return Error(ctx, *e);
+  (*doc)["updated_at"] = FormatTime(NowNs());
+  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, *doc);
+}
+
+Response DeleteMaintenance(Ctx& ctx) {
+  ApiError error;
+  auto docs = Docs(ctx, "maintenance", &error);
+  if (!docs) return Error(ctx, error);
+  if (!docs->Get(ctx.Param(1))) {
+    return Error(ctx, NotFound("no maintenance record '" + ctx.Param(1) + "'"));
+  }
+  if (Status s = docs->Erase(ctx.Param(1)); !s.ok()) return Error(ctx, FromStatus(s));
+  return NoContent(ctx);
+}
+
+Response ImportMaintenance(Ctx& ctx) {
+  WorkOrderImport parsed = ParseWorkOrders(ctx.req.body());
+  if (!parsed.error.empty()) {
+    return Error(ctx, {bhttp::status::bad_request, "invalid_csv", parsed.error, {}});
+  }
+  ApiError error;
+  auto docs = Docs(ctx, "maintenance", &error);
+  if (!docs) return Error(ctx, error);
+  std::vector<std::pair<std::string, json::object>> good;
+  json::array rejected;
+  for (WorkOrder& w : parsed.orders) {
+    if (!w.error.empty()) {
+      rejected.push_back({{"row", w.row}, {"reason", w.error}});
+      continue;
+    }
+    json::object doc;
+    auto e = ApplyFields(w.fields, MaintenanceSpec(), true, &doc);
+    if (!e) e = CheckMaintenance(ctx, doc);
+    if (e) {
+      rejected.push_back({{"row", w.row}, {"reason", e->message}});
+      continue;
+    }
+    std::string id = w.id.empty() ? ctx.api.NewId("wo_") : w.id;
+    doc["id"] = id;
+    doc["created_at"] = FormatTime(NowNs());
+    doc["created_by"] = ctx.Actor();
+    doc["source"] = parsed.format;
+    good.emplace_back(std::move(id), std::move(doc));
+  }
+  if (!good.empty()) {
+    if (Status s = docs->PutMany(good); !s.ok()) return Error(ctx, FromStatus(s));
+  }
+  json::object o;
+  o["format"] = parsed.format;
+  o["imported"] = good.size();
+  o["rejected"] = std::move(rejected);
+  if (o["rejected"].as_array().empty()) return Json(ctx, o);
+  const json::object& first = o["rejected"].as_array()[0].as_object();
+  o["error"] = {{"code", "partial_import"},
+                {"message", "row " + std::to_string(first.at("row").as_int64()) + ": " +
+                                std::string(first.at("reason").as_string())}};
+  return Json(ctx, o, bhttp::status::bad_request);
+}
+
+// --- Rules -----------------------------------------------------------------------------------
+
+namespace {
+
+const std::vector<std::string_view> kSeverities = {"info", "warning", "critical"};
+
+const std::vector<FieldSpec>& RuleSpec() {
+  static const std::vector<FieldSpec> spec = {
+      {"name", Type::kString, true},
+      {"metric", Type::kString, true},
+      {"operator", Type::kEnum, true, {"gt", "gte", "lt", "lte", "eq", "ne"}},
+      {"threshold", Type::kNumber, true},
+      {"clear_threshold", Type::kNumber},
+      {"source", Type::kEnum, false, {"raw", "5m", "1h", "24h"}},
+      {"aggregate", Type::kEnum, false, {"mean", "min", "max", "stddev", "count", "last"}},
+      {"scope", Type::kScope},
+      {"for_seconds", Type::kCount},
+      {"cooldown_seconds", Type::kCount},
+      {"severity", Type::kEnum, false, kSeverities},
+      {"enabled", Type::kBool},
+      {"description", Type::kText}};
+  return spec;
+}
+
+std::optional<ApiError> CheckRule(const json::object& rule) {
+  const json::value* clear = rule.if_contains("clear_threshold");
+  if (!clear) return std::nullopt;
+  double threshold = rule.at("threshold").to_number<double>(), c = clear->to_number<double>();
+  std::string_view op = rule.at("operator").as_string();
+  if ((op == "gt" || op == "gte") && c > threshold) {
+    return BadField("clear_threshold",
+                    "clear_threshold must not be above threshold for " + std::string(op));
+  }
+  if ((op == "lt" || op == "lte") && c < threshold) {
+    return BadField("clear_threshold",
+                    "clear_threshold must not be below threshold for " + std::string(op));
+  }
+  if (op == "eq" || op == "ne") {
+    return BadField("clear_threshold", "clear_threshold applies to gt, gte, lt and lte only");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Response ListRules(Ctx& ctx) {
+  Filters f;
+  if (auto e =
+          ReadFilters(ctx, {{"severity", Type::kEnum, false, kSeverities}}, {"metric"}, {}, &f)) {
+    return Error(ctx, *e);
+  }
+  std::optional<bool> enabled;
+  bool include_deleted = ctx.query.Get("include_deleted") == "true";
+  if (ctx.query.Has("enabled")) {
+    std::string v = ctx.query.Get("enabled");
+    if (v != "true" && v != "false") {
+      return Error(ctx, BadField("enabled", "enabled must be true or false"));
+    }
+    enabled = v == "true";
+  }
+  return ListDocs(ctx, "rule", "id", {"id", "name", "severity", "metric"},
+                  [&](const json::object& d) {
+                    if (!include_deleted && d.contains("deleted_at")) return false;
+                    if (enabled && d.at("enabled").as_bool() != *enabled) return false;
+                    return f.Keep(d);
+                  });
+}
+
+Response CreateRule(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  json::object doc = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
+                      {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
+                      {"enabled", true}};
+  if (auto e = ApplyFields(*body, RuleSpec(), true, &doc)) return Error(ctx, *e);
+  if (auto e = CheckRule(doc)) return Error(ctx, *e);
+  auto docs = Docs(ctx, "rule", &error);
+  if (!docs) return Error(ctx, error);
+  std::string id = ctx.api.NewId("rule_");
+  doc["id"] = id;
+  doc["created_at"] = FormatTime(NowNs());
+  doc["created_by"] = ctx.Actor();
+  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, doc, bhttp::status::created);
+}
+
+Response GetRule(Ctx& ctx) { return GetDoc(ctx, "rule", "rule"); }
+
+Response UpdateRule(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  auto docs = Docs(ctx, "rule", &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc || doc->contains("deleted_at")) {
+    return Error(ctx, NotFound("no rule '" + ctx.Param(1) + "'"));
+  }
+  if (auto e = ApplyFields(*body, RuleSpec(), false, &*doc)) return Error(ctx, *e);
+  if (auto e = CheckRule(*doc)) return Error(ctx, *e);
+  (*doc)["updated_at"] = FormatTime(NowNs());
+  (*doc)["updated_by"] = ctx.Actor();
+  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, *doc);
+}
+
+Response DeleteRule(Ctx& ctx) {
+  ApiError error;
+  auto docs = Docs(ctx, "rule", &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc || doc->contains("deleted_at")) {
+    return Error(ctx, NotFound("no rule '" + ctx.Param(1) + "'"));
+  }
+  (*doc)["deleted_at"] = FormatTime(NowNs());
+  (*doc)["deleted_by"] = ctx.Actor();
+  (*doc)["enabled"] = false;
+  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return NoContent(ctx);
+}
+
+// --- Alerts ----------------------------------------------------------------------------------
+
+namespace {
+
+const std::vector<std::string_view> kAlertStatuses = {"open", "acknowledged", "resolved"};
+
+const std::vector<FieldSpec>& AlertSpec() {
+  static const std::vector<FieldSpec> spec = {
+      {"asset_id", Type::kString, true}, {"severity", Type::kEnum, true, kSeverities},
+      {"message", Type::kText, true},    {"metric", Type::kString},
+      {"value", Type::kNumber},          {"rule_id", Type::kString}};
+  return spec;
+}
+
+json::object Step(const Ctx& ctx, std::string_view status, std::string_view notes) {
+  json::object step = {{"status", status}, {"by", ctx.Actor()}, {"at", FormatTime(NowNs())}};
+  if (!notes.empty()) step["notes"] = notes;
+  return step;
+}
+
+}  // namespace
+
+Response ListAlerts(Ctx& ctx) {
+  Filters f;
+  if (auto e = ReadFilters(ctx,
+                           {{"severity", Type::kEnum, false, kSeverities},
+                            {"status", Type::kEnum, false, kAlertStatuses}},
+                           {"asset_id", "rule_id"}, "opened_at", &f)) {
+    return Error(ctx, *e);
+  }
+  return ListDocs(ctx, "alert", "-opened_at", {"opened_at", "severity", "id", "asset_id"},
+                  [&](const json::object& d) { return f.Keep(d); });
+}
+
+Response CreateAlert(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  json::object doc;
+  if (auto e = ApplyFields(*body, AlertSpec(), true, &doc)) return Error(ctx, *e);
+  if (auto e = AssetMustExist(ctx, doc)) return Error(ctx, *e);
+  if (std::string rule = Str(doc, "rule_id"); !rule.empty()) {
+    auto rules = Docs(ctx, "rule", &error);
+    if (!rules) return Error(ctx, error);
+    if (!rules->Get(rule)) return Error(ctx, BadField("rule_id", "rule_id names no rule"));
+  }
+  auto docs = Docs(ctx, "alert", &error);
+  if (!docs) return Error(ctx, error);
+  std::string id = ctx.api.NewId("alert_");
+  doc["id"] = id;
+  doc["status"] = "open";
+  doc["opened_at"] = FormatTime(NowNs());
+  doc["history"] = json::array{Step(ctx, "open", "")};
+  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, doc, bhttp::status::created);
+}
+
+Response GetAlert(Ctx& ctx) { return GetDoc(ctx, "alert", "alert"); }
+
+Response UpdateAlert(Ctx& ctx) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  std::string to, notes;
+  for (const auto& [k, v] : *body) {
+    if (k == "status") {
+      if (!v.is_string() || (v.as_string() != "acknowledged" && v.as_string() != "resolved")) {
+        return Error(ctx, BadField("status", "status must be acknowledged or resolved"));
+      }
+      to = v.as_string();
+    } else if (k == "notes") {
+      if (!v.is_string() || v.as_string().size() > 4096) {
+        return Error(ctx, BadField("notes", "notes must be a string of at most 4096 characters"));
+      }
+      notes = v.as_string();
+    } else {
+      return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+    }
+  }
+  if (to.empty()) return Error(ctx, BadField("status", "status is required"));
+  auto docs = Docs(ctx, "alert", &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc) return Error(ctx, NotFound("no alert '" + ctx.Param(1) + "'"));
+  std::string from = Str(*doc, "status");
+  if (from == "resolved" || from == to) {
+    return Error(ctx, Conflict("the alert is already " + from));
+  }
+  json::object step = Step(ctx, to, notes);
+  (*doc)["status"] = to;
+  (*doc)[to + "_at"] = step["at"];
+  (*doc)[to + "_by"] = ctx.Actor();
+  if (!notes.empty()) (*doc)["notes"] = notes;
+  (*doc)["history"].as_array().push_back(std::move(step));
+  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, *doc);
+}
+
+}  // namespace foresight::http
