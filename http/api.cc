@@ -370,9 +370,8 @@ std::string FormatTime(int64_t ns) {
 
 std::optional<int64_t> ParseTime(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  bool numeric = std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
-  });
+  bool numeric = std::all_of(text.begin() + (text[0] == '-' ? 1 : 0), text.end(),
+                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   if (numeric) {
     int64_t ms = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);

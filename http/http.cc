@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -80,6 +82,8 @@ Response TooLarge(const Request& req, size_t limit) {
 
 namespace {
 
+class Session;
+
 // What every session shares with its server.
 struct Shared {
   Services services;
@@ -90,6 +94,8 @@ struct Shared {
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> request_counter{0};
   uint64_t request_seed = 0;
+  std::mutex sessions_mu;
+  std::set<Session*> sessions;  // guarded by sessions_mu
 
   Shared(const Services& s, const ServerOptions& o)
       : services(s),
@@ -120,8 +126,20 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
     shared_->connections.fetch_add(1);
+    std::lock_guard l(shared_->sessions_mu);
+    shared_->sessions.insert(this);
   }
-  ~Session() { shared_->connections.fetch_sub(1); }
+  ~Session() {
+    shared_->connections.fetch_sub(1);
+    std::lock_guard l(shared_->sessions_mu);
+    shared_->sessions.erase(this);
+  }
+
+  // REQUIRES: no pool thread is running (Stop, after the join).
+  void CloseNow() {
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -293,6 +311,8 @@ class BeastServer final : public Server {
     ioc_.stop();
     for (auto& t : pool_) t.join();
     pool_.clear();
+    std::lock_guard l(shared_.sessions_mu);
+    for (Session* s : shared_.sessions) s->CloseNow();
   }
 
   uint16_t port() const override { return port_; }

@@ -344,7 +344,7 @@ Response ImportMaintenance(Ctx& ctx) {
   if (o["rejected"].as_array().empty()) return Json(ctx, o);
   const json::object& first = o["rejected"].as_array()[0].as_object();
   o["error"] = {{"code", "partial_import"},
-                {"message", "row " + std::to_string(first.at("row").as_int64()) + ": " +
+                {"message", "row " + std::to_string(first.at("row").to_number<int64_t>()) + ": " +
                                 std::string(first.at("reason").as_string())}};
   return Json(ctx, o, bhttp::status::bad_request);
 }

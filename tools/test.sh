@@ -18,10 +18,16 @@ case "$flavour" in
 esac
 
 tools/install-deps.sh
-# The third-party clients the end-to-end tests drive (tests/js/package-lock.json pins them).
-if ! command -v npm >/dev/null; then
+# The third-party tools the end-to-end tests drive: Node.js for the clients and validators in
+# tests/js (package-lock.json pins them), promtool (Debian's prometheus) for /metrics.
+test_packages=()
+command -v npm >/dev/null || test_packages+=(nodejs npm)
+command -v promtool >/dev/null || test_packages+=(prometheus)
+if ((${#test_packages[@]})); then
   sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq nodejs npm >/dev/null
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${test_packages[@]}" >/dev/null
 fi
 if [[ ! -d tests/js/node_modules || tests/js/package-lock.json -nt tests/js/node_modules ]]; then
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
