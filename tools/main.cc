@@ -91,6 +91,46 @@ int Serve(const ConfigLoader& loader) {
   return 0;
 }
 
+// `foresight client create|list`: client credentials for a tenant, made offline on the data
+// directory (the server must be stopped: the directory is locked while it runs). This is how the
+// first admin of a tenant comes to exist; admins then manage the rest over the API.
+struct ClientCommand {
+  std::string tenant;
+  std::string role = "admin";
+  std::string client_id;
+};
+
+int Client(const ConfigLoader& loader, const ClientCommand& command, bool create) {
+  Result<Config> config = loader.Load();
+  if (!config.ok()) return Fail("configuration", config.status());
+  log::Init(log::Level::kWarn, config->log_format);
+  auto db = storage::Storage::Open(config->data_dir, config->storage);
+  if (!db.ok()) return Fail("storage", db.status());
+  http::AuthOptions auth_options = config->auth;
+  if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
+  auto auth = http::Auth::Open(db->get(), auth_options);
+  if (!auth.ok()) return Fail("auth", auth.status());
+  Result<storage::TenantId> tenant = create ? (*db)->CreateTenant(command.tenant)
+                                            : (*db)->FindTenant(command.tenant);
+  if (!tenant.ok()) return Fail("tenant '" + command.tenant + "'", tenant.status());
+  if (!create) {
+    for (const http::Auth::Client& c : (*auth)->ListClients(*tenant)) {
+      std::printf("%s\t%s\n", c.id.c_str(), std::string(http::RoleName(c.role)).c_str());
+    }
+    return 0;
+  }
+  Result<http::Role> role = http::ParseClientRole(command.role);
+  if (!role.ok()) return Fail("--role", role.status());
+  auto created = (*auth)->CreateClient(*tenant, command.client_id, *role);
+  if (!created.ok()) return Fail("client", created.status());
+  std::printf("tenant:        %s\nrole:          %s\nclient_id:     %s\nclient_secret: %s\n",
+              command.tenant.c_str(), command.role.c_str(), created->client.id.c_str(),
+              created->secret.c_str());
+  std::printf("(the secret is shown only now; sign in with POST /auth/token)\n");
+  Status closed = (*db)->Close();
+  return closed.ok() ? 0 : Fail("closing storage", closed);
+}
+
 }  // namespace
 }  // namespace foresight::tools
 
@@ -111,6 +151,22 @@ int main(int argc, char** argv) {
   loader.AddFlags(serve);
   CLI::App* version = app.add_subcommand("version", "Print the version and library versions");
 
+  ClientCommand client_command;
+  CLI::App* client = app.add_subcommand(
+      "client", "Client credentials of a tenant, on a stopped server's data directory");
+  client->require_subcommand(1);
+  CLI::App* client_create = client->add_subcommand(
+      "create", "Create client credentials (the tenant too if new) and print the secret once");
+  client_create->add_option("--tenant", client_command.tenant, "Tenant name")->required();
+  client_create->add_option("--role", client_command.role, "viewer, engineer or admin")
+      ->capture_default_str();
+  client_create->add_option("--client-id", client_command.client_id,
+                            "Client id (default: <tenant>-<role>-<random>)");
+  loader.AddFlags(client_create);
+  CLI::App* client_list = client->add_subcommand("list", "List a tenant's clients");
+  client_list->add_option("--tenant", client_command.tenant, "Tenant name")->required();
+  loader.AddFlags(client_list);
+
   CLI11_PARSE(app, argc, argv);
   if (version->parsed()) {
     std::printf("foresight %s (boost %d.%d)\n", FORESIGHT_VERSION, BOOST_VERSION / 100000,
@@ -118,5 +174,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return Serve(loader);
+  if (client_create->parsed()) return Client(loader, client_command, true);
+  if (client_list->parsed()) return Client(loader, client_command, false);
   return 1;
 }
