@@ -202,6 +202,15 @@ void Collection::ForEach(
   for (const auto& [id, doc] : docs_) fn(id, doc);
 }
 
+void Collection::ForEachLocked(
+    const std::function<void(const std::vector<const json::object*>&)>& fn) const {
+  std::shared_lock l(mu_);
+  std::vector<const json::object*> all;
+  all.reserve(docs_.size());
+  for (const auto& [id, doc] : docs_) all.push_back(&doc);
+  fn(all);
+}
+
 size_t Collection::size() const {
   std::shared_lock l(mu_);
   return docs_.size();

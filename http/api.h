@@ -60,6 +60,9 @@ ApiError FromStatus(const Status& s);
 class Api;
 
 struct Ctx {
+  Ctx(const Request& r, const Services& s, Api& a, std::string id)
+      : req(r), services(s), api(a), query(ParseQuery(r)), request_id(std::move(id)) {}
+
   const Request& req;
   const Services& services;
   Api& api;
@@ -125,6 +128,8 @@ class Collection {
   std::optional<json::object> Get(std::string_view id) const;
   // Calls `fn` for each document in id order (under the shared lock).
   void ForEach(const std::function<void(const std::string&, const json::object&)>& fn) const;
+  // Calls `fn` once with every document in id order, all under the shared lock.
+  void ForEachLocked(const std::function<void(const std::vector<const json::object*>&)>& fn) const;
   size_t size() const;
   Status Put(const std::string& id, const json::object& doc);
   Status PutMany(const std::vector<std::pair<std::string, json::object>>& docs);

@@ -244,40 +244,53 @@ Response ListAssets(Ctx& ctx) {
   auto alerts = Alerts(ctx);
   std::map<std::string, AlertCounts> counts;
   if (alerts) counts = OpenAlertsByAsset(*alerts);
-  std::vector<storage::Asset> assets = ctx.services.storage->ListAssets(ctx.tenant);
-  std::erase_if(assets, [&](const storage::Asset& a) {
-    if (!status.empty() && Attr(a, "status", "active") != status) return true;
-    if (!type.empty() && Attr(a, "asset_type", "") != type) return true;
-    if (!criticality.empty() && Attr(a, "criticality", "medium") != criticality) return true;
-    if (!site.empty() && Attr(a, "site", "") != site) return true;
-    if (!q.empty() && Lower(a.id).find(q) == std::string::npos &&
-        Lower(Attr(a, "name", "")).find(q) == std::string::npos) {
-      return true;
-    }
-    return false;
-  });
-  auto key_less = [&](const storage::Asset& a, const storage::Asset& b) {
-    if (sort == "name")
-      return std::pair(Attr(a, "name", a.id), a.id) < std::pair(Attr(b, "name", b.id), b.id);
-    if (sort == "criticality") {
-      return std::pair(CriticalityRank(Attr(a, "criticality", "medium")), a.id) <
-             std::pair(CriticalityRank(Attr(b, "criticality", "medium")), b.id);
-    }
-    if (sort == "health") {
-      return std::pair(HealthScore(CountsFor(counts, a.id)), a.id) <
-             std::pair(HealthScore(CountsFor(counts, b.id)), b.id);
-    }
-    if (sort == "created_at") return std::pair(a.created_ns, a.id) < std::pair(b.created_ns, b.id);
-    return a.id < b.id;
-  };
-  std::stable_sort(assets.begin(), assets.end(), [&](const auto& a, const auto& b) {
-    return desc ? key_less(b, a) : key_less(a, b);
-  });
   json::array items;
-  for (size_t i = page.offset; i < assets.size() && items.size() < page.limit; ++i) {
-    items.push_back(AssetJson(assets[i], CountsFor(counts, assets[i].id)));
-  }
-  return Json(ctx, PageJson(std::move(items), assets.size(), page));
+  size_t total = 0;
+  ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
+    std::vector<const storage::Asset*> assets;
+    assets.reserve(all.size());
+    for (const storage::Asset* asset : all) {
+      const storage::Asset& a = *asset;
+      if (!status.empty() && Attr(a, "status", "active") != status) continue;
+      if (!type.empty() && Attr(a, "asset_type", "") != type) continue;
+      if (!criticality.empty() && Attr(a, "criticality", "medium") != criticality) continue;
+      if (!site.empty() && Attr(a, "site", "") != site) continue;
+      if (!q.empty() && Lower(a.id).find(q) == std::string::npos &&
+          Lower(Attr(a, "name", "")).find(q) == std::string::npos) {
+        continue;
+      }
+      assets.push_back(&a);
+    }
+    // Storage lists assets in id order; other orders sort precomputed keys, ties broken by id.
+    if (sort != "id" || desc) {
+      struct Keyed {
+        std::string_view text;
+        int64_t number;
+        const storage::Asset* asset;
+      };
+      std::vector<Keyed> keyed;
+      keyed.reserve(assets.size());
+      for (const storage::Asset* a : assets) {
+        Keyed k{a->id, 0, a};
+        if (sort == "name") k.text = Attr(*a, "name", a->id);
+        if (sort == "criticality") k.number = CriticalityRank(Attr(*a, "criticality", "medium"));
+        if (sort == "health") k.number = HealthScore(CountsFor(counts, a->id));
+        if (sort == "created_at") k.number = a->created_ns;
+        keyed.push_back(k);
+      }
+      auto less = [](const Keyed& x, const Keyed& y) {
+        return std::tie(x.number, x.text, x.asset->id) < std::tie(y.number, y.text, y.asset->id);
+      };
+      std::sort(keyed.begin(), keyed.end(),
+                [&](const Keyed& x, const Keyed& y) { return desc ? less(y, x) : less(x, y); });
+      for (size_t i = 0; i < keyed.size(); ++i) assets[i] = keyed[i].asset;
+    }
+    for (size_t i = page.offset; i < assets.size() && items.size() < page.limit; ++i) {
+      items.push_back(AssetJson(*assets[i], CountsFor(counts, assets[i]->id)));
+    }
+    total = assets.size();
+  });
+  return Json(ctx, PageJson(std::move(items), total, page));
 }
 
 Response CreateAsset(Ctx& ctx) {

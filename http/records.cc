@@ -141,29 +141,31 @@ Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
   ApiError error;
   auto docs = Docs(ctx, kind, &error);
   if (!docs) return Error(ctx, error);
-  std::vector<const json::object*> rows;
-  std::vector<json::object> copies;
-  copies.reserve(docs->size());
-  docs->ForEach([&](const std::string&, const json::object& d) {
-    if (keep(d)) copies.push_back(d);
-  });
-  for (const json::object& d : copies) rows.push_back(&d);
-  auto value_less = [&](const json::object* a, const json::object* b) {
-    const json::value* x = a->if_contains(key);
-    const json::value* y = b->if_contains(key);
-    if (!x || !y) return !x && y;
-    if (x->is_number() && y->is_number()) return x->to_number<double>() < y->to_number<double>();
-    if (x->is_string() && y->is_string()) return x->as_string() < y->as_string();
-    return false;
-  };
-  std::stable_sort(rows.begin(), rows.end(), [&](const json::object* a, const json::object* b) {
-    return desc ? value_less(b, a) : value_less(a, b);
-  });
+  // Filter, sort and page under the collection's shared lock; only the page is copied out.
   json::array items;
-  for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) {
-    items.push_back(*rows[i]);
-  }
-  return Json(ctx, PageJson(std::move(items), rows.size(), page));
+  size_t total = 0;
+  docs->ForEachLocked([&](const std::vector<const json::object*>& all) {
+    std::vector<const json::object*> rows;
+    for (const json::object* d : all) {
+      if (keep(*d)) rows.push_back(d);
+    }
+    auto value_less = [&](const json::object* a, const json::object* b) {
+      const json::value* x = a->if_contains(key);
+      const json::value* y = b->if_contains(key);
+      if (!x || !y) return !x && y;
+      if (x->is_number() && y->is_number()) return x->to_number<double>() < y->to_number<double>();
+      if (x->is_string() && y->is_string()) return x->as_string() < y->as_string();
+      return false;
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const json::object* a, const json::object* b) {
+      return desc ? value_less(b, a) : value_less(a, b);
+    });
+    for (size_t i = page.offset; i < rows.size() && items.size() < page.limit; ++i) {
+      items.push_back(*rows[i]);
+    }
+    total = rows.size();
+  });
+  return Json(ctx, PageJson(std::move(items), total, page));
 }
 
 // Filters of the lists: equality on a field, and a time range on another.

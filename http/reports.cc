@@ -97,17 +97,20 @@ Response FleetSummary(Ctx& ctx) {
   int at_risk_below = static_cast<int>(
       settings.at("risk").as_object().at("at_risk_below_health").to_number<double>());
   auto counts = OpenCounts(ctx);
-  std::vector<storage::Asset> assets = ctx.services.storage->ListAssets(ctx.tenant);
   std::map<std::string, int64_t> by_status;
   int64_t at_risk = 0;
+  size_t asset_count = 0;
   double health_sum = 0;
-  for (const storage::Asset& a : assets) {
-    ++by_status[Attr(a, "status", "active")];
-    auto it = counts.find(a.id);
-    int health = HealthScore(it == counts.end() ? AlertCounts{} : it->second);
-    health_sum += health;
-    if (health < at_risk_below) ++at_risk;
-  }
+  ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
+    asset_count = all.size();
+    for (const storage::Asset* a : all) {
+      ++by_status[Attr(*a, "status", "active")];
+      auto it = counts.find(a->id);
+      int health = HealthScore(it == counts.end() ? AlertCounts{} : it->second);
+      health_sum += health;
+      if (health < at_risk_below) ++at_risk;
+    }
+  });
   AlertCounts open;
   for (const auto& [id, c] : counts) {
     open.open += c.open;
@@ -115,12 +118,12 @@ Response FleetSummary(Ctx& ctx) {
     open.warning += c.warning;
     open.info += c.info;
   }
-  json::value fleet_health = assets.empty()
+  json::value fleet_health = asset_count == 0
                                  ? json::value(nullptr)
-                                 : json::value(std::round(10 * health_sum / assets.size()) / 10);
+                                 : json::value(std::round(10 * health_sum / asset_count) / 10);
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"metric", "value"});
-    out += CsvLine({"assets", std::to_string(assets.size())});
+    out += CsvLine({"assets", std::to_string(asset_count)});
     for (const auto& [status, n] : by_status)
       out += CsvLine({"assets_" + status, std::to_string(n)});
     out += CsvLine({"assets_at_risk", std::to_string(at_risk)});
@@ -133,7 +136,7 @@ Response FleetSummary(Ctx& ctx) {
   }
   json::object status_json;
   for (const auto& [status, n] : by_status) status_json[status] = n;
-  return Json(ctx, {{"assets", assets.size()},
+  return Json(ctx, {{"assets", asset_count},
                     {"assets_by_status", std::move(status_json)},
                     {"assets_at_risk", at_risk},
                     {"open_alerts",

@@ -653,7 +653,7 @@ Response Dispatch(const Request& req, const Services& services, Api& api,
   auto start = std::chrono::steady_clock::now();
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
-  Ctx ctx{req, services, api, ParseQuery(req), {}, 0, {}, request_id};
+  Ctx ctx(req, services, api, request_id);
   bool path_known = false;
   const Route* route = MatchRoute(req.method(), path, &ctx.params, &path_known);
   Response res;

@@ -383,6 +383,8 @@ class Engine final : public Storage {
   Result<size_t> EnsureAssets(TenantId tenant, std::span<const Asset> assets) override;
   Result<Asset> GetAsset(TenantId tenant, std::string_view id) const override;
   std::vector<Asset> ListAssets(TenantId tenant) const override;
+  void WithAssets(TenantId tenant,
+                  const std::function<void(std::span<const Asset* const>)>& fn) const override;
   Status PutAsset(TenantId tenant, const Asset& asset) override;
   Status DeleteAsset(TenantId tenant, std::string_view id) override;
   Status WriteRecords(TenantId tenant, std::span<const RecordWrite> writes) override;
@@ -1060,6 +1062,18 @@ Result<Retention> Engine::GetRetention(TenantId tenant) const {
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   return t->retention;
+}
+
+void Engine::WithAssets(TenantId tenant,
+                        const std::function<void(std::span<const Asset* const>)>& fn) const {
+  std::shared_lock l(catalog_mu_);
+  const TenantState* t = Tenant(tenant);
+  std::vector<const Asset*> all;
+  if (t) {
+    all.reserve(t->assets.size());
+    for (const auto& [id, asset] : t->assets) all.push_back(&asset);
+  }
+  fn(all);
 }
 
 Status ValidateAsset(const Asset& asset) {

@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -335,6 +336,11 @@ class Storage {
   virtual Result<Asset> GetAsset(TenantId tenant, std::string_view id) const = 0;
   // Every asset of the tenant, ordered by id.
   virtual std::vector<Asset> ListAssets(TenantId tenant) const = 0;
+  // Calls `fn` once with every asset of the tenant in id order, without copying them: for hot
+  // read paths (API lists). `fn` runs under the catalog's shared lock, so it must be short and
+  // must not call back into Storage; the pointers die when it returns.
+  virtual void WithAssets(TenantId tenant,
+                          const std::function<void(std::span<const Asset* const>)>& fn) const = 0;
   // Creates or replaces one asset, durably (the API's create and update).
   virtual Status PutAsset(TenantId tenant, const Asset& asset) = 0;
   // Deletes an asset's record (its series and points stay); NotFound when there is none.

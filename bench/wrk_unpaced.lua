@@ -1,0 +1,1 @@
+-- No pacing: each connection sends its next request as soon as the last is answered.
