@@ -227,6 +227,48 @@ std::optional<ApiError> AssetMustExist(const Ctx& ctx, const json::object& doc) 
   return std::nullopt;
 }
 
+using Check = std::function<std::optional<ApiError>(const json::object&)>;
+
+// POST of a collection: the body checked against `spec` over `defaults`, then stored under a
+// new id with who made it and when.
+Response CreateDoc(Ctx& ctx, std::string_view kind, std::string_view id_prefix,
+                   const std::vector<FieldSpec>& spec, json::object doc, const Check& check) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  if (auto e = ApplyFields(*body, spec, true, &doc)) return Error(ctx, *e);
+  if (auto e = check(doc)) return Error(ctx, *e);
+  auto docs = Docs(ctx, kind, &error);
+  if (!docs) return Error(ctx, error);
+  std::string id = ctx.api.NewId(id_prefix);
+  doc["id"] = id;
+  doc["created_at"] = FormatTime(NowNs());
+  doc["created_by"] = ctx.Actor();
+  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, doc, bhttp::status::created);
+}
+
+// PATCH of one document: the body's fields over the stored ones, checked again as a whole.
+// Soft-deleted documents are gone as far as PATCH is concerned.
+Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun,
+                   const std::vector<FieldSpec>& spec, const Check& check) {
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  auto docs = Docs(ctx, kind, &error);
+  if (!docs) return Error(ctx, error);
+  auto doc = docs->Get(ctx.Param(1));
+  if (!doc || doc->contains("deleted_at")) {
+    return Error(ctx, NotFound("no " + std::string(noun) + " '" + ctx.Param(1) + "'"));
+  }
+  if (auto e = ApplyFields(*body, spec, false, &*doc)) return Error(ctx, *e);
+  if (auto e = check(*doc)) return Error(ctx, *e);
+  (*doc)["updated_at"] = FormatTime(NowNs());
+  (*doc)["updated_by"] = ctx.Actor();
+  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
+  return Json(ctx, *doc);
+}
+
 // --- Maintenance -----------------------------------------------------------------------------
 
 const std::vector<std::string_view> kKinds = {"preventive", "corrective", "inspection", "failure"};
@@ -263,37 +305,15 @@ Response ListMaintenance(Ctx& ctx) {
 }
 
 Response CreateMaintenance(Ctx& ctx) {
-  ApiError error;
-  auto body = BodyObject(ctx, &error);
-  if (!body.ok()) return Error(ctx, error);
-  json::object doc;
-  if (auto e = ApplyFields(*body, MaintenanceSpec(), true, &doc)) return Error(ctx, *e);
-  if (auto e = CheckMaintenance(ctx, doc)) return Error(ctx, *e);
-  auto docs = Docs(ctx, "maintenance", &error);
-  if (!docs) return Error(ctx, error);
-  std::string id = ctx.api.NewId("wo_");
-  doc["id"] = id;
-  doc["created_at"] = FormatTime(NowNs());
-  doc["created_by"] = ctx.Actor();
-  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, doc, bhttp::status::created);
+  return CreateDoc(ctx, "maintenance", "wo_", MaintenanceSpec(), {},
+                   [&](const json::object& doc) { return CheckMaintenance(ctx, doc); });
 }
 
 Response GetMaintenance(Ctx& ctx) { return GetDoc(ctx, "maintenance", "maintenance record"); }
 
 Response UpdateMaintenance(Ctx& ctx) {
-  ApiError error;
-  auto body = BodyObject(ctx, &error);
-  if (!body.ok()) return Error(ctx, error);
-  auto docs = Docs(ctx, "maintenance", &error);
-  if (!docs) return Error(ctx, error);
-  auto doc = docs->Get(ctx.Param(1));
-  if (!doc) return Error(ctx, NotFound("no maintenance record '" + ctx.Param(1) + "'"));
-  if (auto e = ApplyFields(*body, MaintenanceSpec(), false, &*doc)) return Error(ctx, *e);
-  if (auto e = CheckMaintenance(ctx, *doc)) return Error(ctx, *e);
-  (*doc)["updated_at"] = FormatTime(NowNs());
-  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, *doc);
+  return UpdateDoc(ctx, "maintenance", "maintenance record", MaintenanceSpec(),
+                   [&](const json::object& doc) { return CheckMaintenance(ctx, doc); });
 }
 
 Response DeleteMaintenance(Ctx& ctx) {
@@ -420,43 +440,15 @@ Response ListRules(Ctx& ctx) {
 }
 
 Response CreateRule(Ctx& ctx) {
-  ApiError error;
-  auto body = BodyObject(ctx, &error);
-  if (!body.ok()) return Error(ctx, error);
-  json::object doc = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
-                      {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
-                      {"enabled", true}};
-  if (auto e = ApplyFields(*body, RuleSpec(), true, &doc)) return Error(ctx, *e);
-  if (auto e = CheckRule(doc)) return Error(ctx, *e);
-  auto docs = Docs(ctx, "rule", &error);
-  if (!docs) return Error(ctx, error);
-  std::string id = ctx.api.NewId("rule_");
-  doc["id"] = id;
-  doc["created_at"] = FormatTime(NowNs());
-  doc["created_by"] = ctx.Actor();
-  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, doc, bhttp::status::created);
+  json::object defaults = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
+                           {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
+                           {"enabled", true}};
+  return CreateDoc(ctx, "rule", "rule_", RuleSpec(), std::move(defaults), CheckRule);
 }
 
 Response GetRule(Ctx& ctx) { return GetDoc(ctx, "rule", "rule"); }
 
-Response UpdateRule(Ctx& ctx) {
-  ApiError error;
-  auto body = BodyObject(ctx, &error);
-  if (!body.ok()) return Error(ctx, error);
-  auto docs = Docs(ctx, "rule", &error);
-  if (!docs) return Error(ctx, error);
-  auto doc = docs->Get(ctx.Param(1));
-  if (!doc || doc->contains("deleted_at")) {
-    return Error(ctx, NotFound("no rule '" + ctx.Param(1) + "'"));
-  }
-  if (auto e = ApplyFields(*body, RuleSpec(), false, &*doc)) return Error(ctx, *e);
-  if (auto e = CheckRule(*doc)) return Error(ctx, *e);
-  (*doc)["updated_at"] = FormatTime(NowNs());
-  (*doc)["updated_by"] = ctx.Actor();
-  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, *doc);
-}
+Response UpdateRule(Ctx& ctx) { return UpdateDoc(ctx, "rule", "rule", RuleSpec(), CheckRule); }
 
 Response DeleteRule(Ctx& ctx) {
   ApiError error;

@@ -78,6 +78,18 @@ int Serve(const ConfigLoader& loader) {
     std::printf("  line protocol over TCP: %s:%u%s\n", DisplayHost(config->tcp->host).c_str(),
                 tcp->port(), config->tcp->bound_tenant ? " (bound to one tenant)" : "");
   }
+  size_t clients = 0;
+  for (const auto& [tenant, name] : (*db)->ListTenants())
+    clients += (*auth)->ListClients(tenant).size();
+  if (clients == 0) {
+    std::printf(
+        "  no sign-in exists yet: stop the server and run\n"
+        "    foresight client create --tenant <name> --role admin --data-dir %s\n",
+        config->data_dir.c_str());
+  } else {
+    std::printf("  sign in: POST http://%s:%u/auth/token  (API: /openapi.json)\n",
+                DisplayHost(config->http.host).c_str(), (*server)->port());
+  }
   std::fflush(stdout);
 
   int signal = 0;
@@ -110,8 +122,8 @@ int Client(const ConfigLoader& loader, const ClientCommand& command, bool create
   if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
   auto auth = http::Auth::Open(db->get(), auth_options);
   if (!auth.ok()) return Fail("auth", auth.status());
-  Result<storage::TenantId> tenant = create ? (*db)->CreateTenant(command.tenant)
-                                            : (*db)->FindTenant(command.tenant);
+  Result<storage::TenantId> tenant =
+      create ? (*db)->CreateTenant(command.tenant) : (*db)->FindTenant(command.tenant);
   if (!tenant.ok()) return Fail("tenant '" + command.tenant + "'", tenant.status());
   if (!create) {
     for (const http::Auth::Client& c : (*auth)->ListClients(*tenant)) {

@@ -512,6 +512,8 @@ TEST_F(Api, RulesTakeDefaultsValidateHysteresisAndSoftDelete) {
                              {"scope", {{"planet", "mars"}}}})),
             "scope.planet");
 
+  EXPECT_EQ(Get("/api/v1/tenants/acme/rules/" + id, viewer_).body.at("severity"), "critical");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/rules/nope", viewer_).status, 404);
   EXPECT_EQ(Patch("/api/v1/tenants/acme/rules/" + id, engineer_, {{"threshold", 95}})
                 .body.at("threshold"),
             95);
@@ -649,6 +651,16 @@ TEST_F(Api, ClientsCreatedByAnAdminCanSignInUntilDeleted) {
                 .status,
             409);
   EXPECT_EQ(ErrorField(Post("/api/v1/tenants/acme/clients", admin_, {{"role", "root"}})), "role");
+  bool listed = false;
+  for (const json::value& c :
+       Get("/api/v1/tenants/acme/clients", admin_).body.at("items").as_array()) {
+    if (c.at("client_id") == "acme-dashboard") {
+      listed = true;
+      EXPECT_EQ(c.at("role"), "viewer");
+      EXPECT_FALSE(c.as_object().contains("client_secret")) << "a secret is shown once";
+    }
+  }
+  EXPECT_TRUE(listed);
   EXPECT_EQ(ErrorField(Post("/api/v1/tenants/acme/clients", admin_,
                             {{"client_id", "no spaces"}, {"role", "viewer"}})),
             "client_id");
@@ -683,6 +695,8 @@ TEST_F(Api, CostAvoidanceFollowsTheDocumentedArithmetic) {
                   {"cost", 3000}})
                 .status,
             201);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/settings", viewer_).body.at("cost_model").at("currency"),
+            "EUR");
   auto report = Get("/api/v1/tenants/acme/reports/cost-avoidance?days=30", viewer_);
   ASSERT_EQ(report.status, 200) << report.text;
   EXPECT_EQ(report.body.at("currency"), "EUR");
