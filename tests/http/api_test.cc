@@ -652,8 +652,8 @@ TEST_F(Api, ClientsCreatedByAnAdminCanSignInUntilDeleted) {
             409);
   EXPECT_EQ(ErrorField(Post("/api/v1/tenants/acme/clients", admin_, {{"role", "root"}})), "role");
   bool listed = false;
-  for (const json::value& c :
-       Get("/api/v1/tenants/acme/clients", admin_).body.at("items").as_array()) {
+  auto clients = Get("/api/v1/tenants/acme/clients", admin_);
+  for (const json::value& c : clients.body.at("items").as_array()) {
     if (c.at("client_id") == "acme-dashboard") {
       listed = true;
       EXPECT_EQ(c.at("role"), "viewer");
@@ -766,8 +766,8 @@ TEST_F(Api, EveryMutationIsAuditedAndOnlyAdminsReadTheLog) {
   ASSERT_EQ(next.body.at("items").as_array().size(), 1u);
   EXPECT_NE(next.body.at("items").at(0).at("id"), newest.at("id"));
   EXPECT_EQ(Get("/api/v1/tenants/acme/audit", engineer_).status, 403);
-  for (const json::value& entry :
-       Get("/api/v1/tenants/other/audit?limit=1000", other_admin_).body.at("items").as_array()) {
+  auto theirs = Get("/api/v1/tenants/other/audit?limit=1000", other_admin_);
+  for (const json::value& entry : theirs.body.at("items").as_array()) {
     EXPECT_FALSE(std::string(entry.at("path").as_string()).starts_with("/api/v1/tenants/acme"))
         << "each tenant's log holds only its own mutations";
   }
