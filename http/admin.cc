@@ -21,9 +21,7 @@ json::object TokenJson(const Auth::ApiToken& t) {
 }  // namespace
 
 Response IssueTokenRoute(Ctx& ctx) {
-  // Every attempt costs an Argon2id verification (~64 MiB, tens of ms), so attempts share one
-  // appliance-wide bucket: a flood gets 429s, not the memory.
-  if (std::optional<double> wait = ctx.api.Throttle(0)) {
+  if (std::optional<double> wait = ctx.api.ThrottleSignIn()) {
     Response res = Error(ctx, {bhttp::status::too_many_requests,
                                "rate_limited",
                                "too many sign-in attempts; retry later",

@@ -256,21 +256,27 @@ Result<std::shared_ptr<Collection>> Api::Docs(storage::TenantId tenant, std::str
   return docs;
 }
 
-std::optional<double> Api::Throttle(storage::TenantId tenant) {
-  if (options_.rate_limit_per_s <= 0) return std::nullopt;
+std::optional<double> Api::Take(storage::TenantId key, double rate, double burst) {
+  if (rate <= 0) return std::nullopt;
   int64_t now = NowNs();
   std::lock_guard l(mu_);
-  auto [it, fresh] = buckets_.try_emplace(tenant, Bucket{options_.rate_limit_burst, now});
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& b = it->second;
-  b.tokens = std::min(options_.rate_limit_burst,
-                      b.tokens + (now - b.last_ns) * 1e-9 * options_.rate_limit_per_s);
+  b.tokens = std::min(burst, b.tokens + (now - b.last_ns) * 1e-9 * rate);
   b.last_ns = now;
   if (b.tokens >= 1) {
     b.tokens -= 1;
     return std::nullopt;
   }
-  return (1 - b.tokens) / options_.rate_limit_per_s;
+  return (1 - b.tokens) / rate;
 }
+
+std::optional<double> Api::Throttle(storage::TenantId tenant) {
+  return Take(tenant, options_.rate_limit_per_s, options_.rate_limit_burst);
+}
+
+// Tenant ids start at 1, so key 0 is free for the appliance-wide sign-in bucket.
+std::optional<double> Api::ThrottleSignIn() { return Take(0, kSignInsPerSecond, kSignInBurst); }
 
 std::string Api::NewId(std::string_view prefix) {
   return fmt::format("{}{:016x}{:04x}", prefix, NowNs(), id_counter_++ & 0xffff);

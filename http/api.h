@@ -173,6 +173,11 @@ class Api {
   Result<std::shared_ptr<Collection>> Docs(storage::TenantId tenant, std::string_view kind);
   // Takes one request from the tenant's bucket; the seconds to wait when empty.
   std::optional<double> Throttle(storage::TenantId tenant);
+  // Sign-in attempts, appliance-wide: each costs an Argon2id verification (64 MiB, tens of ms)
+  // and holds a pool thread, so a flood must meet 429s before it meets the pool.
+  static constexpr double kSignInsPerSecond = 20;
+  static constexpr double kSignInBurst = 40;
+  std::optional<double> ThrottleSignIn();
   Status Audit(const Ctx& ctx, unsigned status);
   // A new id ordered by creation time: prefix + 16 hex digits of ns + 4 of a counter.
   std::string NewId(std::string_view prefix);
@@ -183,6 +188,8 @@ class Api {
   const RequestMetrics& metrics() const { return metrics_; }
 
  private:
+  std::optional<double> Take(storage::TenantId key, double rate, double burst);
+
   storage::Storage* const storage_;
   const ApiOptions options_;
   std::mutex mu_;

@@ -301,11 +301,22 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
       role = it->second.second.role;
     }
   }
-  if (tenant == 0) return Refused();
-  auto record = storage_->GetRecord(tenant, kClientKind, client_id);
-  if (!record.ok()) return Refused();
-  std::string hash(json::parse(*record).at("hash").as_string());
-  if (crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) != 0) return Refused();
+  // An unknown id costs the same Argon2id verification as a known one, so timing does not tell
+  // which client ids exist.
+  static const std::string kDecoy = [] {
+    std::string decoy = RandomBytes(16), hash(crypto_pwhash_STRBYTES, '\0');
+    crypto_pwhash_str_alg(hash.data(), decoy.data(), decoy.size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                          crypto_pwhash_ALG_ARGON2ID13);
+    return hash;
+  }();
+  std::string hash = kDecoy;
+  if (tenant != 0) {
+    auto record = storage_->GetRecord(tenant, kClientKind, client_id);
+    if (record.ok()) hash = std::string(json::parse(*record).at("hash").as_string());
+  }
+  bool verified = crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) == 0;
+  if (!verified || tenant == 0) return Refused();
   Principal principal{tenant, {}, role, std::string(client_id)};
   for (const auto& [t, name] : storage_->ListTenants()) {
     if (t == tenant) principal.tenant_name = name;
