@@ -305,9 +305,11 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   // which client ids exist.
   static const std::string kDecoy = [] {
     std::string decoy = RandomBytes(16), hash(crypto_pwhash_STRBYTES, '\0');
-    crypto_pwhash_str_alg(hash.data(), decoy.data(), decoy.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                          crypto_pwhash_ALG_ARGON2ID13);
+    if (crypto_pwhash_str_alg(
+            hash.data(), decoy.data(), decoy.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+      hash.clear();  // out of memory: unknown ids are then refused without the cost
+    }
     return hash;
   }();
   std::string hash = kDecoy;
