@@ -125,6 +125,11 @@ std::shared_ptr<Collection> Docs(Ctx& ctx, std::string_view kind, ApiError* erro
   return *docs;
 }
 
+// info < warning < critical, so "-severity" lists the worst first.
+int SeverityRank(std::string_view severity) {
+  return severity == "critical" ? 2 : severity == "warning" ? 1 : 0;
+}
+
 // Lists `kind` with the filters `keep` decides, sorted by `sort_key` (a document field; '-' for
 // descending), paginated.
 Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
@@ -154,6 +159,7 @@ Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
       const json::value* y = b->if_contains(key);
       if (!x || !y) return !x && y;
       if (x->is_number() && y->is_number()) return x->to_number<double>() < y->to_number<double>();
+      if (key == "severity") return SeverityRank(x->as_string()) < SeverityRank(y->as_string());
       if (x->is_string() && y->is_string()) return x->as_string() < y->as_string();
       return false;
     };
