@@ -30,6 +30,9 @@ std::string DisplayHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+// How this program was started (argv[0]), for the hints it prints.
+std::string program = "foresight";
+
 int Serve(const ConfigLoader& loader) {
   Result<Config> config = loader.Load();
   if (!config.ok()) return Fail("configuration", config.status());
@@ -84,8 +87,8 @@ int Serve(const ConfigLoader& loader) {
   if (clients == 0) {
     std::printf(
         "  no sign-in exists yet: stop the server and run\n"
-        "    foresight client create --tenant <name> --role admin --data-dir %s\n",
-        config->data_dir.c_str());
+        "    %s client create --tenant <name> --role admin --data-dir %s\n",
+        program.c_str(), config->data_dir.c_str());
   } else {
     std::printf("  sign in: POST http://%s:%u/auth/token  (API: /openapi.json)\n",
                 DisplayHost(config->http.host).c_str(), (*server)->port());
@@ -148,6 +151,7 @@ int Client(const ConfigLoader& loader, const ClientCommand& command, bool create
 
 int main(int argc, char** argv) {
   using namespace foresight::tools;
+  program = argv[0];
   CLI::App app{
       "FORESIGHT: predictive maintenance in one binary.\n"
       "Ingests sensor readings, stores them, watches them and learns which assets will fail."};
