@@ -6,10 +6,15 @@
 
 #include <arpa/inet.h>
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -229,6 +234,41 @@ TEST_F(TcpListenerTest, RefusesAnAddressInUse) {
   auto second = TcpListener::Start(options, ingestor_.get(), tokens_.get());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kIOError);
+}
+
+// Makes io_uring_setup fail with EPERM in the calling thread and the threads it starts, the way a
+// container's default seccomp profile does.
+bool BlockIoUringInThisThread() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
+}
+
+TEST_F(TcpListenerTest, SaysWhyWhenSeccompBlocksIoUring) {
+  // The filter stays on the thread that installs it, so a thread of its own carries it.
+  Result<std::unique_ptr<TcpListener>> listener = Status::Internal("not run");
+  bool blocked = false;
+  std::thread([&] {
+    blocked = BlockIoUringInThisThread();
+    TcpOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    listener = TcpListener::Start(options, ingestor_.get(), tokens_.get());
+  }).join();
+  ASSERT_TRUE(blocked) << "seccomp unavailable here";
+  ASSERT_FALSE(listener.ok());
+  EXPECT_EQ(listener.status().code(), Status::Code::kFailedPrecondition);
+  std::string message(listener.status().message());
+  EXPECT_NE(message.find("io_uring is unavailable (Operation not permitted)"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("seccomp"), std::string::npos) << message;
+  EXPECT_NE(message.find("ingest.tcp_listen empty"), std::string::npos) << message;
 }
 
 }  // namespace
