@@ -603,6 +603,13 @@ Status Engine::Close() {
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
   Status s = failed_ ? Status::OK() : Flush();
+  if (s.ok() && !failed_) {
+    // Memtables to SST files, so RocksDB drops its WAL files: a stopped appliance's directory
+    // holds only sorted, compressed data, and the next open replays nothing.
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    s = FromRocks(db_->Flush(fo, cfs_), "flush memtables at close");
+  }
   for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
   cfs_.clear();
   rocksdb::Status rs = db_->Close();
