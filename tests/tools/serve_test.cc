@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <signal.h>
 #include <string>
 #include <sys/wait.h>
@@ -155,6 +156,70 @@ TEST(ServeCommand, HelpListsEverySettingWithItsEnvironmentVariable) {
                         "--listen", "--log-format"}) {
     EXPECT_NE(out.find(s), std::string::npos) << s << " missing from:\n" << out;
   }
+}
+
+// Runs `foresight args...` to the end: exit code, stdout, stderr.
+struct Ran {
+  int code;
+  std::string out, err;
+};
+Ran Foresight(std::vector<std::string> args) {
+  Child c = Spawn(std::move(args));
+  std::string out = ReadAll(c.out), err = ReadAll(c.err);
+  return {Wait(c), out, err};
+}
+
+// The value after "key:" on its own line of `text`.
+std::string Field(const std::string& text, const std::string& key) {
+  size_t at = text.find(key + ":");
+  if (at == std::string::npos) return {};
+  size_t start = text.find_first_not_of(' ', at + key.size() + 1);
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+TEST(AdminCommands, ManageTenantsClientsAndTokensThenBackUpAndRestore) {
+  testing::TempDir dir;
+  const std::string data = dir.Sub("data");
+  EXPECT_EQ(Foresight({"tenant", "create", "acme", "--data-dir", data}).code, 0);
+  Ran bad = Foresight({"tenant", "create", "no spaces", "--data-dir", data});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("no spaces"), std::string::npos) << bad.err;
+
+  Ran client = Foresight({"client", "create", "--tenant", "acme", "--role", "viewer", "--client-id",
+                          "acme-viewer", "--data-dir", data});
+  ASSERT_EQ(client.code, 0) << client.err;
+  EXPECT_EQ(Field(client.out, "client_id"), "acme-viewer");
+  EXPECT_GE(Field(client.out, "client_secret").size(), 24u);
+  EXPECT_EQ(Foresight({"client", "create", "--tenant", "acme", "--client-id", "acme-viewer",
+                       "--data-dir", data})
+                .code,
+            1)
+      << "client ids are unique";
+
+  Ran token =
+      Foresight({"token", "create", "--tenant", "acme", "--name", "gateway", "--data-dir", data});
+  ASSERT_EQ(token.code, 0) << token.err;
+  EXPECT_TRUE(Field(token.out, "token").starts_with("fst_")) << token.out;
+  std::string id = Field(token.out, "id");
+  EXPECT_EQ(Foresight({"token", "revoke", "--tenant", "acme", id, "--data-dir", data}).code, 0);
+  EXPECT_NE(Foresight({"token", "list", "--tenant", "acme", "--data-dir", data})
+                .out.find(id + "\tgateway\trevoked"),
+            std::string::npos);
+  EXPECT_EQ(Foresight({"token", "revoke", "--tenant", "acme", "nope", "--data-dir", data}).code, 1);
+
+  const std::string backup = dir.Sub("backup"), restored = dir.Sub("restored");
+  Ran backed = Foresight({"backup", backup, "--data-dir", data});
+  ASSERT_EQ(backed.code, 0) << backed.err;
+  EXPECT_EQ(Foresight({"backup", backup, "--data-dir", data}).code, 1)
+      << "an existing target is refused";
+  ASSERT_EQ(Foresight({"restore", backup, "--data-dir", restored}).code, 0);
+  Ran tenants = Foresight({"tenant", "list", "--data-dir", restored});
+  EXPECT_NE(tenants.out.find("acme\t0 assets\t1 clients"), std::string::npos) << tenants.out;
+  EXPECT_NE(Foresight({"client", "list", "--tenant", "acme", "--data-dir", restored})
+                .out.find("acme-viewer\tviewer"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(restored + "/jwt.key")) << "the signing key travels along";
+  EXPECT_EQ(Foresight({"restore", backup, "--data-dir", restored}).code, 1) << "never over data";
 }
 
 TEST(VersionCommand, PrintsTheVersion) {
