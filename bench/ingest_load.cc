@@ -130,28 +130,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> batches;
   {
     foresight::bench::IotGenerator gen(assets, 42);
-    const char* types[] = {"pump", "motor", "compressor", "fan"};
     std::vector<std::string> keys;
-    for (int x = 0; x < assets; ++x) {
-      char key[96];
-      std::snprintf(key, sizeof key, "sensor,asset_id=a%05d,asset_type=%s,site=s%02d ", x,
-                    types[x % 4], x % 20);
-      keys.push_back(key);
-    }
+    for (int x = 0; x < assets; ++x) keys.push_back(foresight::bench::IotLineKey(x));
     std::string current;
     size_t in_batch = 0;
     const int64_t start_ns = 1'700'000'000'000'000'000;
     for (int t = 0; t < steps; ++t) {
       int64_t ts = start_ns + int64_t{t} * 10'000'000'000;
       for (int x = 0; x < assets; ++x) {
-        current += keys[x];
-        for (size_t m = 0; m < metrics.size(); ++m) {
-          char v[48];
-          std::snprintf(v, sizeof v, "%s%s=%.*f", m ? "," : "", metrics[m].name,
-                        metrics[m].decimals, gen.Next(x, static_cast<int>(m), ts));
-          current += v;
-        }
-        current += ' ' + std::to_string(ts) + '\n';
+        foresight::bench::AppendIotLine(gen, x, ts, keys[x], &current);
         if (++in_batch == batch) {
           batches.push_back(std::move(current));
           current.clear();

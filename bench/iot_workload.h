@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,5 +62,28 @@ class IotGenerator {
   std::normal_distribution<double> noise_;
   std::vector<double> levels_, phases_;
 };
+
+// The line-protocol series key of asset `x`: "sensor,asset_id=a00042,asset_type=pump,site=s02 ".
+inline std::string IotLineKey(int x) {
+  static const char* kTypes[] = {"pump", "motor", "compressor", "fan"};
+  char key[96];
+  std::snprintf(key, sizeof key, "sensor,asset_id=a%05d,asset_type=%s,site=s%02d ", x,
+                kTypes[x % 4], x % 20);
+  return key;
+}
+
+// Appends asset `x`'s line at `ts_ns` (all eight metrics as fields) to `out`.
+inline void AppendIotLine(IotGenerator& gen, int x, int64_t ts_ns, const std::string& key,
+                          std::string* out) {
+  const auto& metrics = IotMetrics();
+  *out += key;
+  for (size_t m = 0; m < metrics.size(); ++m) {
+    char v[48];
+    std::snprintf(v, sizeof v, "%s%s=%.*f", m ? "," : "", metrics[m].name, metrics[m].decimals,
+                  gen.Next(x, static_cast<int>(m), ts_ns));
+    *out += v;
+  }
+  *out += ' ' + std::to_string(ts_ns) + '\n';
+}
 
 }  // namespace foresight::bench

@@ -17,27 +17,15 @@ namespace {
 
 const std::string& Workload() {
   static const std::string text = [] {
-    const auto& metrics = foresight::bench::IotMetrics();
     const int assets = 1000;
     foresight::bench::IotGenerator gen(assets, 42);
-    const char* types[] = {"pump", "motor", "compressor", "fan"};
+    std::vector<std::string> keys;
+    for (int x = 0; x < assets; ++x) keys.push_back(foresight::bench::IotLineKey(x));
     std::string out;
     const int64_t start_ns = 1'700'000'000'000'000'000;
     for (int t = 0; out.size() < (8u << 20); ++t) {
       int64_t ts = start_ns + int64_t{t} * 10'000'000'000;
-      for (int x = 0; x < assets; ++x) {
-        char key[96];
-        std::snprintf(key, sizeof key, "sensor,asset_id=a%05d,asset_type=%s,site=s%02d ", x,
-                      types[x % 4], x % 20);
-        out += key;
-        for (size_t m = 0; m < metrics.size(); ++m) {
-          char v[48];
-          std::snprintf(v, sizeof v, "%s%s=%.*f", m ? "," : "", metrics[m].name,
-                        metrics[m].decimals, gen.Next(x, static_cast<int>(m), ts));
-          out += v;
-        }
-        out += ' ' + std::to_string(ts) + '\n';
-      }
+      for (int x = 0; x < assets; ++x) foresight::bench::AppendIotLine(gen, x, ts, keys[x], &out);
     }
     return out;
   }();
