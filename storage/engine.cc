@@ -609,6 +609,14 @@ Status Engine::Close() {
     rocksdb::FlushOptions fo;
     fo.wait = true;
     s = FromRocks(db_->Flush(fo, cfs_), "flush memtables at close");
+    // The batch log's records are all deleted once sealed; compacting its few files now drops
+    // them and their tombstones instead of leaving both on disk until some later compaction.
+    if (s.ok()) {
+      rocksdb::CompactRangeOptions co;
+      co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      s = FromRocks(db_->CompactRange(co, cfs_[kLog], nullptr, nullptr),
+                    "compact the log at close");
+    }
   }
   for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
   cfs_.clear();
