@@ -208,6 +208,15 @@ Status Auth::Load() {
       return Status::InvalidArgument("auth.tokens: a token is listed twice");
     }
   }
+  // Records are written only by this file; one that does not parse means damaged storage.
+  try {
+    return LoadRecords();
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("auth records do not parse: ") + e.what());
+  }
+}
+
+Status Auth::LoadRecords() {
   for (const auto& [tenant, name] : storage_->ListTenants()) {
     auto clients = storage_->ScanRecords(tenant, kClientKind, {});
     if (!clients.ok()) return clients.status();

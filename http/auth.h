@@ -115,6 +115,7 @@ class Auth final : public ingest::TokenVerifier {
  private:
   Auth(storage::Storage* storage, const AuthOptions& options);
   Status Load();
+  Status LoadRecords();
   Status LoadKey();
 
   struct TokenEntry {

@@ -293,6 +293,33 @@ TEST_F(Api, EveryRouteRefusesRolesBelowItsOwn) {
   }
 }
 
+TEST_F(Api, MalformedBodiesOnEveryRouteGetA4xxAndTheServerKeepsServing) {
+  const std::vector<std::string> bodies = {
+      "",
+      "{",
+      "[]",
+      "null",
+      "\xff\xfe\x00garbage",
+      R"({"id":"\ud800"})",
+      std::string(5000, '[') + std::string(5000, ']'),
+      R"({"id":"a","criticality":1e400})",
+      R"({"id":"a","name":")" + std::string(900'000, 'x') + R"("})",
+      R"({"id":{"nested":[1,2,{"deeper":true}]},"asset_id":[],"kind":{},"status":7})",
+  };
+  size_t checked = 0;
+  for (const RouteInfo& r : ListRoutes()) {
+    if (r.method == "GET" || r.method == "HEAD") continue;
+    for (const std::string& body : bodies) {
+      auto reply = Call(server_->port(), Verb(r.method), Fill(r.pattern, "acme"), admin_, body);
+      EXPECT_LT(reply.status, 500u) << r.method << " " << r.pattern << " with " << body.size()
+                                    << " bytes: " << reply.text.substr(0, 200);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 150u);
+  EXPECT_EQ(Get("/ready", "").status, 200);
+}
+
 // --- Assets --------------------------------------------------------------------------------
 
 TEST_F(Api, AssetsAreCreatedReadUpdatedListedAndDeleted) {
