@@ -169,7 +169,8 @@ class RequestMetrics {
 class Api {
  public:
   Api(storage::Storage* storage, const ApiOptions& options);
-  // The cached documents of a kind ("asset_meta" is not one: assets live in storage's catalog).
+  // The documents of one kind of a tenant, loaded on first use (assets are not documents: they
+  // live in storage's asset catalog).
   Result<std::shared_ptr<Collection>> Docs(storage::TenantId tenant, std::string_view kind);
   // Takes one request from the tenant's bucket; the seconds to wait when empty.
   std::optional<double> Throttle(storage::TenantId tenant);

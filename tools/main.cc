@@ -151,7 +151,6 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
   auto tenant = [&](bool create) {
     return create ? (*db)->CreateTenant(args.tenant) : (*db)->FindTenant(args.tenant);
   };
-  int rc = 0;
   switch (command) {
     case Admin::kClientCreate:
     case Admin::kClientList: {
@@ -225,11 +224,10 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
       break;
     }
     case Admin::kRestore:
-      break;
+      break;  // done above, before the directory is opened
   }
   Status closed = (*db)->Close();
-  if (!closed.ok()) return Fail("closing storage", closed);
-  return rc;
+  return closed.ok() ? 0 : Fail("closing storage", closed);
 }
 
 }  // namespace
