@@ -1359,6 +1359,12 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
         }
         continue;
       }
+      if (t->series.size() + created.size() >= options_.max_series_per_tenant) {
+        out[i] = Status::ResourceExhausted("tenant '" + t->name + "' has reached its limit of " +
+                                           std::to_string(options_.max_series_per_tenant) +
+                                           " series (storage.max_series_per_tenant)");
+        continue;
+      }
       SeriesInfo info;
       info.id = next++;
       info.type = specs[i].type;

@@ -264,6 +264,9 @@ struct Options {
   std::chrono::milliseconds retention_interval{std::chrono::hours(24)};
   // RocksDB block cache for index and data blocks. Default 64 MiB.
   size_t block_cache_bytes = 64u << 20;
+  // Series a tenant may have; ResolveSeries refuses new ones past it (an inner
+  // ResourceExhausted), so one tenant's runaway tags cannot exhaust the catalog. Default 1 M.
+  size_t max_series_per_tenant = 1'000'000;
 };
 
 // Counters for /metrics and benchmarks. Monotonic since Open unless noted.

@@ -39,6 +39,8 @@ const std::vector<Setting>& Settings() {
       {"storage.head_flush_interval_s", "--head-flush-interval-s", "600",
        "Seal unsealed points older than this"},
       {"storage.block_cache_mb", "--block-cache-mb", "64", "RocksDB block cache"},
+      {"storage.max_series_per_tenant", "--max-series-per-tenant", "1000000",
+       "Series a tenant may have; lines that would create more are rejected"},
       {"ingest.tcp_listen", "--tcp-listen", "",
        "TCP line-protocol address, host:port (io_uring; empty = off)"},
       {"ingest.tcp_tenant", "--tcp-tenant", "",
@@ -173,7 +175,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 16;
+  constexpr int kNumeric = 17;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -190,7 +192,8 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"http.shutdown_grace_s", 0, 3'600},
                                      {"api.rate_limit", 0, 10'000'000},
                                      {"api.rate_burst", 1, 10'000'000},
-                                     {"auth.token_ttl_s", 60, 30 * 86'400}};
+                                     {"auth.token_ttl_s", 60, 30 * 86'400},
+                                     {"storage.max_series_per_tenant", 1, 1'000'000'000}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -213,6 +216,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.http.rate_limit_per_s = static_cast<double>(n[13]);
   c.http.rate_limit_burst = static_cast<double>(n[14]);
   c.auth.token_ttl = std::chrono::seconds(n[15]);
+  c.storage.max_series_per_tenant = static_cast<size_t>(n[16]);
   c.ingest.asset_tag = values["ingest.asset_tag"];
   if (c.ingest.asset_tag.empty()) {
     return Status::InvalidArgument("ingest.asset_tag must not be empty");

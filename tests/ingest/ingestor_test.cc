@@ -80,6 +80,27 @@ TEST_F(IngestorTest, StoresEachFieldAsOneSeries) {
   EXPECT_EQ(storage_->ListSeries(tenant_).size(), 4u);
 }
 
+TEST(IngestorLimits, LinesPastTheTenantSeriesLimitAreRejectedAndTheRestStored) {
+  foresight::testing::TempDir dir;
+  storage::Options options;
+  options.max_series_per_tenant = 3;
+  auto storage = storage::Storage::Open(dir.path(), options).value();
+  TenantId tenant = *storage->CreateTenant("acme");
+  Ingestor ingestor(storage.get(), IngestOptions());
+  WriteReport report = ingestor.WriteLineProtocol(
+      tenant,
+      "m,asset_id=a f=1 1\nm,asset_id=b f=1 1\nm,asset_id=c f=1 1\nm,asset_id=d f=1 1\n"
+      "m,asset_id=a f=2 2\n",
+      Precision::kNanoseconds, kNow);
+  ASSERT_TRUE(report.status.ok()) << report.status.ToString();
+  EXPECT_EQ(report.lines, 4u) << "three new series and a point for an existing one";
+  ASSERT_EQ(report.rejected.size(), 1u);
+  EXPECT_EQ(report.rejected[0].line, 4u);
+  EXPECT_NE(report.rejected[0].reason.find("limit of 3 series"), std::string::npos)
+      << report.rejected[0].reason;
+  EXPECT_EQ(storage->ListSeries(tenant).size(), 3u);
+}
+
 TEST_F(IngestorTest, TagOrderDoesNotMakeANewSeries) {
   ASSERT_TRUE(Lines("m,a=1,b=2 f=1 1\nm,b=2,a=1 f=2 2\n").status.ok());
   EXPECT_EQ(storage_->ListSeries(tenant_).size(), 1u);

@@ -504,6 +504,22 @@ TEST_F(StorageTest, RecordsAreKeptPerTenantAndKindInIdOrder) {
   EXPECT_FALSE(db_->WriteRecords(tenant_, bad).ok());
 }
 
+TEST_F(StorageTest, RefusesNewSeriesPastTheTenantLimitButResolvesExistingOnes) {
+  Options options;
+  options.max_series_per_tenant = 2;
+  Reopen(options);
+  std::vector<SeriesSpec> specs = {Spec("a", "f1"), Spec("a", "f2"), Spec("a", "f3")};
+  auto first = Must(db_->ResolveSeries(tenant_, specs));
+  EXPECT_TRUE(first[0].ok());
+  EXPECT_TRUE(first[1].ok());
+  ASSERT_EQ(first[2].status().code(), Status::Code::kResourceExhausted);
+  EXPECT_NE(first[2].status().message().find("limit of 2 series"), std::string_view::npos);
+  auto again = Must(db_->ResolveSeries(tenant_, std::span(specs).first(2)));
+  EXPECT_EQ(*again[1], *first[1]) << "existing series still resolve";
+  TenantId other = Must(db_->CreateTenant("other"));
+  EXPECT_TRUE(Must(db_->ResolveSeries(other, specs))[1].ok()) << "the limit is per tenant";
+}
+
 TEST_F(StorageTest, LookupResolutionNeverCreatesSeries) {
   SeriesSpec spec;
   spec.key.measurement = "m";
