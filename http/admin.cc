@@ -73,15 +73,14 @@ Response IssueTokenRoute(Ctx& ctx) {
 }
 
 Response GetTenant(Ctx& ctx) {
-  size_t series = 0;
-  for (const auto& [asset, list] : ctx.api.SeriesByAsset(
-           ctx.tenant,
-           ctx.services.ingestor ? ctx.services.ingestor->options().asset_tag : "asset_id")) {
-    series += list.size();
-  }
+  size_t series = 0, assets = 0;
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
+  for (const auto& [asset, list] : *by_asset) series += list.size();
+  ctx.services.storage->WithAssets(
+      ctx.tenant, [&](std::span<const storage::Asset* const> all) { assets = all.size(); });
   return Json(
       ctx, {{"id", ctx.principal.tenant_name},
-            {"assets", ctx.services.storage->ListAssets(ctx.tenant).size()},
+            {"assets", assets},
             {"asset_series", series},
             {"you", {{"subject", ctx.principal.subject}, {"role", RoleName(ctx.principal.role)}}}});
 }
@@ -115,12 +114,7 @@ Response CreateClientRoute(Ctx& ctx) {
   }
   if (!role) return Error(ctx, BadField("role", "role is required"));
   auto created = ctx.services.auth->CreateClient(ctx.tenant, id, *role);
-  if (!created.ok()) {
-    if (created.status().code() == Status::Code::kInvalidArgument) {
-      return Error(ctx, BadField("client_id", std::string(created.status().message())));
-    }
-    return Error(ctx, FromStatus(created.status()));
-  }
+  if (!created.ok()) return Error(ctx, FromStatus(created.status(), "client_id"));
   json::object o = ClientJson(created->client);
   o["client_secret"] = created->secret;
   return Json(ctx, o, bhttp::status::created);
@@ -153,12 +147,7 @@ Response CreateTokenRoute(Ctx& ctx) {
   }
   if (name.empty()) return Error(ctx, BadField("name", "name is required"));
   auto created = ctx.services.auth->CreateApiToken(ctx.tenant, name);
-  if (!created.ok()) {
-    if (created.status().code() == Status::Code::kInvalidArgument) {
-      return Error(ctx, BadField("name", std::string(created.status().message())));
-    }
-    return Error(ctx, FromStatus(created.status()));
-  }
+  if (!created.ok()) return Error(ctx, FromStatus(created.status(), "name"));
   json::object o = TokenJson(created->token);
   o["token"] = created->secret;
   return Json(ctx, o, bhttp::status::created);

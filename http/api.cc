@@ -76,7 +76,10 @@ ApiError NotFound(std::string message) {
 ApiError Conflict(std::string message) {
   return {bhttp::status::conflict, "conflict", std::move(message), {}};
 }
-ApiError FromStatus(const Status& s) {
+ApiError FromStatus(const Status& s, std::string_view field) {
+  if (s.code() == Status::Code::kInvalidArgument && !field.empty()) {
+    return BadField(field, std::string(s.message()));
+  }
   switch (s.code()) {
     case Status::Code::kNotFound:
       return NotFound(std::string(s.message()));
@@ -196,14 +199,7 @@ std::optional<json::object> Collection::Get(std::string_view id) const {
   return it->second;
 }
 
-void Collection::ForEach(
-    const std::function<void(const std::string&, const json::object&)>& fn) const {
-  std::shared_lock l(mu_);
-  for (const auto& [id, doc] : docs_) fn(id, doc);
-}
-
-void Collection::ForEachLocked(
-    const std::function<void(const std::vector<const json::object*>&)>& fn) const {
+void Collection::Read(const std::function<void(std::span<const json::object* const>)>& fn) const {
   std::shared_lock l(mu_);
   std::vector<const json::object*> all;
   all.reserve(docs_.size());
@@ -297,27 +293,51 @@ Status Api::Audit(const Ctx& ctx, unsigned status) {
   return storage_->WriteRecords(ctx.tenant, std::span(&write, 1));
 }
 
-std::map<std::string, std::vector<storage::SeriesInfo>> Api::SeriesByAsset(
-    storage::TenantId tenant, std::string_view asset_tag) {
+std::shared_ptr<const Api::SeriesIndex> Api::SeriesByAsset(storage::TenantId tenant,
+                                                           std::string_view asset_tag) {
   uint64_t stamp = storage_->GetStats().series;
   {
     std::lock_guard l(mu_);
     auto it = series_.find(tenant);
-    if (it != series_.end() && it->second.stamp == stamp) return it->second.by_asset;
+    if (it != series_.end() && it->second.stamp == stamp) return it->second.index;
   }
-  SeriesIndex index;
-  index.stamp = stamp;
+  auto index = std::make_shared<SeriesIndex>();
   for (storage::SeriesInfo& s : storage_->ListSeries(tenant)) {
     for (const auto& [k, v] : s.key.tags) {
       if (k == asset_tag) {
-        index.by_asset[v].push_back(std::move(s));
+        (*index)[v].push_back(std::move(s));
         break;
       }
     }
   }
   std::lock_guard l(mu_);
-  series_[tenant] = index;
-  return index.by_asset;
+  series_[tenant] = {stamp, index};
+  return index;
+}
+
+std::span<const storage::SeriesInfo> AssetSeries(const Api::SeriesIndex& index,
+                                                 std::string_view asset) {
+  auto it = index.find(asset);
+  return it == index.end() ? std::span<const storage::SeriesInfo>() : it->second;
+}
+
+std::string_view AssetTag(const Services& services) {
+  return services.ingestor ? std::string_view(services.ingestor->options().asset_tag)
+                           : std::string_view("asset_id");
+}
+
+std::string_view AssetAttr(const storage::Asset& asset, std::string_view key,
+                           std::string_view fallback) {
+  for (const auto& [k, v] : asset.attributes) {
+    if (k == key) return v;
+  }
+  return fallback;
+}
+
+std::string Join(std::span<const std::string_view> options) {
+  std::string out;
+  for (std::string_view o : options) out += (out.empty() ? "" : ", ") + std::string(o);
+  return out;
 }
 
 // --- Metrics ---------------------------------------------------------------------------------
@@ -383,6 +403,13 @@ std::string FormatTime(int64_t ns) {
   return out + "Z";
 }
 
+namespace {
+std::optional<int64_t> MillisToNs(int64_t ms) {
+  if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
+  return ms * 1'000'000;
+}
+}  // namespace
+
 std::optional<int64_t> ParseTime(std::string_view text) {
   if (text.empty()) return std::nullopt;
   bool numeric = std::all_of(text.begin() + (text[0] == '-' ? 1 : 0), text.end(),
@@ -391,8 +418,7 @@ std::optional<int64_t> ParseTime(std::string_view text) {
     int64_t ms = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
     if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
-    if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
-    return ms * 1'000'000;
+    return MillisToNs(ms);
   }
   // YYYY-MM-DD, optionally followed by Thh:mm:ss[.frac](Z|±hh:mm)
   struct tm tm {};
@@ -445,11 +471,7 @@ std::optional<int64_t> ParseTime(std::string_view text) {
 
 std::optional<int64_t> ParseTimeValue(const json::value& v) {
   if (v.is_string()) return ParseTime(v.as_string());
-  if (v.is_int64()) {
-    int64_t ms = v.as_int64();
-    if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
-    return ms * 1'000'000;
-  }
+  if (v.is_int64()) return MillisToNs(v.as_int64());
   return std::nullopt;
 }
 

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,7 +56,8 @@ struct ApiError {
 ApiError BadField(std::string_view field, std::string message);
 ApiError NotFound(std::string message);
 ApiError Conflict(std::string message);
-ApiError FromStatus(const Status& s);
+// A storage or auth status as an API error; InvalidArgument names `field` when one is given.
+ApiError FromStatus(const Status& s, std::string_view field = {});
 
 class Api;
 
@@ -101,11 +103,18 @@ struct Route {
 };
 
 const std::vector<Route>& RouteTable();
-// The route matching `method` and `path`, filling `params`; `path_known` tells a 405 from a 404.
-const Route* MatchRoute(bhttp::verb method, std::string_view path, std::vector<std::string>* params,
-                        bool* path_known);
+// A request's place in the table, found once from its header and used for both the body limit
+// and the dispatch.
+struct RouteMatch {
+  const Route* route = nullptr;
+  bool path_known = false;          // some route has this path (405 rather than 404)
+  std::vector<std::string> params;  // path parameters in pattern order, {tenant} included
+};
+RouteMatch MatchRoute(bhttp::verb method, std::string_view target);
+// The largest body the matched route accepts.
+size_t BodyLimit(const RouteMatch& match, const Services& services);
 // Dispatches one request through the table: checks, handler, audit, metrics.
-Response Dispatch(const Request& req, const Services& services, Api& api,
+Response Dispatch(const Request& req, RouteMatch match, const Services& services, Api& api,
                   const std::string& request_id);
 std::string OpenApiJson();
 
@@ -126,10 +135,9 @@ class Collection {
   Collection(storage::Storage* storage, storage::TenantId tenant, std::string kind);
   Status Load();
   std::optional<json::object> Get(std::string_view id) const;
-  // Calls `fn` for each document in id order (under the shared lock).
-  void ForEach(const std::function<void(const std::string&, const json::object&)>& fn) const;
-  // Calls `fn` once with every document in id order, all under the shared lock.
-  void ForEachLocked(const std::function<void(const std::vector<const json::object*>&)>& fn) const;
+  // Calls `fn` once with every document in id order, all under the shared lock: filter, sort and
+  // copy out what is needed inside; the pointers die when it returns.
+  void Read(const std::function<void(std::span<const json::object* const>)>& fn) const;
   size_t size() const;
   Status Put(const std::string& id, const json::object& doc);
   Status PutMany(const std::vector<std::pair<std::string, json::object>>& docs);
@@ -182,9 +190,11 @@ class Api {
   Status Audit(const Ctx& ctx, unsigned status);
   // A new id ordered by creation time: prefix + 16 hex digits of ns + 4 of a counter.
   std::string NewId(std::string_view prefix);
-  // The series of each asset (by the ingest asset tag), rebuilt when the catalog grows.
-  std::map<std::string, std::vector<storage::SeriesInfo>> SeriesByAsset(storage::TenantId tenant,
-                                                                        std::string_view asset_tag);
+  // The series of each asset (by the ingest asset tag): one shared, read-only snapshot, rebuilt
+  // only when the catalog has grown since.
+  using SeriesIndex = std::map<std::string, std::vector<storage::SeriesInfo>, std::less<>>;
+  std::shared_ptr<const SeriesIndex> SeriesByAsset(storage::TenantId tenant,
+                                                   std::string_view asset_tag);
   RequestMetrics& metrics() { return metrics_; }
   const RequestMetrics& metrics() const { return metrics_; }
 
@@ -201,11 +211,11 @@ class Api {
   };
   std::map<storage::TenantId, Bucket> buckets_;
   std::atomic<uint64_t> id_counter_{0};
-  struct SeriesIndex {
-    uint64_t stamp = 0;
-    std::map<std::string, std::vector<storage::SeriesInfo>> by_asset;
+  struct StampedIndex {
+    uint64_t stamp = 0;  // storage's series count when built
+    std::shared_ptr<const SeriesIndex> index;
   };
-  std::map<storage::TenantId, SeriesIndex> series_;
+  std::map<storage::TenantId, StampedIndex> series_;
   RequestMetrics metrics_;
 };
 
@@ -264,6 +274,17 @@ struct AlertCounts {
 std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts);
 int HealthScore(const AlertCounts& counts);
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
+
+// One asset's series in an index (empty when it has none).
+std::span<const storage::SeriesInfo> AssetSeries(const Api::SeriesIndex& index,
+                                                 std::string_view asset);
+// The tag that names a point's asset (the ingest setting; "asset_id" without an ingestor).
+std::string_view AssetTag(const Services& services);
+// An asset attribute's value, or `fallback`.
+std::string_view AssetAttr(const storage::Asset& asset, std::string_view key,
+                           std::string_view fallback);
+// "a, b, c": the allowed values in a 400 message.
+std::string Join(std::span<const std::string_view> options);
 
 // Timestamps in the API are RFC 3339 (UTC, "Z") out; in, RFC 3339 or epoch milliseconds.
 std::string FormatTime(int64_t ns);

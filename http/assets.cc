@@ -20,13 +20,6 @@ bool IsField(std::string_view key) {
   return std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields);
 }
 
-std::string_view Attr(const storage::Asset& a, std::string_view key, std::string_view fallback) {
-  for (const auto& [k, v] : a.attributes) {
-    if (k == key) return v;
-  }
-  return fallback;
-}
-
 int CriticalityRank(std::string_view c) {
   for (size_t i = 0; i < std::size(kCriticalities); ++i) {
     if (kCriticalities[i] == c) return static_cast<int>(i);
@@ -37,13 +30,6 @@ int CriticalityRank(std::string_view c) {
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-template <size_t N>
-std::string OneOf(const std::string_view (&options)[N]) {
-  std::string out;
-  for (std::string_view o : options) out += (out.empty() ? "" : ", ") + std::string(o);
   return out;
 }
 
@@ -81,11 +67,11 @@ std::optional<ApiError> ApplyAssetFields(const json::object& body, storage::Asse
       return BadField(key, std::string(key) + " is longer than 256 characters");
     if (key == "criticality" && std::find(std::begin(kCriticalities), std::end(kCriticalities),
                                           text) == std::end(kCriticalities)) {
-      return BadField(key, "criticality must be one of " + OneOf(kCriticalities));
+      return BadField(key, "criticality must be one of " + Join(kCriticalities));
     }
     if (key == "status" &&
         std::find(std::begin(kStatuses), std::end(kStatuses), text) == std::end(kStatuses)) {
-      return BadField(key, "status must be one of " + OneOf(kStatuses));
+      return BadField(key, "status must be one of " + Join(kStatuses));
     }
     if (key == "installed_at") {
       std::optional<int64_t> t = ParseTime(text);
@@ -117,10 +103,6 @@ AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const st
 std::shared_ptr<Collection> Alerts(Ctx& ctx) {
   auto alerts = ctx.api.Docs(ctx.tenant, "alert");
   return alerts.ok() ? *alerts : nullptr;
-}
-
-std::string AssetTag(const Ctx& ctx) {
-  return ctx.services.ingestor ? ctx.services.ingestor->options().asset_tag : "asset_id";
 }
 
 // "90s", "5m", "1h", "1d", "2w" or plain seconds.
@@ -184,18 +166,21 @@ int HealthScore(const AlertCounts& counts) {
 
 std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts) {
   std::map<std::string, AlertCounts> out;
-  alerts.ForEach([&](const std::string&, const json::object& a) {
-    const json::value* status = a.if_contains("status");
-    if (!status || status->as_string() == "resolved") return;
-    AlertCounts& c = out[std::string(a.at("asset_id").as_string())];
-    ++c.open;
-    std::string_view severity = a.at("severity").as_string();
-    if (severity == "critical")
-      ++c.critical;
-    else if (severity == "warning")
-      ++c.warning;
-    else
-      ++c.info;
+  alerts.Read([&](std::span<const json::object* const> all) {
+    for (const json::object* a : all) {
+      const json::value* status = a->if_contains("status");
+      if (!status || status->as_string() == "resolved") continue;
+      AlertCounts& c = out[std::string(a->at("asset_id").as_string())];
+      ++c.open;
+      std::string_view severity = a->at("severity").as_string();
+      if (severity == "critical") {
+        ++c.critical;
+      } else if (severity == "warning") {
+        ++c.warning;
+      } else {
+        ++c.info;
+      }
+    }
   });
   return out;
 }
@@ -232,7 +217,7 @@ Response ListAssets(Ctx& ctx) {
     return Error(ctx, BadField("sort", "sort must be id, name, criticality, health or created_at"));
   }
   for (auto [field, options] :
-       {std::pair{"criticality", OneOf(kCriticalities)}, std::pair{"status", OneOf(kStatuses)}}) {
+       {std::pair{"criticality", Join(kCriticalities)}, std::pair{"status", Join(kStatuses)}}) {
     std::string v = ctx.query.Get(field);
     if (!v.empty() && options.find(v) == std::string::npos) {
       return Error(ctx, BadField(field, std::string(field) + " must be one of " + options));
@@ -251,12 +236,12 @@ Response ListAssets(Ctx& ctx) {
     assets.reserve(all.size());
     for (const storage::Asset* asset : all) {
       const storage::Asset& a = *asset;
-      if (!status.empty() && Attr(a, "status", "active") != status) continue;
-      if (!type.empty() && Attr(a, "asset_type", "") != type) continue;
-      if (!criticality.empty() && Attr(a, "criticality", "medium") != criticality) continue;
-      if (!site.empty() && Attr(a, "site", "") != site) continue;
+      if (!status.empty() && AssetAttr(a, "status", "active") != status) continue;
+      if (!type.empty() && AssetAttr(a, "asset_type", "") != type) continue;
+      if (!criticality.empty() && AssetAttr(a, "criticality", "medium") != criticality) continue;
+      if (!site.empty() && AssetAttr(a, "site", "") != site) continue;
       if (!q.empty() && Lower(a.id).find(q) == std::string::npos &&
-          Lower(Attr(a, "name", "")).find(q) == std::string::npos) {
+          Lower(AssetAttr(a, "name", "")).find(q) == std::string::npos) {
         continue;
       }
       assets.push_back(&a);
@@ -272,8 +257,9 @@ Response ListAssets(Ctx& ctx) {
       keyed.reserve(assets.size());
       for (const storage::Asset* a : assets) {
         Keyed k{a->id, 0, a};
-        if (sort == "name") k.text = Attr(*a, "name", a->id);
-        if (sort == "criticality") k.number = CriticalityRank(Attr(*a, "criticality", "medium"));
+        if (sort == "name") k.text = AssetAttr(*a, "name", a->id);
+        if (sort == "criticality")
+          k.number = CriticalityRank(AssetAttr(*a, "criticality", "medium"));
         if (sort == "health") k.number = HealthScore(CountsFor(counts, a->id));
         if (sort == "created_at") k.number = a->created_ns;
         keyed.push_back(k);
@@ -319,11 +305,13 @@ Response GetAssetRoute(Ctx& ctx) {
   AlertCounts counts;
   json::array open;
   if (alerts) {
-    alerts->ForEach([&](const std::string&, const json::object& a) {
-      if (a.at("asset_id").as_string() != asset->id || a.at("status").as_string() == "resolved") {
-        return;
+    alerts->Read([&](std::span<const json::object* const> all) {
+      for (const json::object* a : all) {
+        if (a->at("asset_id").as_string() == asset->id &&
+            a->at("status").as_string() != "resolved") {
+          open.push_back(*a);
+        }
       }
-      open.push_back(a);
     });
     counts = CountsFor(OpenAlertsByAsset(*alerts), asset->id);
   }
@@ -387,7 +375,7 @@ Response AssetReadings(Ctx& ctx) {
                                                  "count", "first", "last", "stddev"};
   if (std::find(std::begin(kAggregates), std::end(kAggregates), aggregate) ==
       std::end(kAggregates)) {
-    return Error(ctx, BadField("aggregate", "aggregate must be one of " + OneOf(kAggregates)));
+    return Error(ctx, BadField("aggregate", "aggregate must be one of " + Join(kAggregates)));
   }
   size_t limit = 10000;
   if (ctx.query.Has("limit")) {
@@ -397,9 +385,9 @@ Response AssetReadings(Ctx& ctx) {
       return Error(ctx, BadField("limit", "limit must be an integer from 1 to 100000"));
     }
   }
-  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx));
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
   std::vector<const storage::SeriesInfo*> matches;
-  for (const storage::SeriesInfo& s : by_asset[asset_id]) {
+  for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset_id)) {
     if (s.key.field == metric || s.key.measurement + "." + s.key.field == metric) {
       matches.push_back(&s);
     }
@@ -466,9 +454,9 @@ Response AssetReadings(Ctx& ctx) {
 
 Response LatestReadings(Ctx& ctx) {
   std::string asset_filter = ctx.query.Get("asset_id"), metric = ctx.query.Get("metric");
-  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx));
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
   json::array items;
-  for (const auto& [asset, series] : by_asset) {
+  for (const auto& [asset, series] : *by_asset) {
     if (!asset_filter.empty() && asset != asset_filter) continue;
     for (const storage::SeriesInfo& s : series) {
       if (!metric.empty() && MetricName(s) != metric) continue;

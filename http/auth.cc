@@ -204,7 +204,7 @@ Status Auth::Load() {
     }
     Result<storage::TenantId> tenant = storage_->CreateTenant(tenant_name);
     if (!tenant.ok()) return tenant.status();
-    if (!tokens_.emplace(Sha256(token), TokenEntry{*tenant, {}}).second) {
+    if (!tokens_.emplace(Sha256(token), TokenEntry{*tenant, tenant_name, {}}).second) {
       return Status::InvalidArgument("auth.tokens: a token is listed twice");
     }
   }
@@ -232,7 +232,7 @@ Status Auth::LoadRecords() {
     for (const auto& [id, value] : *tokens) {
       json::object o = json::parse(value).as_object();
       if (o.at("revoked_ns").to_number<int64_t>() != 0) continue;
-      tokens_.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, id});
+      tokens_.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, name, id});
     }
   }
   return Status::OK();
@@ -243,11 +243,7 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
   if (role == Role::kWriter) return Status::InvalidArgument("clients cannot have the writer role");
   std::string client_id(id);
   if (client_id.empty()) {
-    std::string tenant_name;
-    for (const auto& [t, name] : storage_->ListTenants()) {
-      if (t == tenant) tenant_name = name;
-    }
-    client_id = tenant_name + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
+    client_id = TenantName(tenant) + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
   }
   if (client_id.size() < 3 || client_id.size() > 64 ||
       !std::all_of(client_id.begin(), client_id.end(), IdChar)) {
@@ -328,10 +324,7 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   }
   bool verified = crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) == 0;
   if (!verified || tenant == 0) return Refused();
-  Principal principal{tenant, {}, role, std::string(client_id)};
-  for (const auto& [t, name] : storage_->ListTenants()) {
-    if (t == tenant) principal.tenant_name = name;
-  }
+  Principal principal{tenant, TenantName(tenant), role, std::string(client_id)};
   int64_t ttl = options_.token_ttl.count();
   return IssuedToken{SignJwt(principal, now_s, now_s + ttl), ttl, std::move(principal)};
 }
@@ -414,7 +407,7 @@ Result<Auth::NewApiToken> Auth::CreateApiToken(storage::TenantId tenant, std::st
   std::unique_lock l(mu_);
   storage::Storage::RecordWrite write{kTokenKind, token.id, value};
   if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  tokens_.emplace(std::move(digest), TokenEntry{tenant, token.id});
+  tokens_.emplace(std::move(digest), TokenEntry{tenant, TenantName(tenant), token.id});
   return NewApiToken{std::move(token), std::move(secret)};
 }
 
@@ -462,12 +455,15 @@ Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s)
     if (it == tokens_.end()) return VerifyJwt(credential, now_s);
     entry = it->second;
   }
-  Principal principal{
-      entry.tenant, {}, Role::kWriter, entry.id.empty() ? "static-token" : "token:" + entry.id};
+  return Principal{entry.tenant, std::move(entry.tenant_name), Role::kWriter,
+                   entry.id.empty() ? "static-token" : "token:" + entry.id};
+}
+
+std::string Auth::TenantName(storage::TenantId tenant) const {
   for (const auto& [t, name] : storage_->ListTenants()) {
-    if (t == entry.tenant) principal.tenant_name = name;
+    if (t == tenant) return name;
   }
-  return principal;
+  return {};
 }
 
 }  // namespace foresight::http

@@ -117,9 +117,12 @@ class Auth final : public ingest::TokenVerifier {
   Status Load();
   Status LoadRecords();
   Status LoadKey();
+  // Tenants are never renamed, so a name is looked up once per credential, not per request.
+  std::string TenantName(storage::TenantId tenant) const;
 
   struct TokenEntry {
     storage::TenantId tenant;
+    std::string tenant_name;
     std::string id;  // empty for static tokens
   };
 

@@ -22,8 +22,6 @@ std::string ErrorJson(std::string_view code, std::string_view message);
 Response MakeResponse(const Request& req, bhttp::status status, std::string body,
                       std::string_view content_type = "application/json");
 
-// The largest body the route of `method` and `path` accepts.
-size_t BodyLimit(bhttp::verb method, std::string_view path, const Services& services);
 // Answers a request whose Content-Length or body exceeded the route's limit.
 Response TooLarge(const Request& req, size_t limit);
 

@@ -46,17 +46,6 @@ Response MakeResponse(const Request& req, bhttp::status status, std::string body
   return res;
 }
 
-size_t BodyLimit(bhttp::verb method, std::string_view path, const Services& services) {
-  std::vector<std::string> params;
-  bool known = false;
-  const Route* route = MatchRoute(method, path, &params, &known);
-  if (!route) return kDefaultBodyLimit;
-  if (route->body_limit == 0 && services.ingestor) {
-    return services.ingestor->options().limits.max_body_bytes;
-  }
-  return route->body_limit ? route->body_limit : kDefaultBodyLimit;
-}
-
 std::vector<RouteInfo> ListRoutes() {
   std::vector<RouteInfo> out;
   for (const Route& r : RouteTable()) {
@@ -176,7 +165,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnRead(ec);
     const Request& req = parser_->get();
     std::string_view target(req.target().data(), req.target().size());
-    body_limit_ = BodyLimit(req.method(), target.substr(0, target.find('?')), shared_->services);
+    match_ = MatchRoute(req.method(), target);
+    body_limit_ = BodyLimit(match_, shared_->services);
     if (auto length = parser_->content_length(); length && *length > body_limit_) {
       return Write(std::make_shared<Response>(TooLarge(req, body_limit_)), false);
     }
@@ -222,7 +212,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string request_id = shared_->RequestId(req);
     std::shared_ptr<Response> res;
     try {
-      res = std::make_shared<Response>(Dispatch(req, shared_->services, shared_->api, request_id));
+      res = std::make_shared<Response>(
+          Dispatch(req, std::move(match_), shared_->services, shared_->api, request_id));
     } catch (const std::exception& e) {
       log::Error("request {}: {} {}: {}", request_id, std::string(req.method_string()),
                  std::string(req.target()), e.what());
@@ -256,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Shared* const shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  RouteMatch match_;  // of the request being read
   size_t body_limit_ = kDefaultBodyLimit;
   bool first_ = true;
 };

@@ -18,12 +18,6 @@ struct FieldSpec {
   std::vector<std::string_view> options = {};
 };
 
-std::string Join(const std::vector<std::string_view>& options) {
-  std::string out;
-  for (std::string_view o : options) out += (out.empty() ? "" : ", ") + std::string(o);
-  return out;
-}
-
 std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, json::value* out) {
   std::string name(f.name);
   switch (f.type) {
@@ -149,7 +143,7 @@ Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
   // Filter, sort and page under the collection's shared lock; only the page is copied out.
   json::array items;
   size_t total = 0;
-  docs->ForEachLocked([&](const std::vector<const json::object*>& all) {
+  docs->Read([&](std::span<const json::object* const> all) {
     std::vector<const json::object*> rows;
     for (const json::object* d : all) {
       if (keep(*d)) rows.push_back(d);

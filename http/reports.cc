@@ -55,17 +55,6 @@ std::optional<ApiError> Days(const Ctx& ctx, int fallback, int* days) {
 
 std::string Num(double v) { return fmt::format("{}", v); }
 
-std::string Attr(const storage::Asset& a, std::string_view key, std::string_view fallback) {
-  for (const auto& [k, v] : a.attributes) {
-    if (k == key) return v;
-  }
-  return std::string(fallback);
-}
-
-std::string AssetTag(const Ctx& ctx) {
-  return ctx.services.ingestor ? ctx.services.ingestor->options().asset_tag : "asset_id";
-}
-
 std::map<std::string, AlertCounts> OpenCounts(Ctx& ctx) {
   auto alerts = ctx.api.Docs(ctx.tenant, "alert");
   return alerts.ok() ? OpenAlertsByAsset(**alerts) : std::map<std::string, AlertCounts>{};
@@ -74,8 +63,11 @@ std::map<std::string, AlertCounts> OpenCounts(Ctx& ctx) {
 std::vector<json::object> AllDocs(Ctx& ctx, std::string_view kind) {
   std::vector<json::object> out;
   auto docs = ctx.api.Docs(ctx.tenant, kind);
-  if (docs.ok())
-    (*docs)->ForEach([&](const std::string&, const json::object& d) { out.push_back(d); });
+  if (docs.ok()) {
+    (*docs)->Read([&](std::span<const json::object* const> all) {
+      for (const json::object* d : all) out.push_back(*d);
+    });
+  }
   return out;
 }
 
@@ -104,7 +96,7 @@ Response FleetSummary(Ctx& ctx) {
   ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
     asset_count = all.size();
     for (const storage::Asset* a : all) {
-      ++by_status[Attr(*a, "status", "active")];
+      ++by_status[std::string(AssetAttr(*a, "status", "active"))];
       auto it = counts.find(a->id);
       int health = HealthScore(it == counts.end() ? AlertCounts{} : it->second);
       health_sum += health;
@@ -161,7 +153,8 @@ Response Trends(Ctx& ctx) {
   int64_t now = NowNs();
   int64_t to = (now / kDayNs + 1) * kDayNs, from = to - days * kDayNs;
   std::map<int64_t, storage::Bucket> by_day;
-  for (const auto& [id, series] : ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx))) {
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
+  for (const auto& [id, series] : *by_asset) {
     if (!asset.empty() && id != asset) continue;
     for (const storage::SeriesInfo& s : series) {
       if (s.key.field != metric || s.type == storage::ValueType::kString) continue;
@@ -213,7 +206,7 @@ Response CostAvoidance(Ctx& ctx) {
 
   std::map<std::string, std::string> criticality;
   for (const storage::Asset& a : ctx.services.storage->ListAssets(ctx.tenant)) {
-    criticality[a.id] = Attr(a, "criticality", "medium");
+    criticality[a.id] = AssetAttr(a, "criticality", "medium");
   }
   std::map<std::string, std::vector<int64_t>> alerts_by_asset;
   for (const json::object& a : AllDocs(ctx, "alert")) {
@@ -299,8 +292,8 @@ Response AssetReport(Ctx& ctx) {
     if (auto t = TimeOf(m, "performed_at"); t && (!last || *t > *last)) last = t;
   }
   json::object latest;
-  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx));
-  for (const storage::SeriesInfo& s : by_asset[asset->id]) {
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
+  for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset->id)) {
     auto p = ctx.services.storage->ReadLatest(ctx.tenant, s.id);
     if (!p.ok() || p->size() == 0 || p->type == storage::ValueType::kString) continue;
     latest[s.key.field] = {{"time", FormatTime(p->ts_ns[0])}, {"value", p->AsDouble(0)}};

@@ -625,11 +625,10 @@ const std::vector<Route>& RouteTable() {
   return table;
 }
 
-const Route* MatchRoute(verb method, std::string_view path, std::vector<std::string>* params,
-                        bool* path_known) {
-  *path_known = false;
+RouteMatch MatchRoute(verb method, std::string_view target) {
+  RouteMatch m;
   std::vector<std::string_view> segments;
-  if (!Segments(path, &segments)) return nullptr;
+  if (!Segments(target.substr(0, target.find('?')), &segments)) return m;
   for (const CompiledRoute& c : Compiled()) {
     if (c.segments.size() != segments.size()) continue;
     bool match = true;
@@ -637,32 +636,41 @@ const Route* MatchRoute(verb method, std::string_view path, std::vector<std::str
       match = c.segments[i].starts_with('{') || c.segments[i] == segments[i];
     }
     if (!match) continue;
-    *path_known = true;
+    m.path_known = true;
     if (c.route->method != method) continue;
-    params->clear();
     for (size_t i = 0; i < segments.size(); ++i) {
-      if (c.segments[i].starts_with('{')) params->push_back(Decode(segments[i]));
+      if (c.segments[i].starts_with('{')) m.params.push_back(Decode(segments[i]));
     }
-    return c.route;
+    m.route = c.route;
+    return m;
   }
-  return nullptr;
+  return m;
 }
 
-Response Dispatch(const Request& req, const Services& services, Api& api,
+size_t BodyLimit(const RouteMatch& match, const Services& services) {
+  if (!match.route) return kDefaultBodyLimit;
+  if (match.route->body_limit == 0 && services.ingestor) {
+    return services.ingestor->options().limits.max_body_bytes;
+  }
+  return match.route->body_limit ? match.route->body_limit : kDefaultBodyLimit;
+}
+
+Response Dispatch(const Request& req, RouteMatch match, const Services& services, Api& api,
                   const std::string& request_id) {
   auto start = std::chrono::steady_clock::now();
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   Ctx ctx(req, services, api, request_id);
-  bool path_known = false;
-  const Route* route = MatchRoute(req.method(), path, &ctx.params, &path_known);
+  ctx.params = std::move(match.params);
+  const Route* route = match.route;
   Response res;
   if (!route) {
-    res = path_known ? Error(ctx, {bhttp::status::method_not_allowed,
-                                   "method_not_allowed",
-                                   "this path does not accept " + std::string(req.method_string()),
-                                   {}})
-                     : Error(ctx, NotFound("no such route"));
+    res = match.path_known
+              ? Error(ctx, {bhttp::status::method_not_allowed,
+                            "method_not_allowed",
+                            "this path does not accept " + std::string(req.method_string()),
+                            {}})
+              : Error(ctx, NotFound("no such route"));
   } else {
     try {
       res = Answer(ctx, *route);
