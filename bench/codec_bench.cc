@@ -1,7 +1,7 @@
 // Micro benchmarks of the block codec on the IoT workload's values (Google Benchmark).
 //   build/bench/codec_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include "bench/iot_workload.h"
 #include "storage/codec.h"
+#include "tools/workload.h"
 
 #include <benchmark/benchmark.h>
 
@@ -10,6 +10,7 @@
 
 namespace foresight::bench {
 namespace {
+using namespace foresight::tools;  // the IoT workload
 
 struct Block {
   std::vector<int64_t> ts;

@@ -4,8 +4,8 @@
 // workload of bench/ingest_load (1,000 assets, 8 float fields, tags asset_id/asset_type/site).
 //
 //   build-release/bench/parser_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
-#include "bench/iot_workload.h"
 #include "ingest/ingest.h"
+#include "tools/workload.h"
 
 #include <benchmark/benchmark.h>
 
@@ -18,14 +18,14 @@ namespace {
 const std::string& Workload() {
   static const std::string text = [] {
     const int assets = 1000;
-    foresight::bench::IotGenerator gen(assets, 42);
+    foresight::tools::IotGenerator gen(assets, 42);
     std::vector<std::string> keys;
-    for (int x = 0; x < assets; ++x) keys.push_back(foresight::bench::IotLineKey(x));
+    for (int x = 0; x < assets; ++x) keys.push_back(foresight::tools::IotLineKey(x));
     std::string out;
     const int64_t start_ns = 1'700'000'000'000'000'000;
     for (int t = 0; out.size() < (8u << 20); ++t) {
       int64_t ts = start_ns + int64_t{t} * 10'000'000'000;
-      for (int x = 0; x < assets; ++x) foresight::bench::AppendIotLine(gen, x, ts, keys[x], &out);
+      for (int x = 0; x < assets; ++x) foresight::tools::AppendIotLine(gen, x, ts, keys[x], &out);
     }
     return out;
   }();

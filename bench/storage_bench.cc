@@ -6,8 +6,8 @@
 //   storage_bench --workload=cmapss_bytes --cmapss=../shared/datasets/cmapss/train_FD001.txt
 //   storage_bench --workload=read_latency
 //   storage_bench --workload=iot_lines --days=1 > iot.lp   (the same data as line protocol)
-#include "bench/iot_workload.h"
 #include "storage/storage.h"
+#include "tools/workload.h"
 
 #include <fmt/format.h>
 
@@ -29,6 +29,7 @@
 
 namespace foresight::bench {
 namespace {
+using namespace foresight::tools;  // the IoT workload
 
 using Clock = std::chrono::steady_clock;
 using storage::Sample;

@@ -5,14 +5,19 @@
 #include "storage/log.h"
 #include "storage/storage.h"
 #include "tools/config.h"
+#include "tools/demo.h"
+#include "tools/loadgen.h"
+#include "tools/simulation.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <signal.h>
+#include <thread>
 
 #ifndef FORESIGHT_VERSION
 #define FORESIGHT_VERSION "dev"
@@ -34,18 +39,24 @@ std::string DisplayHost(const std::string& host) {
 // How this program was started (argv[0]), for the hints it prints.
 std::string program = "foresight";
 
-int Serve(const ConfigLoader& loader) {
+// The stop signals, blocked in every thread so that one place waits for them.
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
+
+int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_options) {
   Result<Config> config = loader.Load();
   if (!config.ok()) return Fail("configuration", config.status());
   log::Init(config->log_level, config->log_format);
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // sigwait below is the one place they arrive.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = BlockStopSignals();
 
   auto db = storage::Storage::Open(config->data_dir, config->storage);
   if (!db.ok()) return Fail("storage", db.status());
@@ -57,6 +68,12 @@ int Serve(const ConfigLoader& loader) {
   auto auth = http::Auth::Open(db->get(), auth_options);
   if (!auth.ok()) return Fail("auth", auth.status());
   ingest::Ingestor ingestor(db->get(), config->ingest);
+  std::unique_ptr<Demo> demo;
+  if (demo_options) {
+    auto prepared = Demo::Prepare(db->get(), auth->get(), config->data_dir, *demo_options);
+    if (!prepared.ok()) return Fail("demo", prepared.status());
+    demo = std::move(*prepared);
+  }
 
   std::unique_ptr<ingest::TcpListener> tcp;
   if (config->tcp) {
@@ -82,29 +99,144 @@ int Serve(const ConfigLoader& loader) {
     std::printf("  line protocol over TCP: %s:%u%s\n", DisplayHost(config->tcp->host).c_str(),
                 tcp->port(), config->tcp->bound_tenant ? " (bound to one tenant)" : "");
   }
+  const std::string url =
+      "http://" + DisplayHost(config->http.host) + ":" + std::to_string((*server)->port());
   size_t clients = 0;
   for (const auto& [tenant, name] : (*db)->ListTenants())
     clients += (*auth)->ListClients(tenant).size();
-  if (clients == 0) {
+  if (demo) {
+    demo->PrintSignIn(stdout, url);
+  } else if (clients == 0) {
     std::printf(
         "  no sign-in exists yet: stop the server and run\n"
-        "    %s client create --tenant <name> --role admin --data-dir %s\n",
+        "    %s client create --tenant <name> --role admin --data-dir %s\n"
+        "  (or start with --demo for demo tenants, data and sign-in)\n",
         program.c_str(), config->data_dir.c_str());
   } else {
-    std::printf("  sign in: POST http://%s:%u/auth/token  (API: /openapi.json)\n",
-                DisplayHost(config->http.host).c_str(), (*server)->port());
+    std::printf("  sign in: POST %s/auth/token  (API: /openapi.json)\n", url.c_str());
   }
   std::fflush(stdout);
+
+  // The demo talks to this server over loopback, like any client.
+  StopFlag demo_stop;
+  std::thread demo_thread;
+  if (demo) {
+    const std::string host = config->http.host == "0.0.0.0" ? "127.0.0.1"
+                             : config->http.host == "::"    ? "[::1]"
+                                                            : DisplayHost(config->http.host);
+    const std::string loopback = "http://" + host + ":" + std::to_string((*server)->port());
+    demo_thread =
+        std::thread([&demo, &demo_stop, loopback] { demo->Run(loopback, &demo_stop, stdout); });
+  }
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log::Info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (demo) {
+    demo_stop.Stop();
+    demo_thread.join();
+  }
   (*server)->Stop();
   if (tcp) tcp->Stop();
   Status closed = (*db)->Close();
   if (!closed.ok()) return Fail("closing storage", closed);
   log::Info("stopped cleanly");
   return 0;
+}
+
+struct SimulateArgs {
+  SimulationOptions sim;
+  std::string sites = "north,south,east";
+  std::string start;  // YYYY-MM-DD: where the simulated history begins
+  double backfill_days = 0;
+  int64_t interval_s = 10;
+  int64_t history_step_s = 300;
+  double duration_s = 0;
+  bool no_live = false;
+};
+
+// `foresight simulate`: back-fill (optional), then live readings in real time until Ctrl-C or
+// --duration.
+int Simulate(SimulateArgs args) {
+  sigset_t stop_signals = BlockStopSignals();
+  const int64_t now = WallNowNs();
+  args.sim.fleet.sites.clear();
+  for (size_t at = 0; at <= args.sites.size();) {
+    size_t comma = std::min(args.sites.find(',', at), args.sites.size());
+    if (comma > at) args.sim.fleet.sites.push_back(args.sites.substr(at, comma - at));
+    at = comma + 1;
+  }
+  if (!args.start.empty()) {
+    std::tm tm{};
+    if (!strptime(args.start.c_str(), "%Y-%m-%d", &tm)) {
+      std::fprintf(stderr, "foresight simulate: --start '%s' is not YYYY-MM-DD\n",
+                   args.start.c_str());
+      return 2;
+    }
+    args.sim.fleet.epoch_ns = static_cast<int64_t>(timegm(&tm)) * sim::kSecondNs;
+  } else {
+    // Deterministic within a day: the history begins at a midnight.
+    args.sim.fleet.epoch_ns =
+        (now - static_cast<int64_t>(args.backfill_days * sim::kDayNs)) / sim::kDayNs * sim::kDayNs;
+  }
+  if (args.interval_s < 1 || args.history_step_s < 1) {
+    std::fprintf(stderr, "foresight simulate: --interval and --history-step must be >= 1 s\n");
+    return 2;
+  }
+  auto simulation = Simulation::Start(args.sim);
+  if (!simulation.ok()) return Fail("simulate", simulation.status());
+
+  StopFlag stop;
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    const timespec poll{0, 200'000'000};
+    while (!done.load()) {
+      if (sigtimedwait(&stop_signals, nullptr, &poll) > 0) stop.Stop();
+    }
+  });
+  const auto& fleet = (*simulation)->fleet().assets();
+  std::fprintf(
+      stderr, "simulate: %zu assets (seed %llu) -> %s%s\n", fleet.size(),
+      static_cast<unsigned long long>(args.sim.fleet.seed),
+      args.sim.tcp.empty() ? args.sim.url.c_str() : ("tcp://" + args.sim.tcp).c_str(),
+      args.sim.client_id.empty() ? " (readings only: no --client-id for maintenance)" : "");
+  int code = 0;
+  if (args.backfill_days > 0) {
+    const int64_t step = args.history_step_s * sim::kSecondNs;
+    const int64_t to = std::min(now, args.sim.fleet.epoch_ns +
+                                         static_cast<int64_t>(args.backfill_days * sim::kDayNs)) /
+                       step * step;
+    int last = -1;
+    auto reached =
+        (*simulation)->Backfill(args.sim.fleet.epoch_ns, to, step, stop, [&](double share) {
+          if (static_cast<int>(share * 100) == last) return;
+          last = static_cast<int>(share * 100);
+          std::fprintf(stderr, "\rsimulate: back-fill %3d%%", last);
+        });
+    std::fprintf(stderr, "\n");
+    if (!reached.ok()) {
+      code = Fail("back-fill", reached.status());
+      stop.Stop();
+    }
+  }
+  if (!args.no_live && !stop.stopped()) {
+    std::fprintf(stderr, "simulate: live, a reading per asset every %lld s (%.1f rows/s)\n",
+                 static_cast<long long>(args.interval_s),
+                 static_cast<double>(fleet.size()) / static_cast<double>(args.interval_s));
+    Simulation* live[] = {simulation->get()};
+    RunLive(live, args.interval_s * sim::kSecondNs,
+            static_cast<int64_t>(args.duration_s * sim::kSecondNs), &stop, [&](const Status& s) {
+              std::fprintf(stderr, "simulate: %s\n", s.ToString().c_str());
+              code = 1;
+            });
+  }
+  done = true;
+  watcher.join();
+  std::printf("simulate: sent %llu readings, %llu field values, %llu maintenance records\n",
+              static_cast<unsigned long long>((*simulation)->rows()),
+              static_cast<unsigned long long>((*simulation)->values()),
+              static_cast<unsigned long long>((*simulation)->events()));
+  return code;
 }
 
 // The admin commands work on a stopped server's data directory (RocksDB locks it while the
@@ -249,6 +381,92 @@ int main(int argc, char** argv) {
       "Settings come from flags, then FORESIGHT_* environment variables, then --config, then "
       "defaults.");
   loader.AddFlags(serve);
+  bool demo = false;
+  DemoOptions demo_options;
+  serve->add_flag("--demo", demo,
+                  "Demo mode: on an empty data directory create two demo tenants (assets, rules, "
+                  "sign-ins, tokens) and back-fill their history; then simulate their fleets "
+                  "live. Prints the sign-in; later starts reuse the data");
+  serve->add_option("--demo-days", demo_options.days, "Days of history the demo back-fills")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3650.0));
+  serve->add_option("--demo-assets", demo_options.assets, "Assets per demo tenant")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+
+  SimulateArgs sim_args;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate",
+      "Simulate a fleet (pumps, motors, compressors, turbines, transformers) that degrades and "
+      "fails, and push it into a FORESIGHT: optional back-filled history at full speed, then "
+      "live readings. Deterministic for a seed.");
+  simulate->add_option("--url", sim_args.sim.url, "The FORESIGHT to push to")
+      ->capture_default_str();
+  simulate->add_option("--tcp", sim_args.sim.tcp,
+                       "Send readings to this TCP line-protocol listener (host:port) instead");
+  simulate->add_option("--token", sim_args.sim.token, "Write token (fst_… or from auth.tokens)")
+      ->required();
+  simulate->add_option("--tenant", sim_args.sim.tenant,
+                       "Tenant name (with --client-id: asset details and maintenance records)");
+  simulate->add_option("--client-id", sim_args.sim.client_id, "Client id of an engineer or admin");
+  simulate->add_option("--client-secret", sim_args.sim.client_secret, "Its secret");
+  simulate->add_option("--assets", sim_args.sim.fleet.assets, "Number of assets")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  simulate->add_option("--seed", sim_args.sim.fleet.seed, "Random seed")->capture_default_str();
+  simulate->add_option("--sites", sim_args.sites, "Site names, comma-separated")
+      ->capture_default_str();
+  simulate->add_option("--prefix", sim_args.sim.fleet.id_prefix, "Prefix of asset ids");
+  simulate->add_option("--interval", sim_args.interval_s, "Seconds between live readings")
+      ->capture_default_str();
+  simulate
+      ->add_option("--backfill-days", sim_args.backfill_days,
+                   "Days of history to send first, at full speed (from --start, or up to now)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3650.0));
+  simulate
+      ->add_option("--history-step", sim_args.history_step_s,
+                   "Seconds between back-filled readings")
+      ->capture_default_str();
+  simulate->add_option("--start", sim_args.start,
+                       "Day the simulated history begins, YYYY-MM-DD (default: --backfill-days "
+                       "before today)");
+  simulate
+      ->add_option("--duration", sim_args.duration_s,
+                   "Seconds of live readings (default 0: until Ctrl-C)")
+      ->capture_default_str();
+  simulate->add_flag("--no-live", sim_args.no_live, "Stop after the back-fill");
+
+  LoadgenOptions load;
+  CLI::App* loadgen = app.add_subcommand(
+      "loadgen",
+      "Load generator (what bench/ uses): a deterministic IoT workload (assets x 8 metrics, 10 s "
+      "apart), generated first, then pushed as fast as the server takes it. Live progress on "
+      "stderr; summary with rows/s, field values/s, errors and HTTP latency percentiles.");
+  loadgen
+      ->add_option("--mode", load.mode,
+                   "http (line protocol, acknowledged), tcp (raw line protocol) or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"http", "tcp", "json"}));
+  loadgen->add_option("--url", load.url, "HTTP base URL (tcp: where /metrics is read)")
+      ->capture_default_str();
+  loadgen->add_option("--path", load.path,
+                      "HTTP target (default /api/v2/write?bucket=bench&precision=ns; json: "
+                      "/api/v1/tenants/<tenant>/readings?precision=ns)");
+  loadgen->add_option("--tcp", load.tcp, "TCP listener for --mode tcp")->capture_default_str();
+  loadgen->add_option("--token", load.token, "Write token");
+  loadgen->add_option("--tenant", load.tenant, "Tenant (json mode)");
+  loadgen->add_option("--assets", load.assets, "Assets")->capture_default_str();
+  loadgen->add_option("--steps", load.steps, "Readings per asset")->capture_default_str();
+  loadgen->add_option("--batch", load.batch, "Lines per request or TCP write")
+      ->capture_default_str();
+  loadgen->add_option("--connections", load.connections, "Concurrent connections")
+      ->capture_default_str();
+  loadgen->add_option("--wait-metric", load.wait_metric,
+                      "tcp: the /metrics counter that counts stored values (default "
+                      "foresight_ingest_values_total)");
+  loadgen->add_flag("--json", load.json, "Print the summary as one JSON object");
+
   CLI::App* version = app.add_subcommand("version", "Print the version and library versions");
 
   // Admin commands: each takes every setting flag too (for --data-dir, --config).
@@ -312,7 +530,9 @@ int main(int argc, char** argv) {
                 BOOST_VERSION / 100 % 1000);
     return 0;
   }
-  if (serve->parsed()) return Serve(loader);
+  if (serve->parsed()) return Serve(loader, demo ? std::optional(demo_options) : std::nullopt);
+  if (simulate->parsed()) return Simulate(sim_args);
+  if (loadgen->parsed()) return RunLoadgen(load);
   for (const auto& [sub, command] : admin) {
     if (sub->parsed()) return RunAdmin(loader, command, args);
   }

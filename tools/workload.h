@@ -1,6 +1,7 @@
-// The deterministic IoT workload of the storage and ingest benchmarks: assets x 8 float metrics
-// at a fixed interval, with a daily load cycle, slow drift and sensor noise, rounded to the
-// precision a real sensor reports (1-3 decimals). Same seed, same numbers, on every machine.
+// The deterministic IoT workload of the storage and ingest benchmarks and `foresight loadgen`:
+// assets x 8 float metrics at a fixed interval, with a daily load cycle, slow drift and sensor
+// noise, rounded to the precision a real sensor reports (1-3 decimals). Same seed, same numbers, on
+// every machine.
 #pragma once
 
 #include <cmath>
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace foresight::bench {
+namespace foresight::tools {
 
 struct Metric {
   const char* name;
@@ -86,4 +87,4 @@ inline void AppendIotLine(IotGenerator& gen, int x, int64_t ts_ns, const std::st
   *out += ' ' + std::to_string(ts_ns) + '\n';
 }
 
-}  // namespace foresight::bench
+}  // namespace foresight::tools
