@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ingest throughput against the peers, on this machine, in one run: FORESIGHT, InfluxDB 1.6 and
 # VictoriaMetrics 1.79 (Debian's packages) each get the same generated IoT workload (1,000 assets
-# x 8 float metrics, tags asset_id/asset_type/site, 10 s interval) from bench/ingest_load, over
+# x 8 float metrics, tags asset_id/asset_type/site, 10 s interval) from `foresight loadgen`, over
 # HTTP (/write, acknowledged) and, where the server has it, raw TCP line protocol. Each run
 # starts a fresh server on an empty data directory. Reported: rows/s, field values/s, bytes on
 # disk per value (after a clean shutdown), the server's peak RSS (VmHWM) and CPU seconds.
@@ -25,11 +25,11 @@ if ((${#need[@]})); then
   sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-if [[ ! -x $build/bench/ingest_load || ! -x $build/tools/foresight ]]; then
+if [[ ! -x $build/tools/foresight ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORESIGHT_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target foresight ingest_load
+  cmake --build "$build" -j2 --target foresight
 fi
-load=$build/bench/ingest_load
+load=("$build/tools/foresight" loadgen --json)
 
 work=$(mktemp -d)
 pid=
@@ -85,17 +85,17 @@ run() {  # name transport
   start_server "$name" "$dir"
   local args=(--steps "$steps" --batch 5000 --connections 4)
   case $name/$transport in
-    foresight/http) args+=(--mode http --port 18080 --path '/write?db=bench' --token "$token") ;;
-    foresight/tcp) args+=(--mode tcp --port 18094 --token-line "$token" --wait-port 18080
+    foresight/http) args+=(--mode http --url 127.0.0.1:18080 --path '/write?db=bench' --token "$token") ;;
+    foresight/tcp) args+=(--mode tcp --tcp 127.0.0.1:18094 --token "$token" --url 127.0.0.1:18080
                           --wait-metric foresight_ingest_values_total) ;;
-    victoria-metrics/http) args+=(--mode http --port 18428 --path '/write?db=bench') ;;
-    victoria-metrics/tcp) args+=(--mode tcp --port 18089 --wait-port 18428
+    victoria-metrics/http) args+=(--mode http --url 127.0.0.1:18428 --path '/write?db=bench') ;;
+    victoria-metrics/tcp) args+=(--mode tcp --tcp 127.0.0.1:18089 --url 127.0.0.1:18428
                                  --wait-metric 'vm_rows_inserted_total') ;;
-    influxdb/http) args+=(--mode http --port 18086 --path '/write?db=bench') ;;
+    influxdb/http) args+=(--mode http --url 127.0.0.1:18086 --path '/write?db=bench') ;;
   esac
   local before after result
   before=$(cpu_ticks "$pid")
-  result=$("$load" "${args[@]}")
+  result=$("${load[@]}" "${args[@]}" 2>/dev/null)
   after=$(cpu_ticks "$pid")
   local hwm
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")

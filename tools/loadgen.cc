@@ -240,14 +240,20 @@ int RunLoadgen(const LoadgenOptions& o) {
   const double rps = static_cast<double>(rows) / seconds,
                vps = static_cast<double>(values) / seconds;
   if (o.json) {
+    // TCP has no responses, so no latency.
+    char latency[160] = "null";
+    if (!latencies_ms.empty()) {
+      std::snprintf(latency, sizeof latency,
+                    "{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}", pct(0.5), pct(0.9),
+                    pct(0.99), pct(1.0));
+    }
     std::printf(
         "{\"mode\":\"%s\",\"lines\":%llu,\"values\":%llu,\"bytes\":%llu,\"requests\":%zu,"
         "\"connections\":%d,\"seconds\":%.3f,\"lines_per_s\":%.0f,\"values_per_s\":%.0f,"
-        "\"failed_requests\":%d,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
-        "\"max\":%.3f}}\n",
+        "\"failed_requests\":%d,\"latency_ms\":%s}\n",
         o.mode.c_str(), (unsigned long long)rows, (unsigned long long)values,
         (unsigned long long)bytes, batches.size(), o.connections, seconds, rps, vps,
-        failures.load(), pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+        failures.load(), latency);
   } else {
     std::printf("%s: %llu rows, %llu field values, %s bytes in %.2f s over %d connection(s)\n",
                 o.mode.c_str(), (unsigned long long)rows, (unsigned long long)values,
