@@ -1,0 +1,174 @@
+// The compiled forest against XGBoost's own predictor, on models XGBoost trains here.
+#include "ml/ml.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace foresight::ml {
+namespace {
+
+// Rows with `cols` features, a share of them missing (NaN), and labels that depend on a few
+// features non-linearly.
+struct Data {
+  std::vector<float> x;
+  std::vector<float> y;
+  size_t rows, cols;
+  Matrix matrix() const { return {x.data(), rows, cols}; }
+};
+
+Data Make(size_t rows, size_t cols, Objective objective, uint64_t seed, double missing = 0.1) {
+  Data d{{}, {}, rows, cols};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0, 1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < cols; ++c) {
+      d.x.push_back(unit(rng) < missing ? NAN : normal(rng) * (1 + c % 3));
+    }
+    const float* row = &d.x[r * cols];
+    auto f = [&](size_t c) { return std::isnan(row[c]) ? 0.5f : row[c]; };
+    const double score = 1.5 * f(0) - f(1) * f(2) + (f(3) > 1 ? 2.0 : 0.0) + 0.5 * normal(rng);
+    d.y.push_back(objective == Objective::kBinaryLogistic ? (score > 1.0 ? 1.0f : 0.0f)
+                                                          : static_cast<float>(60 + 20 * score));
+  }
+  return d;
+}
+
+double MaxDifference(const std::vector<float>& a, std::span<const float> b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+  return worst;
+}
+
+std::string TrainOn(const Data& d, TrainOptions o) {
+  auto model = Train(d.matrix(), d.y, o);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  return model.ok() ? *model : std::string();
+}
+
+// Every kernel this CPU runs, named for the failure messages.
+std::vector<std::pair<Forest::Isa, const char*>> Kernels() {
+  std::vector<std::pair<Forest::Isa, const char*>> kernels = {{Forest::Isa::kPlain, "plain"}};
+  if (Forest::Supports(Forest::Isa::kAvx2)) kernels.emplace_back(Forest::Isa::kAvx2, "AVX2");
+  if (Forest::Supports(Forest::Isa::kAvx512)) {
+    kernels.emplace_back(Forest::Isa::kAvx512, "AVX-512");
+  }
+  return kernels;
+}
+
+void ExpectSameAsXGBoost(const std::string& model, const Data& rows, bool margin) {
+  auto forest = Forest::Compile(model);
+  ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+  auto xgb = XGBoostPredictor::Load(model);
+  ASSERT_TRUE(xgb.ok()) << xgb.status().ToString();
+  auto expected = (*xgb)->Predict(rows.matrix(), margin);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  for (auto [isa, name] : Kernels()) {
+    std::vector<float> got(rows.rows);
+    forest->Predict(rows.matrix(), got, {.margin = margin, .isa = isa});
+    EXPECT_LE(MaxDifference(*expected, got), 1e-6)
+        << name << (margin ? " margins" : " predictions");
+  }
+}
+
+TEST(Forest, GivesXGBoostsProbabilitiesForALogisticModelWithMissingValues) {
+  Data train = Make(4000, 40, Objective::kBinaryLogistic, 1);
+  TrainOptions o;
+  o.rounds = 120;
+  o.max_depth = 6;
+  o.subsample = 0.8;
+  o.colsample_bytree = 0.8;
+  const std::string model = TrainOn(train, o);
+  Data fresh = Make(5000, 40, Objective::kBinaryLogistic, 2, 0.2);
+  ExpectSameAsXGBoost(model, fresh, false);
+  ExpectSameAsXGBoost(model, fresh, true);
+  auto forest = Forest::Compile(model);
+  ASSERT_TRUE(forest.ok());
+  EXPECT_EQ(forest->trees(), 120u);
+  EXPECT_EQ(forest->features(), 40u);
+  EXPECT_LE(forest->depth(), 6);
+  EXPECT_EQ(forest->objective(), Objective::kBinaryLogistic);
+}
+
+TEST(Forest, GivesXGBoostsValuesForADeeperRegressionModel) {
+  Data train = Make(3000, 12, Objective::kRegression, 3);
+  TrainOptions o;
+  o.objective = Objective::kRegression;
+  o.rounds = 200;
+  o.max_depth = 9;
+  o.eta = 0.05;
+  const std::string model = TrainOn(train, o);
+  ExpectSameAsXGBoost(model, Make(3000, 12, Objective::kRegression, 4, 0.3), false);
+}
+
+TEST(Forest, ScoresRowsWithNoMissingValuesAndAllMissingValues) {
+  Data train = Make(2000, 8, Objective::kBinaryLogistic, 5);
+  const std::string model = TrainOn(train, {});
+  ExpectSameAsXGBoost(model, Make(500, 8, Objective::kBinaryLogistic, 6, 0.0), false);
+  ExpectSameAsXGBoost(model, Make(500, 8, Objective::kBinaryLogistic, 7, 1.0), false);
+}
+
+TEST(Forest, GivesTheSameNumbersOnAnyNumberOfThreadsAndAnyRowCount) {
+  Data train = Make(2000, 10, Objective::kBinaryLogistic, 8);
+  auto forest = Forest::Compile(TrainOn(train, {}));
+  ASSERT_TRUE(forest.ok());
+  for (size_t rows : {1u, 63u, 64u, 65u, 1000u}) {
+    Data d = Make(rows, 10, Objective::kBinaryLogistic, rows);
+    std::vector<float> one(rows), three(rows);
+    forest->Predict(d.matrix(), one, {.threads = 1});
+    forest->Predict(d.matrix(), three, {.threads = 3});
+    EXPECT_EQ(one, three) << rows << " rows";
+  }
+}
+
+TEST(Forest, ScoresAModelWhoseTreesAreSingleLeaves) {
+  // Constant labels: nothing to split on; every tree is one leaf.
+  Data train = Make(200, 4, Objective::kRegression, 9);
+  std::fill(train.y.begin(), train.y.end(), 42.0f);
+  TrainOptions o;
+  o.objective = Objective::kRegression;
+  o.rounds = 10;
+  const std::string model = TrainOn(train, o);
+  auto forest = Forest::Compile(model);
+  ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+  EXPECT_EQ(forest->depth(), 0);
+  ExpectSameAsXGBoost(model, Make(100, 4, Objective::kRegression, 10), false);
+}
+
+TEST(Forest, RefusesWhatItCannotEvaluateExactly) {
+  const std::string model = TrainOn(Make(500, 6, Objective::kBinaryLogistic, 11), {});
+  auto refused = [](const std::string& json, std::string_view why) {
+    auto f = Forest::Compile(json);
+    ASSERT_FALSE(f.ok()) << why;
+    EXPECT_EQ(f.status().code(), Status::Code::kInvalidArgument) << why;
+    EXPECT_NE(f.status().message().find(why), std::string::npos) << f.status().ToString();
+  };
+  refused("", "not JSON");
+  refused(model.substr(0, model.size() / 2), "not JSON");
+  refused("{\"version\":[1,7,4]}", "no 'learner'");
+  auto replace = [&](std::string from, std::string to) {
+    std::string m = model;
+    size_t at = m.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) m.replace(at, from.size(), to);
+    return m;
+  };
+  refused(replace("\"binary:logistic\"", "\"multi:softprob\""), "multi:softprob");
+  refused(replace("\"name\":\"gbtree\"", "\"name\":\"dart\""), "dart");
+  refused(replace("\"split_type\":[0", "\"split_type\":[1"), "categorical");
+  refused(replace("\"left_children\":[1", "\"left_children\":[0"), "bad node 0");
+  refused(replace("\"split_indices\":[", "\"split_indices\":[99,"), "different lengths");
+}
+
+TEST(Train, RefusesLabelsThatDoNotMatchTheRows) {
+  Data d = Make(10, 3, Objective::kBinaryLogistic, 12);
+  d.y.pop_back();
+  auto model = Train(d.matrix(), d.y, {});
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("9 for 10 rows"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace foresight::ml
