@@ -169,9 +169,9 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
   f.leaf_.assign(f.trees_ * leaves, 0.0f);
   for (size_t ti = 0; ti < f.trees_; ++ti) {
     const JsonTree& t = parsed[ti];
-    uint32_t* feature = &f.feature_[ti * internal];
-    float* threshold = &f.threshold_[ti * internal];
-    float* leaf = &f.leaf_[ti * leaves];
+    uint32_t* feature = f.feature_.data() + ti * internal;
+    float* threshold = f.threshold_.data() + ti * internal;
+    float* leaf = f.leaf_.data() + ti * leaves;
     // Places XGBoost node `node` at position `pos` of the complete tree. A leaf above the last
     // level becomes a split whose both sides lead to copies of it.
     auto place = [&](auto&& self, int64_t node, size_t pos, int level) -> void {
