@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <thread>
 
 namespace foresight::ml {
 namespace {
@@ -160,6 +161,55 @@ TEST(Forest, RefusesWhatItCannotEvaluateExactly) {
   refused(replace("\"split_type\":[0", "\"split_type\":[1"), "categorical");
   refused(replace("\"left_children\":[1", "\"left_children\":[0"), "bad node 0");
   refused(replace("\"split_indices\":[", "\"split_indices\":[99,"), "different lengths");
+}
+
+// A random regression forest written straight in XGBoost's JSON format: `trees` complete trees
+// of depth 4 over `features` features. No XGBoost involved, so TSan sees only our threads (its
+// OpenMP runtime is not instrumented).
+std::string RandomForestJson(size_t trees, size_t features, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0, 1);
+  auto list = [](size_t n, auto&& item) {
+    std::string out = "[";
+    for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + item(i);
+    return out + "]";
+  };
+  std::string json = R"({"learner":{"objective":{"name":"reg:squarederror"},)"
+                     R"("learner_model_param":{"base_score":"5E-1","num_class":"0",)"
+                     R"("num_feature":")" +
+                     std::to_string(features) +
+                     R"("},"gradient_booster":{"name":"gbtree","model":{"trees":)";
+  json += list(trees, [&](size_t) {
+    constexpr size_t kNodes = 31, kInternal = 15;
+    auto child = [&](size_t i, size_t side) {
+      return i < kInternal ? std::to_string(2 * i + side) : std::string("-1");
+    };
+    return "{\"left_children\":" + list(kNodes, [&](size_t i) { return child(i, 1); }) +
+           ",\"right_children\":" + list(kNodes, [&](size_t i) { return child(i, 2); }) +
+           ",\"split_indices\":" +
+           list(kNodes, [&](size_t) { return std::to_string(rng() % features); }) +
+           ",\"split_conditions\":" +
+           list(kNodes, [&](size_t) { return std::to_string(normal(rng)); }) +
+           ",\"default_left\":" + list(kNodes, [&](size_t) { return std::to_string(rng() % 2); }) +
+           "}";
+  });
+  return json + "}}}}";
+}
+
+TEST(ForestThreads, ScoreConcurrentlyFromManyThreadsWithTheSameNumbers) {
+  auto forest = Forest::Compile(RandomForestJson(50, 10, 13));
+  ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+  EXPECT_EQ(forest->depth(), 4);
+  Data d = Make(1000, 10, Objective::kRegression, 14);
+  std::vector<float> expected(d.rows);
+  forest->Predict(d.matrix(), expected, {.threads = 1, .isa = Forest::Isa::kPlain});
+  std::vector<std::vector<float>> got(4, std::vector<float>(d.rows));
+  std::vector<std::thread> callers;
+  for (size_t c = 0; c < got.size(); ++c) {
+    callers.emplace_back([&, c] { forest->Predict(d.matrix(), got[c], {.threads = 2}); });
+  }
+  for (auto& t : callers) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, expected);
 }
 
 TEST(Train, RefusesLabelsThatDoNotMatchTheRows) {
