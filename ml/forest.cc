@@ -17,7 +17,7 @@ constexpr uint32_t kDefaultLeft = 0x80000000u;
 // One tree as XGBoost stores it.
 struct JsonTree {
   std::vector<int64_t> left, right, split_index;
-  std::vector<double> split_condition;
+  std::vector<double> split_condition, sum_hessian;
   std::vector<bool> default_left;
 };
 
@@ -130,7 +130,8 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
          {ReadArray(tree, "left_children", &t.left), ReadArray(tree, "right_children", &t.right),
           ReadArray(tree, "split_indices", &t.split_index),
           ReadArray(tree, "split_conditions", &t.split_condition),
-          ReadArray(tree, "default_left", &t.default_left)}) {
+          ReadArray(tree, "default_left", &t.default_left),
+          ReadArray(tree, "sum_hessian", &t.sum_hessian)}) {
       if (!s.ok())
         return Status::InvalidArgument("tree " + std::to_string(parsed.size()) + ": " +
                                        std::string(s.message()));
@@ -141,7 +142,7 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
     }
     const size_t n = t.left.size();
     if (n == 0 || t.right.size() != n || t.split_index.size() != n ||
-        t.split_condition.size() != n || t.default_left.size() != n) {
+        t.split_condition.size() != n || t.default_left.size() != n || t.sum_hessian.size() != n) {
       return Status::InvalidArgument("tree " + std::to_string(parsed.size()) +
                                      ": arrays of different lengths");
     }
@@ -191,6 +192,31 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
       self(self, t.right[node], 2 * pos + 2, level + 1);
     };
     place(place, 0, 0, 0);
+
+    Tree& e = f.explain_.emplace_back();
+    const size_t n = t.left.size();
+    e.depth = Depth(t, 0);
+    e.mean.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      e.left.push_back(static_cast<int32_t>(t.left[i]));
+      e.right.push_back(static_cast<int32_t>(t.right[i]));
+      e.feature.push_back(static_cast<uint32_t>(std::max<int64_t>(t.split_index[i], 0)) |
+                          (t.default_left[i] ? kDefaultLeft : 0));
+      e.value.push_back(static_cast<float>(t.split_condition[i]));
+      e.cover.push_back(static_cast<float>(t.sum_hessian[i]));
+    }
+    // XGBoost's FillNodeMeanValue: a node's mean is its children's, weighted by cover.
+    auto mean = [&](auto&& self, int32_t node) -> float {
+      float m = e.value[node];
+      if (e.left[node] >= 0) {
+        m = self(self, e.left[node]) * e.cover[e.left[node]];
+        m += self(self, e.right[node]) * e.cover[e.right[node]];
+        m /= e.cover[node];
+      }
+      e.mean[node] = m;
+      return m;
+    };
+    mean(mean, 0);
   }
   return f;
 }
@@ -376,6 +402,128 @@ void Forest::Predict(Matrix x, std::span<float> out, const PredictOptions& optio
   }
   run(0, std::min(x.rows, per));
   for (auto& t : pool) t.join();
+}
+
+// --- TreeSHAP ---------------------------------------------------------------------------------
+// Lundberg et al.'s exact TreeSHAP (Algorithm 2), written as XGBoost writes it, in float, so that
+// the contributions are XGBoost's pred_contribs.
+
+namespace {
+
+struct PathElement {
+  int feature;
+  float zero_fraction;
+  float one_fraction;
+  float pweight;
+};
+
+void ExtendPath(PathElement* path, unsigned depth, float zero_fraction, float one_fraction,
+                int feature) {
+  path[depth] = {feature, zero_fraction, one_fraction, depth == 0 ? 1.0f : 0.0f};
+  for (int i = static_cast<int>(depth) - 1; i >= 0; --i) {
+    path[i + 1].pweight +=
+        one_fraction * path[i].pweight * static_cast<float>(i + 1) / static_cast<float>(depth + 1);
+    path[i].pweight = zero_fraction * path[i].pweight * static_cast<float>(depth - i) /
+                      static_cast<float>(depth + 1);
+  }
+}
+
+void UnwindPath(PathElement* path, unsigned depth, unsigned index) {
+  const float one_fraction = path[index].one_fraction;
+  const float zero_fraction = path[index].zero_fraction;
+  float next_one_portion = path[depth].pweight;
+  for (int i = static_cast<int>(depth) - 1; i >= 0; --i) {
+    if (one_fraction != 0) {
+      const float tmp = path[i].pweight;
+      path[i].pweight = next_one_portion * static_cast<float>(depth + 1) /
+                        static_cast<float>((i + 1) * one_fraction);
+      next_one_portion = tmp - path[i].pweight * zero_fraction * static_cast<float>(depth - i) /
+                                   static_cast<float>(depth + 1);
+    } else {
+      path[i].pweight = (path[i].pweight * static_cast<float>(depth + 1)) /
+                        static_cast<float>(zero_fraction * static_cast<float>(depth - i));
+    }
+  }
+  for (unsigned i = index; i < depth; ++i) {
+    path[i].feature = path[i + 1].feature;
+    path[i].zero_fraction = path[i + 1].zero_fraction;
+    path[i].one_fraction = path[i + 1].one_fraction;
+  }
+}
+
+float UnwoundPathSum(const PathElement* path, unsigned depth, unsigned index) {
+  const float one_fraction = path[index].one_fraction;
+  const float zero_fraction = path[index].zero_fraction;
+  float next_one_portion = path[depth].pweight;
+  float total = 0;
+  for (int i = static_cast<int>(depth) - 1; i >= 0; --i) {
+    if (one_fraction != 0) {
+      const float tmp = next_one_portion * static_cast<float>(depth + 1) /
+                        static_cast<float>((i + 1) * one_fraction);
+      total += tmp;
+      next_one_portion =
+          path[i].pweight -
+          tmp * zero_fraction * (static_cast<float>(depth - i) / static_cast<float>(depth + 1));
+    } else if (zero_fraction != 0) {
+      total += (path[i].pweight / zero_fraction) /
+               (static_cast<float>(depth - i) / static_cast<float>(depth + 1));
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+void Forest::Explain(const float* row, std::span<float> contributions) const {
+  std::fill(contributions.begin(), contributions.end(), 0.0f);
+  std::vector<float> phi(features_ + 1);
+  std::vector<PathElement> paths;
+  for (const Tree& tree : explain_) {
+    std::fill(phi.begin(), phi.end(), 0.0f);
+    phi[features_] += tree.mean[0];
+    const size_t max_depth = static_cast<size_t>(tree.depth) + 2;
+    paths.assign(max_depth * (max_depth + 1) / 2, {});
+    auto shap = [&](auto&& self, int32_t node, unsigned depth, PathElement* parent_path,
+                    float parent_zero, float parent_one, int parent_feature) -> void {
+      PathElement* path = parent_path + depth + 1;
+      std::copy(parent_path, parent_path + depth + 1, path);
+      ExtendPath(path, depth, parent_zero, parent_one, parent_feature);
+      if (tree.left[node] < 0) {
+        for (unsigned i = 1; i <= depth; ++i) {
+          const float w = UnwoundPathSum(path, depth, i);
+          const PathElement& el = path[i];
+          phi[el.feature] += w * (el.one_fraction - el.zero_fraction) * tree.value[node];
+        }
+        return;
+      }
+      const uint32_t fe = tree.feature[node];
+      const unsigned split = fe & ~kDefaultLeft;
+      const float v = row[split];
+      const bool left = std::isnan(v) ? (fe & kDefaultLeft) != 0 : v < tree.value[node];
+      const int32_t hot = left ? tree.left[node] : tree.right[node];
+      const int32_t cold = left ? tree.right[node] : tree.left[node];
+      const float w = tree.cover[node];
+      const float hot_zero = tree.cover[hot] / w, cold_zero = tree.cover[cold] / w;
+      float incoming_zero = 1, incoming_one = 1;
+      unsigned index = 0;
+      for (; index <= depth; ++index) {
+        if (static_cast<unsigned>(path[index].feature) == split) break;
+      }
+      if (index != depth + 1) {
+        incoming_zero = path[index].zero_fraction;
+        incoming_one = path[index].one_fraction;
+        UnwindPath(path, depth, index);
+        depth -= 1;
+      }
+      self(self, hot, depth + 1, path, hot_zero * incoming_zero, incoming_one,
+           static_cast<int>(split));
+      self(self, cold, depth + 1, path, cold_zero * incoming_zero, 0.0f, static_cast<int>(split));
+    };
+    shap(shap, 0, 0, paths.data(), 1.0f, 1.0f, -1);
+    // As XGBoost: each tree's contributions into the total, the base margin into the bias last.
+    for (size_t c = 0; c <= features_; ++c) contributions[c] += phi[c];
+  }
+  contributions[features_] += base_margin_;
 }
 
 }  // namespace foresight::ml

@@ -74,6 +74,8 @@ class XGBoostPredictor {
 
   // XGBoosterPredictFromDense: probabilities (logistic) or values (regression), or margins.
   Result<std::vector<float>> Predict(Matrix x, bool margin = false) const;
+  // pred_contribs: per row, cols + 1 values (the bias last).
+  Result<std::vector<float>> Contributions(Matrix x) const;
 
  private:
   explicit XGBoostPredictor(void* handle) : handle_(handle) {}
@@ -108,6 +110,11 @@ class Forest {
   void Predict(Matrix x, std::span<float> out, const PredictOptions& options) const;
   void Predict(Matrix x, std::span<float> out) const { Predict(x, out, PredictOptions{}); }
 
+  // Why: the TreeSHAP contribution of each feature to this row's margin, and last the bias
+  // (the expected margin), features() + 1 values that sum to the margin. The same algorithm
+  // and float arithmetic as XGBoost's pred_contribs (exact TreeSHAP over the trees' covers).
+  void Explain(const float* row, std::span<float> contributions) const;
+
  private:
   Objective objective_ = Objective::kRegression;
   size_t trees_ = 0;
@@ -119,6 +126,15 @@ class Forest {
   std::vector<uint32_t> feature_;
   std::vector<float> threshold_;
   std::vector<float> leaf_;
+  // The trees as trained, for Explain: children (-1 for a leaf), split or leaf value, cover
+  // (sum of hessians) and each node's mean value under its cover.
+  struct Tree {
+    std::vector<int32_t> left, right;
+    std::vector<uint32_t> feature;  // with the default-left bit
+    std::vector<float> value, cover, mean;
+    int depth = 0;
+  };
+  std::vector<Tree> explain_;
 };
 
 }  // namespace foresight::ml

@@ -137,4 +137,24 @@ Result<std::vector<float>> XGBoostPredictor::Predict(Matrix x, bool margin) cons
   return std::vector<float>(result, result + x.rows);
 }
 
+Result<std::vector<float>> XGBoostPredictor::Contributions(Matrix x) const {
+  DMatrix d;
+  if (Status s = Check(XGDMatrixCreateFromMat(x.data, x.rows, x.cols, NAN, &d.h),
+                       "XGDMatrixCreateFromMat");
+      !s.ok()) {
+    return s;
+  }
+  const char* config =
+      R"({"type":2,"training":false,"iteration_begin":0,"iteration_end":0,"strict_shape":false})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dims = 0;
+  const float* result = nullptr;
+  if (Status s = Check(XGBoosterPredictFromDMatrix(handle_, d.h, config, &shape, &dims, &result),
+                       "XGBoosterPredictFromDMatrix");
+      !s.ok()) {
+    return s;
+  }
+  return std::vector<float>(result, result + x.rows * (x.cols + 1));
+}
+
 }  // namespace foresight::ml

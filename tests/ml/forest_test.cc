@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -163,6 +164,36 @@ TEST(Forest, RefusesWhatItCannotEvaluateExactly) {
   refused(replace("\"split_indices\":[", "\"split_indices\":[99,"), "different lengths");
 }
 
+TEST(Forest, ExplainsEachPredictionWithXGBoostsContributions) {
+  Data train = Make(3000, 12, Objective::kBinaryLogistic, 15);
+  TrainOptions o;
+  o.rounds = 80;
+  o.subsample = 0.8;
+  const std::string model = TrainOn(train, o);
+  auto forest = Forest::Compile(model);
+  ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+  auto xgb = XGBoostPredictor::Load(model);
+  ASSERT_TRUE(xgb.ok());
+  Data rows = Make(300, 12, Objective::kBinaryLogistic, 16, 0.2);
+  auto expected = (*xgb)->Contributions(rows.matrix());
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  std::vector<float> margins(rows.rows);
+  forest->Predict(rows.matrix(), margins, {.margin = true});
+  double worst = 0, worst_sum = 0;
+  std::vector<float> phi(13);
+  for (size_t r = 0; r < rows.rows; ++r) {
+    forest->Explain(rows.matrix().row(r), phi);
+    double sum = 0;
+    for (size_t c = 0; c < 13; ++c) {
+      worst = std::max(worst, std::abs(double(phi[c]) - (*expected)[r * 13 + c]));
+      sum += phi[c];
+    }
+    worst_sum = std::max(worst_sum, std::abs(sum - margins[r]));
+  }
+  EXPECT_LE(worst, 1e-5) << "against XGBoost's pred_contribs";
+  EXPECT_LE(worst_sum, 1e-4) << "contributions add up to the margin";
+}
+
 // A random regression forest written straight in XGBoost's JSON format: `trees` complete trees
 // of depth 4 over `features` features. No XGBoost involved, so TSan sees only our threads (its
 // OpenMP runtime is not instrumented).
@@ -191,6 +222,9 @@ std::string RandomForestJson(size_t trees, size_t features, uint64_t seed) {
            ",\"split_conditions\":" +
            list(kNodes, [&](size_t) { return std::to_string(normal(rng)); }) +
            ",\"default_left\":" + list(kNodes, [&](size_t) { return std::to_string(rng() % 2); }) +
+           // Cover: one per leaf, summed upwards (level l of depth 4 covers 2^(4-l)).
+           ",\"sum_hessian\":" +
+           list(kNodes, [&](size_t i) { return std::to_string(32 >> std::bit_width(i + 1)); }) +
            "}";
   });
   return json + "}}}}";
