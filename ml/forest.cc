@@ -123,6 +123,7 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
     return Status::InvalidArgument("model without trees");
   }
   std::vector<JsonTree> parsed;
+  std::vector<int> depths;
   for (simdjson::dom::element tree : trees) {
     JsonTree t;
     std::vector<int64_t> split_type;
@@ -156,7 +157,8 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
                                        std::to_string(i));
       }
     }
-    f.depth_ = std::max(f.depth_, Depth(t, 0));
+    depths.push_back(Depth(t, 0));
+    f.depth_ = std::max(f.depth_, depths.back());
     parsed.push_back(std::move(t));
   }
   if (f.depth_ > kMaxDepth) {
@@ -195,7 +197,7 @@ Result<Forest> Forest::Compile(std::string_view model_json) {
 
     Tree& e = f.explain_.emplace_back();
     const size_t n = t.left.size();
-    e.depth = Depth(t, 0);
+    e.depth = depths[ti];
     e.mean.resize(n);
     for (size_t i = 0; i < n; ++i) {
       e.left.push_back(static_cast<int32_t>(t.left[i]));

@@ -28,6 +28,12 @@ struct Booster {
   }
 };
 
+// The rows as an XGBoost DMatrix, NaN missing.
+Status FromRows(Matrix x, DMatrix* d) {
+  return Check(XGDMatrixCreateFromMat(x.data, x.rows, x.cols, NAN, &d->h),
+               "XGDMatrixCreateFromMat");
+}
+
 std::string Number(double v) {
   char out[32];
   std::snprintf(out, sizeof out, "%.17g", v);
@@ -43,11 +49,7 @@ Result<std::string> Train(Matrix x, std::span<const float> labels, const TrainOp
   }
   if (x.rows == 0 || x.cols == 0) return Status::InvalidArgument("no training data");
   DMatrix d;
-  if (Status s = Check(XGDMatrixCreateFromMat(x.data, x.rows, x.cols, NAN, &d.h),
-                       "XGDMatrixCreateFromMat");
-      !s.ok()) {
-    return s;
-  }
+  if (Status s = FromRows(x, &d); !s.ok()) return s;
   if (Status s = Check(XGDMatrixSetFloatInfo(d.h, "label", labels.data(), labels.size()),
                        "XGDMatrixSetFloatInfo");
       !s.ok()) {
@@ -139,11 +141,7 @@ Result<std::vector<float>> XGBoostPredictor::Predict(Matrix x, bool margin) cons
 
 Result<std::vector<float>> XGBoostPredictor::Contributions(Matrix x) const {
   DMatrix d;
-  if (Status s = Check(XGDMatrixCreateFromMat(x.data, x.rows, x.cols, NAN, &d.h),
-                       "XGDMatrixCreateFromMat");
-      !s.ok()) {
-    return s;
-  }
+  if (Status s = FromRows(x, &d); !s.ok()) return s;
   const char* config =
       R"({"type":2,"training":false,"iteration_begin":0,"iteration_end":0,"strict_shape":false})";
   const bst_ulong* shape = nullptr;

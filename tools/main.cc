@@ -90,17 +90,15 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   http::Services services{db->get(), &ingestor, auth->get(), tcp.get()};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
-  std::printf("FORESIGHT %s listening on http://%s:%u (data directory %s)\n", FORESIGHT_VERSION,
-              DisplayHost(config->http.host).c_str(), (*server)->port(), config->data_dir.c_str());
-  std::printf("  health: http://%s:%u/health   ready: http://%s:%u/ready   stop: Ctrl-C\n",
-              DisplayHost(config->http.host).c_str(), (*server)->port(),
-              DisplayHost(config->http.host).c_str(), (*server)->port());
+  const std::string url =
+      "http://" + DisplayHost(config->http.host) + ":" + std::to_string((*server)->port());
+  std::printf("FORESIGHT %s listening on %s (data directory %s)\n", FORESIGHT_VERSION, url.c_str(),
+              config->data_dir.c_str());
+  std::printf("  health: %s/health   ready: %s/ready   stop: Ctrl-C\n", url.c_str(), url.c_str());
   if (tcp) {
     std::printf("  line protocol over TCP: %s:%u%s\n", DisplayHost(config->tcp->host).c_str(),
                 tcp->port(), config->tcp->bound_tenant ? " (bound to one tenant)" : "");
   }
-  const std::string url =
-      "http://" + DisplayHost(config->http.host) + ":" + std::to_string((*server)->port());
   size_t clients = 0;
   for (const auto& [tenant, name] : (*db)->ListTenants())
     clients += (*auth)->ListClients(tenant).size();

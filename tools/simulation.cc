@@ -98,15 +98,14 @@ Status Simulation::SignIn() {
 }
 
 Result<HttpClient::Response> Simulation::Api(std::string_view method, std::string_view path,
-                                             std::string_view body) {
+                                             std::string_view body, std::string_view content_type) {
   if (bearer_.empty()) return Status::InvalidArgument("no client credentials to sign in with");
   const std::string target = "/api/v1/tenants/" + options_.tenant + std::string(path);
-  const bool csv = path.ends_with("/import");
-  const std::string_view type = csv ? "text/csv" : "application/json";
-  auto r = http_.Send(method, target, body, body.empty() ? "" : type, bearer_);
+  const std::string_view type = body.empty() ? std::string_view() : content_type;
+  auto r = http_.Send(method, target, body, type, bearer_);
   if (r.ok() && r->status == 401) {
     if (Status s = SignIn(); !s.ok()) return s;
-    r = http_.Send(method, target, body, body.empty() ? "" : type, bearer_);
+    r = http_.Send(method, target, body, type, bearer_);
   }
   return r;
 }
@@ -155,7 +154,7 @@ Status Simulation::SendEvents(int64_t from_ns, int64_t to_ns) {
     csv += e.id + "," + fleet_.assets()[e.asset].id + "," + e.kind + "," + Rfc3339(e.at_ns) + "," +
            numbers + "," + CsvField(e.notes) + "\n";
   }
-  auto r = Api("POST", "/maintenance/import", csv);
+  auto r = Api("POST", "/maintenance/import", csv, "text/csv");
   if (!r.ok()) return r.status();
   if (r->status != 200) return Refused("maintenance import", *r);
   events_ += events.size();

@@ -62,7 +62,8 @@ class Simulation {
   // A JSON call to the tenant's REST API (path below /api/v1/tenants/<tenant>), signed in;
   // signs in again once when the token has expired. Fails without client credentials.
   Result<HttpClient::Response> Api(std::string_view method, std::string_view path,
-                                   std::string_view body);
+                                   std::string_view body,
+                                   std::string_view content_type = "application/json");
 
   sim::Fleet& fleet() { return fleet_; }
   uint64_t rows() const { return rows_; }

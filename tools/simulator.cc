@@ -210,13 +210,16 @@ const Fleet::Life* Fleet::LifeAt(size_t a, int64_t t_ns) {
   return t_ns < it->end_ns ? &*it : nullptr;
 }
 
+double Fleet::WearIn(const Life& life, int64_t t_ns) {
+  if (t_ns < life.onset_ns) return 0;
+  const double x = static_cast<double>(t_ns - life.onset_ns) /
+                   static_cast<double>(life.failure_ns - life.onset_ns);
+  return std::min(1.0, x * x);
+}
+
 double Fleet::Wear(size_t a, int64_t t_ns) {
   const Life* life = LifeAt(a, t_ns);
-  if (!life) return 1;
-  if (t_ns < life->onset_ns) return 0;
-  const double x = static_cast<double>(t_ns - life->onset_ns) /
-                   static_cast<double>(life->failure_ns - life->onset_ns);
-  return std::min(1.0, x * x);
+  return life ? WearIn(*life, t_ns) : 1;
 }
 
 double Fleet::Noise(size_t a, size_t metric, int64_t t_ns) const {
@@ -233,7 +236,7 @@ bool Fleet::Reading(size_t a, int64_t t_ns, std::span<double> v) {
   if (!life) return false;
   const Kind kind = assets_[a].kind;
   const State& s = state_[a];
-  const double w = Wear(a, t_ns);
+  const double w = WearIn(*life, t_ns);
   const double L = Load(t_ns, static_cast<double>(a % 5) * 0.3);
   const double A = Ambient(t_ns);
   const double z = s.size;

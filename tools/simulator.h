@@ -120,6 +120,7 @@ class Fleet {
   };
 
   const Life* LifeAt(size_t a, int64_t t_ns);  // nullptr while down between lives
+  static double WearIn(const Life& life, int64_t t_ns);
   void Extend(size_t a, int64_t until_ns);
   double Noise(size_t a, size_t metric, int64_t t_ns) const;
 

@@ -3,6 +3,7 @@
 // POST /auth/token or signed by the server's own key, and write tokens.
 #include "http/auth.h"
 #include "http/http.h"
+#include "tests/http_request.h"
 #include "tests/test_util.h"
 
 #include <boost/asio.hpp>
@@ -38,21 +39,14 @@ struct Reply {
 
 Reply Call(uint16_t port, bhttp::verb method, const std::string& target, const std::string& token,
            const std::string& body = "", const std::string& type = "application/json") {
-  boost::asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   bhttp::request<bhttp::string_body> req{method, target, 11};
-  req.set(bhttp::field::host, "localhost");
   if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   if (!body.empty()) {
     req.set(bhttp::field::content_type, type);
     req.body() = body;
   }
-  req.prepare_payload();
-  bhttp::write(stream, req);
-  beast::flat_buffer buffer;
   Reply r;
-  bhttp::read(stream, buffer, r.raw);
+  r.raw = testing::SendRequest(port, std::move(req));
   r.status = r.raw.result_int();
   r.text = r.raw.body();
   boost::system::error_code ec;

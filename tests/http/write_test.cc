@@ -2,6 +2,7 @@
 // partial writes and JSON readings, answered by the real server on a real storage engine.
 #include "http/auth.h"
 #include "http/http.h"
+#include "tests/http_request.h"
 #include "tests/test_util.h"
 
 #include <boost/asio.hpp>
@@ -70,16 +71,7 @@ class WriteRoutes : public ::testing::Test {
   }
 
   bhttp::response<bhttp::string_body> Send(bhttp::request<bhttp::string_body> req) {
-    boost::asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server_->port()));
-    req.set(bhttp::field::host, "localhost");
-    req.prepare_payload();
-    bhttp::write(stream, req);
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(stream, buffer, res);
-    return res;
+    return testing::SendRequest(server_->port(), std::move(req));
   }
 
   bhttp::response<bhttp::string_body> Post(const std::string& target, std::string body,

@@ -1,6 +1,8 @@
 // Running the real `foresight` binary from tests: spawn it, read its output, talk to it.
 #pragma once
 
+#include "tests/http_request.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -76,20 +78,11 @@ inline bhttp::response<bhttp::string_body> Request(uint16_t port, bhttp::verb ve
                                                    const std::string& target,
                                                    const std::string& body = {},
                                                    const std::string& authorization = {}) {
-  boost::asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   bhttp::request<bhttp::string_body> req{verb, target, 11};
-  req.set(bhttp::field::host, "localhost");
   if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
   if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
   req.body() = body;
-  req.prepare_payload();
-  bhttp::write(stream, req);
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(stream, buffer, res);
-  return res;
+  return SendRequest(port, std::move(req));
 }
 
 inline bhttp::response<bhttp::string_body> Get(uint16_t port, const std::string& target) {
