@@ -253,6 +253,16 @@ Response AssetReport(Ctx& ctx);
 Response GetSettings(Ctx& ctx);
 Response PutSettings(Ctx& ctx);
 
+Response Predict(Ctx& ctx);
+Response PredictionHistory(Ctx& ctx);
+Response ListModels(Ctx& ctx);
+Response GetModel(Ctx& ctx);
+Response PromoteModel(Ctx& ctx);
+Response RollbackModel(Ctx& ctx);
+Response StartTraining(Ctx& ctx);
+Response ListTrainingRuns(Ctx& ctx);
+Response GetTrainingRun(Ctx& ctx);
+
 Response IssueTokenRoute(Ctx& ctx);
 Response GetTenant(Ctx& ctx);
 Response ListClientsRoute(Ctx& ctx);

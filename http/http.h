@@ -18,6 +18,7 @@
 #pragma once
 
 #include "ingest/ingest.h"
+#include "ml/ml.h"
 #include "storage/storage.h"
 
 #include <cstdint>
@@ -54,7 +55,15 @@ struct Services {
   ingest::Ingestor* ingestor = nullptr;
   Auth* auth = nullptr;
   const ingest::TcpListener* tcp = nullptr;  // optional
+  ml::Engine* ml = nullptr;                  // optional: predictions, models, training
 };
+
+// A tenant's fleet as ml::Engine reads it: assets with their criticality and installation time
+// (the API's asset fields), their numeric series by `asset_tag` (one per field name), the
+// maintenance records (failure and corrective ones are failures) and when each alert opened.
+// Reads storage only; safe from any thread.
+Result<ml::Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenant,
+                            std::string_view asset_tag);
 
 // One route of the API as the dispatcher sees it (tests build their matrices from this).
 struct RouteInfo {

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 #include <charconv>
 
@@ -11,6 +12,7 @@ namespace foresight::tools {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 Result<Endpoint> ParseEndpoint(std::string_view text, uint16_t default_port) {
@@ -145,6 +147,41 @@ Status TcpSender::Finish() {
     return Status::IOError("TCP close: " + ec.message());
   }
   return Status::OK();
+}
+
+Status Refused(std::string_view what, const HttpClient::Response& r) {
+  return Status::IOError(std::string(what) + ": HTTP " + std::to_string(r.status) + " " +
+                         r.body.substr(0, 300));
+}
+
+Status ApiSession::SignIn() {
+  json::object body{{"client_id", client_id_}, {"client_secret", secret_}};
+  auto r = http_->Send("POST", "/auth/token", json::serialize(body), "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return Refused("sign-in as " + client_id_, *r);
+  boost::system::error_code ec;
+  json::value v = json::parse(r->body, ec);
+  const json::value* token =
+      ec || !v.is_object() ? nullptr : v.as_object().if_contains("access_token");
+  if (!token || !token->is_string()) return Refused("sign-in answer", *r);
+  bearer_ = "Bearer " + std::string(token->as_string());
+  return Status::OK();
+}
+
+Result<HttpClient::Response> ApiSession::Call(std::string_view method, std::string_view path,
+                                              std::string_view body,
+                                              std::string_view content_type) {
+  if (bearer_.empty()) {
+    if (Status s = SignIn(); !s.ok()) return s;
+  }
+  const std::string target = "/api/v1/tenants/" + tenant_ + std::string(path);
+  const std::string_view type = body.empty() ? std::string_view() : content_type;
+  auto r = http_->Send(method, target, body, type, bearer_);
+  if (r.ok() && r->status == 401) {
+    if (Status s = SignIn(); !s.ok()) return s;
+    r = http_->Send(method, target, body, type, bearer_);
+  }
+  return r;
 }
 
 }  // namespace foresight::tools

@@ -42,6 +42,30 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// A tenant's REST API as one client sees it: signs in with client credentials, then makes
+// calls below /api/v1/tenants/<tenant>, signing in again once when the token has expired.
+class ApiSession {
+ public:
+  // `http` is borrowed and must outlive the session.
+  ApiSession(HttpClient* http, std::string tenant, std::string client_id, std::string secret)
+      : http_(http),
+        tenant_(std::move(tenant)),
+        client_id_(std::move(client_id)),
+        secret_(std::move(secret)) {}
+  Status SignIn();
+  Result<HttpClient::Response> Call(std::string_view method, std::string_view path,
+                                    std::string_view body,
+                                    std::string_view content_type = "application/json");
+
+ private:
+  HttpClient* const http_;
+  const std::string tenant_, client_id_, secret_;
+  std::string bearer_;
+};
+
+// "<what>: HTTP <status> <the start of the body>", an IOError.
+Status Refused(std::string_view what, const HttpClient::Response& r);
+
 // Line protocol over the raw TCP listener; authenticates with a `# token` first line.
 class TcpSender {
  public:

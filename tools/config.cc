@@ -57,6 +57,16 @@ const std::vector<Setting>& Settings() {
       {"auth.jwt_secret", "--jwt-secret", "",
        "JWT signing key, 32+ characters; empty = generated into <data_dir>/jwt.key (mode 0600)"},
       {"auth.token_ttl_s", "--token-ttl-s", "3600", "Lifetime of JWTs from POST /auth/token"},
+      {"ml.schedules", "--ml-schedules", "on",
+       "on or off: score every fleet daily (with drift checks) and retrain weekly"},
+      {"ml.train_threads", "--train-threads", "1",
+       "XGBoost threads per training run (runs go one at a time)"},
+      {"ml.promotion_margin_pct", "--promotion-margin-pct", "1",
+       "A challenger becomes champion when its AUC-PR beats the champion's by this % (RUL: RMSE)"},
+      {"ml.rul_cap_days", "--rul-cap-days", "90",
+       "Remaining-useful-life target cap: rows further from failure are labelled with it"},
+      {"ml.exclude_days_after_maintenance", "--exclude-days-after-maintenance", "2",
+       "Days after a maintenance record whose rows are left out of training"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
       {"log.format", "--log-format", "text", "text or json (one object per line)"},
   };
@@ -175,7 +185,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 17;
+  constexpr int kNumeric = 21;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -193,7 +203,11 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"api.rate_limit", 0, 10'000'000},
                                      {"api.rate_burst", 1, 10'000'000},
                                      {"auth.token_ttl_s", 60, 30 * 86'400},
-                                     {"storage.max_series_per_tenant", 1, 1'000'000'000}};
+                                     {"storage.max_series_per_tenant", 1, 1'000'000'000},
+                                     {"ml.train_threads", 1, 256},
+                                     {"ml.promotion_margin_pct", 0, 100},
+                                     {"ml.rul_cap_days", 1, 3650},
+                                     {"ml.exclude_days_after_maintenance", 0, 365}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -217,6 +231,15 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.http.rate_limit_burst = static_cast<double>(n[14]);
   c.auth.token_ttl = std::chrono::seconds(n[15]);
   c.storage.max_series_per_tenant = static_cast<size_t>(n[16]);
+  c.ml.fit.booster.threads = static_cast<int>(n[17]);
+  c.ml.promotion_margin = static_cast<double>(n[18]) / 100;
+  c.ml.labels.rul_cap_days = static_cast<double>(n[19]);
+  c.ml.labels.exclude_days_after_maintenance = static_cast<int>(n[20]);
+  if (values["ml.schedules"] != "on" && values["ml.schedules"] != "off") {
+    return Status::InvalidArgument("ml.schedules must be on or off, not '" +
+                                   values["ml.schedules"] + "'");
+  }
+  c.ml.schedules = values["ml.schedules"] == "on";
   c.ingest.asset_tag = values["ingest.asset_tag"];
   if (c.ingest.asset_tag.empty()) {
     return Status::InvalidArgument("ingest.asset_tag must not be empty");

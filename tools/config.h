@@ -28,6 +28,7 @@ struct Config {
   std::optional<ingest::TcpOptions> tcp;
   std::string tcp_tenant;  // bind the TCP listener to this tenant (no token line)
   http::AuthOptions auth;  // key_file empty: <data_dir>/jwt.key
+  ml::EngineOptions ml;
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

@@ -232,11 +232,22 @@ void Demo::Run(const std::string& url, StopFlag* stop, std::FILE* out) {
                    t.name.c_str(), (unsigned long long)(*sim)->rows(),
                    (unsigned long long)(*sim)->values(), (unsigned long long)(*sim)->events());
     }
+    // The first models, trained in the background while the fleet goes live; later ones come
+    // from the weekly schedule.
+    auto models = (*sim)->Api("GET", "/models", "");
+    if (models.ok() && models->status == 200 && models->body.find("\"id\"") == std::string::npos) {
+      auto run = (*sim)->Api("POST", "/training-runs", "{}");
+      if (run.ok() && run->status == 202) {
+        std::fprintf(out, "demo: %s: training the first models in the background\n",
+                     t.name.c_str());
+      } else {
+        std::fprintf(out, "demo: %s: starting training failed: %s\n", t.name.c_str(),
+                     run.ok() ? run->body.c_str() : run.status().ToString().c_str());
+      }
+    }
     simulations.push_back(std::move(*sim));
   }
-  std::fprintf(out,
-               "demo: live: %zu tenants, %d assets each, a reading per asset every %lld s "
-               "(no models yet: training arrives with the ML module)\n",
+  std::fprintf(out, "demo: live: %zu tenants, %d assets each, a reading per asset every %lld s\n",
                simulations.size(), options_.assets, static_cast<long long>(options_.interval_s));
   std::fflush(out);
   std::vector<Simulation*> live;

@@ -7,6 +7,7 @@
 #include "tools/config.h"
 #include "tools/demo.h"
 #include "tools/loadgen.h"
+#include "tools/ml_commands.h"
 #include "tools/simulation.h"
 
 #include <CLI/CLI.hpp>
@@ -87,7 +88,14 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
     tcp = std::move(*listener);
   }
 
-  http::Services services{db->get(), &ingestor, auth->get(), tcp.get()};
+  const std::string asset_tag = config->ingest.asset_tag;
+  storage::Storage* storage = db->get();
+  auto engine = ml::Engine::Start(
+      storage,
+      [storage, asset_tag](storage::TenantId t) { return http::LoadFleet(*storage, t, asset_tag); },
+      config->ml);
+  if (!engine.ok()) return Fail("ml", engine.status());
+  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get()};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   const std::string url =
@@ -136,6 +144,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   }
   (*server)->Stop();
   if (tcp) tcp->Stop();
+  engine->reset();
   Status closed = (*db)->Close();
   if (!closed.ok()) return Fail("closing storage", closed);
   log::Info("stopped cleanly");
@@ -435,6 +444,54 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   simulate->add_flag("--no-live", sim_args.no_live, "Stop after the back-fill");
 
+  // The model commands talk to a running server as a client with engineer (train) or viewer
+  // (predict) credentials.
+  auto add_api = [](CLI::App* cmd, ModelClientArgs* api) {
+    cmd->add_option("--url", api->url, "The FORESIGHT to talk to")->capture_default_str();
+    cmd->add_option("--tenant", api->tenant, "Tenant")->required();
+    cmd->add_option("--client-id", api->client_id, "Client id")->required();
+    cmd->add_option("--client-secret", api->client_secret, "Its secret")->required();
+  };
+  TrainArgs train_args;
+  CLI::App* train = app.add_subcommand(
+      "train",
+      "Train models now, with a progress bar: the fleet's failure-within-7/30-days and remaining-"
+      "life models from its rollups and maintenance records, or (--csv) a model of given "
+      "features, scored on held-out rows. Prints each model's validation metrics and whether it "
+      "became champion.");
+  add_api(train, &train_args.api);
+  train->add_option("--targets", train_args.targets, "fails_7d, fails_30d, rul_days (default all)")
+      ->delimiter(',');
+  train->add_option("--rul-cap-days", train_args.rul_cap_days,
+                    "Cap of the remaining-life target (default: the server's ml.rul_cap_days)");
+  train->add_option("--csv", train_args.csv, "Given features: a CSV file with a header row")
+      ->check(CLI::ExistingFile);
+  train->add_option("--label", train_args.label, "CSV: the column to learn");
+  train->add_option("--name", train_args.name, "CSV: the model's target name ([a-z0-9_-])");
+  train->add_option("--drop", train_args.drop, "CSV: columns to leave out, comma-separated")
+      ->delimiter(',');
+  train->add_option("--objective", train_args.objective, "CSV: binary or regression")
+      ->capture_default_str();
+  train
+      ->add_option("--holdout", train_args.holdout,
+                   "CSV: share of rows held out and scored after training")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  train->add_option("--seed", train_args.seed, "CSV: seed of the hold-out draw")
+      ->capture_default_str();
+
+  PredictArgs predict_args;
+  CLI::App* predict = app.add_subcommand(
+      "predict",
+      "Score assets with the champion models: failure probabilities, remaining life, "
+      "health, risk and the top factor");
+  add_api(predict, &predict_args.api);
+  predict->add_option("--assets", predict_args.assets, "Asset ids, comma-separated (default all)")
+      ->delimiter(',');
+  predict->add_option("--as-of", predict_args.as_of,
+                      "Features as of this time (default: each asset's latest reading)");
+  predict->add_option("--format", predict_args.format, "table or csv")->capture_default_str();
+
   LoadgenOptions load;
   CLI::App* loadgen = app.add_subcommand(
       "loadgen",
@@ -531,6 +588,8 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return Serve(loader, demo ? std::optional(demo_options) : std::nullopt);
   if (simulate->parsed()) return Simulate(sim_args);
   if (loadgen->parsed()) return RunLoadgen(load);
+  if (train->parsed()) return Train(train_args);
+  if (predict->parsed()) return Predict(predict_args);
   for (const auto& [sub, command] : admin) {
     if (sub->parsed()) return RunAdmin(loader, command, args);
   }

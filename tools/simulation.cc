@@ -33,11 +33,6 @@ std::string CsvField(std::string_view v) {
   return out + '"';
 }
 
-Status Refused(std::string_view what, const HttpClient::Response& r) {
-  return Status::IOError(std::string(what) + ": HTTP " + std::to_string(r.status) + " " +
-                         r.body.substr(0, 300));
-}
-
 }  // namespace
 
 int64_t WallNowNs() {
@@ -78,36 +73,17 @@ Result<std::unique_ptr<Simulation>> Simulation::Start(const SimulationOptions& o
   }
   if (!options.client_id.empty()) {
     if (options.tenant.empty()) return Status::InvalidArgument("--tenant is needed to sign in");
-    if (Status st = s->SignIn(); !st.ok()) return st;
+    s->api_.emplace(&s->http_, options.tenant, options.client_id, options.client_secret);
+    if (Status st = s->api_->SignIn(); !st.ok()) return st;
     if (Status st = s->RegisterAssets(); !st.ok()) return st;
   }
   return s;
 }
 
-Status Simulation::SignIn() {
-  json::object body{{"client_id", options_.client_id}, {"client_secret", options_.client_secret}};
-  auto r = http_.Send("POST", "/auth/token", json::serialize(body), "application/json");
-  if (!r.ok()) return r.status();
-  if (r->status != 200) return Refused("sign-in as " + options_.client_id, *r);
-  boost::system::error_code ec;
-  json::value v = json::parse(r->body, ec);
-  const json::value* token = ec ? nullptr : v.as_object().if_contains("access_token");
-  if (!token || !token->is_string()) return Refused("sign-in answer", *r);
-  bearer_ = "Bearer " + std::string(token->as_string());
-  return Status::OK();
-}
-
 Result<HttpClient::Response> Simulation::Api(std::string_view method, std::string_view path,
                                              std::string_view body, std::string_view content_type) {
-  if (bearer_.empty()) return Status::InvalidArgument("no client credentials to sign in with");
-  const std::string target = "/api/v1/tenants/" + options_.tenant + std::string(path);
-  const std::string_view type = body.empty() ? std::string_view() : content_type;
-  auto r = http_.Send(method, target, body, type, bearer_);
-  if (r.ok() && r->status == 401) {
-    if (Status s = SignIn(); !s.ok()) return s;
-    r = http_.Send(method, target, body, type, bearer_);
-  }
-  return r;
+  if (!api_) return Status::InvalidArgument("no client credentials to sign in with");
+  return api_->Call(method, path, body, content_type);
 }
 
 Status Simulation::RegisterAssets() {
@@ -144,7 +120,7 @@ Status Simulation::SendLines(std::string_view lines) {
 
 Status Simulation::SendEvents(int64_t from_ns, int64_t to_ns) {
   events_until_ns_ = to_ns;
-  if (bearer_.empty()) return Status::OK();
+  if (!api_) return Status::OK();
   std::vector<sim::Event> events = fleet_.Events(from_ns, to_ns);
   if (events.empty()) return Status::OK();
   std::string csv = "id,asset_id,kind,performed_at,cost,downtime_hours,notes\n";

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace foresight::tools {
@@ -72,7 +73,6 @@ class Simulation {
 
  private:
   Simulation(const SimulationOptions& options, Endpoint http);
-  Status SignIn();
   Status RegisterAssets();
   Status SendLines(std::string_view lines);
   Status SendEvents(int64_t from_ns, int64_t to_ns);
@@ -81,8 +81,8 @@ class Simulation {
   sim::Fleet fleet_;
   HttpClient http_;
   std::unique_ptr<TcpSender> tcp_;
-  std::string bearer_;
-  int64_t events_until_ns_ = 0;  // events before this were sent
+  std::optional<ApiSession> api_;  // with client credentials
+  int64_t events_until_ns_ = 0;    // events before this were sent
   uint64_t rows_ = 0, values_ = 0, events_ = 0;
 };
 

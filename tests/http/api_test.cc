@@ -13,11 +13,14 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 
 namespace foresight::http {
@@ -105,12 +108,22 @@ class Api : public ::testing::Test {
     so.host = "127.0.0.1";
     so.port = 0;
     so.rate_limit_per_s = 0;
-    server_ = Server::Start(so, Services{storage_, ingestor_, auth_}).value().release();
+    ml::EngineOptions mo;
+    mo.schedules = false;
+    mo.fit.booster.rounds = 60;
+    engine_ =
+        ml::Engine::Start(
+            storage_, [](storage::TenantId t) { return LoadFleet(*storage_, t, "asset_id"); }, mo)
+            .value()
+            .release();
+    server_ =
+        Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_}).value().release();
   }
 
   static void TearDownTestSuite() {
     server_->Stop();
     delete server_;
+    delete engine_;
     delete ingestor_;
     delete auth_;
     delete storage_;
@@ -147,6 +160,7 @@ class Api : public ::testing::Test {
   static inline Auth* auth_;
   static inline ingest::Ingestor* ingestor_;
   static inline Server* server_;
+  static inline ml::Engine* engine_;
   static inline storage::TenantId acme_, other_;
   static inline std::string admin_, engineer_, viewer_, other_admin_, writer_;
   static inline std::string admin_id_, admin_secret_;
@@ -279,9 +293,10 @@ TEST_F(Api, EveryRouteRefusesRolesBelowItsOwn) {
     }
   }
   EXPECT_GT(checked, 50u);
-  // Every mutating route needs more than a viewer.
+  // Every mutating route needs more than a viewer (predict is a POST for its body only).
   for (const RouteInfo& r : ListRoutes()) {
-    if (r.pattern.starts_with("/api/v1/tenants/{tenant}") && r.method != "GET") {
+    if (r.pattern.starts_with("/api/v1/tenants/{tenant}") && r.method != "GET" &&
+        !r.pattern.ends_with("/predict")) {
       EXPECT_NE(r.access, "viewer") << r.method << " " << r.pattern;
     }
   }
@@ -977,6 +992,110 @@ TEST_F(Limits, StopClosesIdleConnectionsAndStopsAccepting) {
   late.socket().connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server_->port()),
                         ec);
   EXPECT_TRUE(ec) << "no longer accepting";
+}
+
+}  // namespace
+}  // namespace foresight::http
+
+namespace foresight::http {
+namespace {
+
+// --- Models, training runs, predictions --------------------------------------------------------
+
+// A run to its end, polling its status as a client would.
+json::object AwaitRun(uint16_t port, const std::string& id, const std::string& token) {
+  for (int i = 0; i < 6000; ++i) {
+    auto r = Call(port, bhttp::verb::get, "/api/v1/tenants/acme/training-runs/" + id, token);
+    EXPECT_EQ(r.status, 200u) << r.text;
+    const std::string status(r.body.at("status").as_string());
+    if (status != "queued" && status != "running") return r.body.as_object();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "run " << id << " did not finish";
+  return {};
+}
+
+TEST_F(Api, TrainsAModelOnGivenFeaturesAndScoresRowsWithIt) {
+  // Before any model: a clear 409 for fleet predictions, 404 for a named target.
+  auto none = Post("/api/v1/tenants/acme/predict", viewer_, json::object{});
+  EXPECT_EQ(none.status, 409u) << none.text;
+  auto unnamed = Post("/api/v1/tenants/acme/predict", viewer_,
+                      json::parse(R"({"target":"wear","features":["a"],"rows":[[1]]})"));
+  EXPECT_EQ(unnamed.status, 404u) << unnamed.text;
+
+  json::array rows, labels;
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> normal(0, 1);
+  for (int i = 0; i < 1000; ++i) {
+    const double a = normal(rng), b = normal(rng);
+    rows.push_back(json::array{a, b, i % 7 == 0 ? json::value(nullptr) : json::value(normal(rng))});
+    labels.push_back(a + b > 1 ? 1 : 0);
+  }
+  json::object body{{"target", "wear"},
+                    {"features", json::array{"a", "b", "c"}},
+                    {"rows", rows},
+                    {"labels", labels}};
+  auto viewer = Post("/api/v1/tenants/acme/training-runs", viewer_, body);
+  EXPECT_EQ(viewer.status, 403u);
+  auto started = Post("/api/v1/tenants/acme/training-runs", engineer_, body);
+  ASSERT_EQ(started.status, 202u) << started.text;
+  EXPECT_EQ(started.body.at("status"), "queued");
+  const std::string run_id(started.body.at("id").as_string());
+  json::object run = AwaitRun(server_->port(), run_id, viewer_);
+  ASSERT_EQ(run.at("status"), "succeeded") << json::serialize(run);
+  EXPECT_EQ(run.at("progress").to_number<double>(), 1.0);
+  const std::string model_id(run.at("models").as_array().at(0).as_string());
+
+  auto model = Get("/api/v1/tenants/acme/models/" + model_id, viewer_);
+  ASSERT_EQ(model.status, 200u) << model.text;
+  EXPECT_EQ(model.body.at("status"), "champion");
+  EXPECT_EQ(model.body.at("features").as_array().size(), 3u);
+  const json::object& metrics = model.body.at("metrics").as_object();
+  EXPECT_GT(metrics.at("auc_pr").to_number<double>(), 0.8);
+  EXPECT_TRUE(metrics.contains("confusion"));
+  auto list = Get("/api/v1/tenants/acme/models?target=wear", viewer_);
+  EXPECT_EQ(list.body.at("items").as_array().size(), 1u);
+  auto runs = Get("/api/v1/tenants/acme/training-runs", viewer_);
+  EXPECT_EQ(runs.body.at("items").as_array().at(0).at("id").as_string(), run_id);
+
+  // Scoring given rows: columns by name, in any order; absent ones are missing.
+  auto scored = Post("/api/v1/tenants/acme/predict", viewer_,
+                     json::parse(R"({"target":"wear","features":["b","a"],
+                                     "rows":[[2,2],[-2,-2]]})"));
+  ASSERT_EQ(scored.status, 200u) << scored.text;
+  const json::array& p = scored.body.at("predictions").as_array();
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_GT(p[0].at("value").to_number<double>(), 0.8);
+  EXPECT_LT(p[1].at("value").to_number<double>(), 0.2);
+  EXPECT_FALSE(p[0].at("factors").as_array().empty());
+
+  // Bad requests name the field; nothing is queued or trained.
+  for (const char* bad :
+       {R"({"target":"wear","features":["a"],"rows":[[1,2]],"labels":[1]})",
+        R"({"target":"wear","features":["a"],"rows":[["x"]],"labels":[1]})",
+        R"({"target":"wear","features":[],"rows":[[1]],"labels":[1]})",
+        R"({"target":"wear","features":["a"],"rows":[[1]]})",
+        R"({"target":"fails_7d","features":["a"],"rows":[[1]],"labels":[1]})",
+        R"({"target":"wear","objective":"cubic","features":["a"],"rows":[[1]],"labels":[1]})",
+        R"({"targets":["fails_1y"]})", R"({"targets":"fails_7d"})", R"({"rul_cap_days":-3})"}) {
+    auto r = Post("/api/v1/tenants/acme/training-runs", engineer_, json::parse(bad));
+    EXPECT_EQ(r.status, 400u) << bad << ": " << r.text;
+    EXPECT_FALSE(ErrorField(r).empty()) << bad;
+  }
+  for (const char* bad : {R"({"target":"wear","features":["zz"],"rows":[[1]]})",
+                          R"({"target":"wear","features":["a"],"rows":[[true]]})",
+                          R"({"asset_id":7})", R"({"asset_ids":"x"})", R"({"as_of":"soon"})"}) {
+    auto r = Post("/api/v1/tenants/acme/predict", viewer_, json::parse(bad));
+    EXPECT_EQ(r.status, 400u) << bad << ": " << r.text;
+  }
+  EXPECT_EQ(Get("/api/v1/tenants/acme/models/mdl_nope", viewer_).status, 404u);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/training-runs/run_nope", viewer_).status, 404u);
+  EXPECT_EQ(
+      Post("/api/v1/tenants/acme/models/rollback", engineer_, json::object{{"target", "wear"}})
+          .status,
+      409u);
+  EXPECT_EQ(Post("/api/v1/tenants/acme/models/rollback", engineer_, json::object{}).status, 400u);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/models", viewer_).body.at("items").as_array().size(), 1u);
 }
 
 }  // namespace

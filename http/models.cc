@@ -1,0 +1,430 @@
+// Predictions, models and training runs: the REST face of ml::Engine, and the fleet it reads.
+#include "http/api.h"
+
+#include <cmath>
+
+namespace foresight::http {
+namespace {
+
+constexpr std::string_view kCriticalities[] = {"low", "medium", "high", "critical"};
+
+// A float for JSON: NaN (no such model) becomes null.
+json::value Num(double v) { return std::isfinite(v) ? json::value(v) : json::value(nullptr); }
+
+json::array Factors(const std::vector<ml::Factor>& factors) {
+  json::array out;
+  for (const ml::Factor& f : factors) {
+    out.push_back(json::object{
+        {"feature", f.feature}, {"value", Num(f.value)}, {"contribution", Num(f.contribution)}});
+  }
+  return out;
+}
+
+json::object PredictionJson(const ml::Prediction& p) {
+  json::object models;
+  for (const auto& [target, id] : p.models) models[target] = id;
+  return {{"asset_id", p.asset_id},
+          {"as_of", FormatTime(p.as_of_ns)},
+          {"scored_at", FormatTime(p.scored_ns)},
+          {"fails_7d", Num(p.fails_7d)},
+          {"fails_30d", Num(p.fails_30d)},
+          {"rul_days", Num(p.rul_days)},
+          {"health", p.health},
+          {"risk", p.risk},
+          {"factors", Factors(p.factors)},
+          {"models", std::move(models)}};
+}
+
+json::object EvaluationJson(const ml::Evaluation& e, ml::Objective objective) {
+  json::object o{{"rows", e.rows}};
+  if (objective == ml::Objective::kBinaryLogistic) {
+    o["positives"] = e.positives;
+    o["roc_auc"] = Num(e.roc_auc);
+    o["auc_pr"] = Num(e.auc_pr);
+    o["threshold"] = Num(e.threshold);
+    o["precision"] = Num(e.precision);
+    o["recall"] = Num(e.recall);
+    o["f1"] = Num(e.f1);
+    o["confusion"] = json::object{{"tp", e.tp}, {"fp", e.fp}, {"tn", e.tn}, {"fn", e.fn}};
+    o["median_lead_days"] = Num(e.median_lead_days);
+  } else {
+    o["rmse"] = Num(e.rmse);
+    o["mae"] = Num(e.mae);
+  }
+  return o;
+}
+
+json::object ModelJson(const ml::ModelInfo& m, bool full) {
+  json::object o{
+      {"id", m.id},
+      {"target", m.target},
+      {"objective", m.objective == ml::Objective::kBinaryLogistic ? "binary" : "regression"},
+      {"status", m.status},
+      {"created_at", FormatTime(m.created_ns)},
+      {"run_id", m.run_id},
+      {"rounds", m.rounds},
+      {"train_rows", m.train_rows},
+      {"validation_rows", m.validation_rows},
+      {"metrics", EvaluationJson(m.evaluation, m.objective)}};
+  if (m.data_to_ns > m.data_from_ns) {
+    o["data"] = json::object{{"from", FormatTime(m.data_from_ns)},
+                             {"to", FormatTime(m.data_to_ns)},
+                             {"validation_from", FormatTime(m.split_ns)}};
+  }
+  if (full) {
+    o["params"] = json::parse(m.params);
+    json::array features;
+    for (const std::string& f : m.features) features.push_back(json::value(f));
+    o["features"] = std::move(features);
+  }
+  return o;
+}
+
+json::object RunJson(const ml::RunInfo& r) {
+  json::array targets, models, notes;
+  for (const auto& t : r.targets) targets.push_back(json::value(t));
+  for (const auto& m : r.models) models.push_back(json::value(m));
+  for (const auto& n : r.notes) notes.push_back(json::value(n));
+  json::object o{{"id", r.id},
+                 {"status", r.status},
+                 {"stage", r.stage},
+                 {"progress", r.progress},
+                 {"actor", r.actor},
+                 {"targets", std::move(targets)},
+                 {"created_at", FormatTime(r.created_ns)},
+                 {"models", std::move(models)},
+                 {"notes", std::move(notes)}};
+  if (r.started_ns) o["started_at"] = FormatTime(r.started_ns);
+  if (r.finished_ns) o["finished_at"] = FormatTime(r.finished_ns);
+  if (!r.error.empty()) o["error"] = r.error;
+  return o;
+}
+
+ApiError EngineError(const Status& s, std::string_view field = {}) {
+  switch (s.code()) {
+    case Status::Code::kFailedPrecondition:
+      return {bhttp::status::conflict, "failed_precondition", std::string(s.message()), {}};
+    case Status::Code::kResourceExhausted:
+      return {bhttp::status::service_unavailable, "busy", std::string(s.message()), {}};
+    default:
+      return FromStatus(s, field);
+  }
+}
+
+std::optional<ApiError> NeedEngine(const Ctx& ctx) {
+  if (ctx.services.ml) return std::nullopt;
+  return ApiError{bhttp::status::service_unavailable,
+                  "unavailable",
+                  "the ML engine is not running in this server",
+                  {}};
+}
+
+// {"features": [names], "rows": [[number|null, ...], ...]}: the given-features shape.
+std::optional<ApiError> ReadDataset(const json::object& body, bool labelled, ml::Dataset* d) {
+  const json::value* features = body.if_contains("features");
+  if (!features || !features->is_array() || features->as_array().empty()) {
+    return BadField("features", "features must be a non-empty array of names");
+  }
+  for (const json::value& f : features->as_array()) {
+    if (!f.is_string() || f.as_string().empty()) {
+      return BadField("features", "every feature name must be a non-empty string");
+    }
+    d->features.emplace_back(f.as_string());
+  }
+  const json::value* rows = body.if_contains("rows");
+  if (!rows || !rows->is_array() || rows->as_array().empty()) {
+    return BadField("rows", "rows must be a non-empty array of arrays");
+  }
+  const size_t cols = d->features.size();
+  size_t r = 0;
+  for (const json::value& row : rows->as_array()) {
+    if (!row.is_array() || row.as_array().size() != cols) {
+      return BadField("rows", "row " + std::to_string(r) + " must be an array of " +
+                                  std::to_string(cols) + " values");
+    }
+    for (const json::value& v : row.as_array()) {
+      if (v.is_null()) {
+        d->values.push_back(NAN);
+      } else if (v.is_number()) {
+        d->values.push_back(static_cast<float>(v.to_number<double>()));
+      } else {
+        return BadField("rows", "row " + std::to_string(r) +
+                                    " holds a value that is not a "
+                                    "number or null");
+      }
+    }
+    ++r;
+  }
+  if (!labelled) return std::nullopt;
+  const json::value* labels = body.if_contains("labels");
+  if (!labels || !labels->is_array() || labels->as_array().size() != r) {
+    return BadField("labels", "labels must be an array with one number per row");
+  }
+  for (const json::value& l : labels->as_array()) {
+    if (!l.is_number()) return BadField("labels", "every label must be a number");
+    d->labels.push_back(static_cast<float>(l.to_number<double>()));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<ml::Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenant,
+                            std::string_view asset_tag) {
+  ml::Fleet fleet;
+  fleet.tenant = tenant;
+  std::map<std::string, uint32_t, std::less<>> index;
+  for (const storage::Asset& a : storage.ListAssets(tenant)) {
+    ml::FleetAsset asset;
+    asset.id = a.id;
+    const std::string_view crit = AssetAttr(a, "criticality", "medium");
+    for (size_t i = 0; i < std::size(kCriticalities); ++i) {
+      if (kCriticalities[i] == crit) asset.criticality = static_cast<int>(i);
+    }
+    asset.installed_ns = ParseTime(AssetAttr(a, "installed_at", "")).value_or(a.created_ns);
+    index.emplace(a.id, static_cast<uint32_t>(fleet.assets.size()));
+    fleet.assets.push_back(std::move(asset));
+  }
+  for (const storage::SeriesInfo& s : storage.ListSeries(tenant)) {
+    if (s.type == storage::ValueType::kString) continue;
+    for (const auto& [k, v] : s.key.tags) {
+      if (k != asset_tag) continue;
+      auto it = index.find(v);
+      if (it != index.end()) fleet.assets[it->second].metrics.emplace_back(s.key.field, s.id);
+      break;
+    }
+  }
+  for (ml::FleetAsset& a : fleet.assets) {
+    // One series per metric name: the first created wins.
+    std::stable_sort(a.metrics.begin(), a.metrics.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    a.metrics.erase(std::unique(a.metrics.begin(), a.metrics.end(),
+                                [](const auto& x, const auto& y) { return x.first == y.first; }),
+                    a.metrics.end());
+  }
+  auto events = [&](std::string_view kind, std::string_view time_field,
+                    std::vector<ml::FleetEvent>* out) -> Status {
+    auto records = storage.ScanRecords(tenant, kind, {});
+    if (!records.ok()) return records.status();
+    for (const auto& [id, text] : *records) {
+      boost::system::error_code ec;
+      json::value doc = json::parse(text, ec);
+      if (ec || !doc.is_object() || doc.as_object().contains("deleted_at")) continue;
+      const json::object& o = doc.as_object();
+      const json::value* asset = o.if_contains("asset_id");
+      const json::value* at = o.if_contains(time_field);
+      if (!asset || !asset->is_string() || !at) continue;
+      auto it = index.find(std::string_view(asset->as_string()));
+      auto ts = ParseTimeValue(*at);
+      if (it == index.end() || !ts) continue;
+      const json::value* k = o.if_contains("kind");
+      const bool failure =
+          k && k->is_string() && (k->as_string() == "failure" || k->as_string() == "corrective");
+      out->push_back({it->second, *ts, failure});
+    }
+    return Status::OK();
+  };
+  if (Status s = events("maintenance", "performed_at", &fleet.maintenance); !s.ok()) return s;
+  if (Status s = events("alert", "opened_at", &fleet.alerts); !s.ok()) return s;
+  return fleet;
+}
+
+Response Predict(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  if (body->contains("features") || body->contains("rows")) {
+    ml::Dataset rows;
+    if (auto e = ReadDataset(*body, false, &rows)) return Error(ctx, *e);
+    std::string target, model_id;
+    if (const json::value* t = body->if_contains("target"); t && t->is_string()) {
+      target = t->as_string();
+    }
+    if (const json::value* m = body->if_contains("model_id"); m && m->is_string()) {
+      model_id = m->as_string();
+    }
+    if (target.empty() && model_id.empty()) {
+      return Error(ctx, BadField("target", "given features need a target or a model_id"));
+    }
+    auto predictions = ctx.services.ml->PredictGiven(ctx.tenant, target, model_id, rows);
+    if (!predictions.ok()) return Error(ctx, EngineError(predictions.status(), "features"));
+    json::array items;
+    for (const auto& p : *predictions) {
+      items.push_back(json::object{{"value", Num(p.value)}, {"factors", Factors(p.factors)}});
+    }
+    return Json(ctx, json::object{{"predictions", std::move(items)}});
+  }
+  std::vector<std::string> assets;
+  if (const json::value* id = body->if_contains("asset_id")) {
+    if (!id->is_string()) return Error(ctx, BadField("asset_id", "asset_id must be a string"));
+    assets.emplace_back(id->as_string());
+  }
+  if (const json::value* ids = body->if_contains("asset_ids")) {
+    if (!ids->is_array()) {
+      return Error(ctx, BadField("asset_ids", "asset_ids must be an array of strings"));
+    }
+    for (const json::value& id : ids->as_array()) {
+      if (!id.is_string()) {
+        return Error(ctx, BadField("asset_ids", "asset_ids must be an array of strings"));
+      }
+      assets.emplace_back(id.as_string());
+    }
+  }
+  std::optional<int64_t> as_of;
+  if (const json::value* t = body->if_contains("as_of")) {
+    as_of = ParseTimeValue(*t);
+    if (!as_of) return Error(ctx, BadField("as_of", "as_of must be an RFC 3339 time"));
+  }
+  auto predictions = ctx.services.ml->Score(ctx.tenant, assets, as_of, false);
+  if (!predictions.ok()) return Error(ctx, EngineError(predictions.status(), "asset_id"));
+  json::array items;
+  for (const ml::Prediction& p : *predictions) items.push_back(PredictionJson(p));
+  return Json(ctx, json::object{{"predictions", std::move(items)}});
+}
+
+Response PredictionHistory(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  int64_t from = INT64_MIN, to = storage::kMaxTimestampNs;
+  for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (!ctx.query.Has(name)) continue;
+    auto t = ParseTime(ctx.query.Get(name));
+    if (!t) return Error(ctx, BadField(name, std::string(name) + " must be an RFC 3339 time"));
+    *out = *t;
+  }
+  Page page;
+  if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
+  if (!asset.ok()) return Error(ctx, FromStatus(asset.status()));
+  auto history =
+      ctx.services.ml->History(ctx.tenant, ctx.Param(1), from, to, page.offset + page.limit);
+  if (!history.ok()) return Error(ctx, FromStatus(history.status()));
+  json::array items;
+  for (size_t i = page.offset; i < history->size(); ++i)
+    items.push_back(PredictionJson((*history)[i]));
+  return Json(ctx, json::object{{"items", std::move(items)}});
+}
+
+Response ListModels(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  const std::string target = ctx.query.Get("target");
+  auto models = ctx.services.ml->registry().List(ctx.tenant, target);
+  if (!models.ok()) return Error(ctx, FromStatus(models.status()));
+  json::array items;
+  for (const ml::ModelInfo& m : *models) items.push_back(ModelJson(m, false));
+  return Json(ctx, json::object{{"items", std::move(items)}});
+}
+
+Response GetModel(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  auto m = ctx.services.ml->registry().Get(ctx.tenant, ctx.Param(1));
+  if (!m.ok()) return Error(ctx, FromStatus(m.status()));
+  json::object o = ModelJson(*m, true);
+  auto drift = ctx.services.ml->LatestDrift(ctx.tenant, m->id);
+  if (drift.ok()) {
+    json::array features;
+    for (const ml::FeatureDrift& d : *drift) {
+      features.push_back(
+          json::object{{"feature", d.feature}, {"psi", Num(d.psi)}, {"ks", Num(d.ks)}});
+    }
+    o["drift"] = std::move(features);
+  }
+  return Json(ctx, o);
+}
+
+Response PromoteModel(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  if (Status s = ctx.services.ml->registry().Promote(ctx.tenant, ctx.Param(1), ctx.Actor());
+      !s.ok()) {
+    return Error(ctx, EngineError(s));
+  }
+  auto m = ctx.services.ml->registry().Get(ctx.tenant, ctx.Param(1));
+  if (!m.ok()) return Error(ctx, FromStatus(m.status()));
+  return Json(ctx, ModelJson(*m, false));
+}
+
+Response RollbackModel(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  const json::value* target = body->if_contains("target");
+  if (!target || !target->is_string()) {
+    return Error(ctx, BadField("target", "target must name the model's target"));
+  }
+  auto restored = ctx.services.ml->registry().Rollback(ctx.tenant, std::string(target->as_string()),
+                                                       ctx.Actor());
+  if (!restored.ok()) return Error(ctx, EngineError(restored.status()));
+  auto m = ctx.services.ml->registry().Get(ctx.tenant, *restored);
+  if (!m.ok()) return Error(ctx, FromStatus(m.status()));
+  return Json(ctx, ModelJson(*m, false));
+}
+
+Response StartTraining(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  ApiError error;
+  auto body = BodyObject(ctx, &error);
+  if (!body.ok()) return Error(ctx, error);
+  ml::TrainingRequest request;
+  request.actor = ctx.Actor();
+  if (const json::value* t = body->if_contains("targets")) {
+    if (!t->is_array()) return Error(ctx, BadField("targets", "targets must be an array"));
+    for (const json::value& v : t->as_array()) {
+      if (!v.is_string()) return Error(ctx, BadField("targets", "targets must be strings"));
+      request.targets.emplace_back(v.as_string());
+    }
+  }
+  if (const json::value* c = body->if_contains("rul_cap_days")) {
+    if (!c->is_number())
+      return Error(ctx, BadField("rul_cap_days", "rul_cap_days must be a number"));
+    request.rul_cap_days = c->to_number<double>();
+  }
+  if (const json::value* s = body->if_contains("seed")) {
+    if (!s->is_int64() || s->as_int64() < 0) {
+      return Error(ctx, BadField("seed", "seed must be a non-negative integer"));
+    }
+    request.seed = static_cast<uint64_t>(s->as_int64());
+  }
+  if (body->contains("rows") || body->contains("features")) {
+    ml::Dataset dataset;
+    if (auto e = ReadDataset(*body, true, &dataset)) return Error(ctx, *e);
+    const json::value* target = body->if_contains("target");
+    if (!target || !target->is_string()) {
+      return Error(ctx, BadField("target", "a dataset needs a target: the model's name"));
+    }
+    request.dataset_target = target->as_string();
+    std::string objective = "binary";
+    if (const json::value* o = body->if_contains("objective"); o && o->is_string()) {
+      objective = o->as_string();
+    }
+    if (objective != "binary" && objective != "regression") {
+      return Error(ctx, BadField("objective", "objective must be binary or regression"));
+    }
+    request.dataset_objective =
+        objective == "binary" ? ml::Objective::kBinaryLogistic : ml::Objective::kRegression;
+    request.dataset = std::move(dataset);
+  }
+  auto run = ctx.services.ml->Submit(ctx.tenant, std::move(request));
+  if (!run.ok()) return Error(ctx, EngineError(run.status(), "target"));
+  return Json(ctx, RunJson(*run), bhttp::status::accepted);
+}
+
+Response ListTrainingRuns(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  Page page;
+  if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  auto runs = ctx.services.ml->ListRuns(ctx.tenant, page.limit);
+  if (!runs.ok()) return Error(ctx, FromStatus(runs.status()));
+  json::array items;
+  for (const ml::RunInfo& r : *runs) items.push_back(RunJson(r));
+  return Json(ctx, json::object{{"items", std::move(items)}});
+}
+
+Response GetTrainingRun(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  auto run = ctx.services.ml->GetRun(ctx.tenant, ctx.Param(1));
+  if (!run.ok()) return Error(ctx, FromStatus(run.status()));
+  return Json(ctx, RunJson(*run));
+}
+
+}  // namespace foresight::http

@@ -1,0 +1,989 @@
+// The engine: training runs on one worker thread, scoring with compiled champions, schedules.
+#include "ml/json.h"
+#include "ml/ml.h"
+#include "storage/log.h"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <map>
+#include <random>
+#include <thread>
+
+namespace foresight::ml {
+namespace {
+
+constexpr std::string_view kRun = "ml.run";
+constexpr std::string_view kPrediction = "ml.prediction";
+constexpr std::string_view kLatest = "ml.latest";
+constexpr std::string_view kDrift = "ml.drift";
+constexpr std::string_view kSchedule = "ml.schedule";
+constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Hex16(int64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Prediction history ids: the asset id, a NUL (below any byte an id's next character can be, so
+// one asset's ids are contiguous and never interleave with another's), the scoring time.
+std::string HistoryId(std::string_view asset, int64_t scored_ns) {
+  std::string id(asset);
+  id += '\0';
+  id += Hex16(scored_ns);
+  return id;
+}
+
+std::string EncodeRun(const RunInfo& r) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", r.id)
+      .Field("status", r.status)
+      .Field("stage", r.stage)
+      .Field("progress", r.progress)
+      .Field("actor", r.actor)
+      .Array("targets", r.targets)
+      .Field("created_ns", r.created_ns)
+      .Field("started_ns", r.started_ns)
+      .Field("finished_ns", r.finished_ns)
+      .Field("error", r.error)
+      .Array("models", r.models)
+      .Array("notes", r.notes);
+  return w.EndObject().Take();
+}
+
+Result<RunInfo> DecodeRun(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) {
+    return Status::Corruption("a training run record is not JSON");
+  }
+  RunInfo r;
+  r.id = GetString(e, "id");
+  r.status = GetString(e, "status");
+  r.stage = GetString(e, "stage");
+  r.progress = GetDouble(e, "progress", 0);
+  r.actor = GetString(e, "actor");
+  r.targets = GetStrings(e, "targets");
+  r.created_ns = GetInt(e, "created_ns");
+  r.started_ns = GetInt(e, "started_ns");
+  r.finished_ns = GetInt(e, "finished_ns");
+  r.error = GetString(e, "error");
+  r.models = GetStrings(e, "models");
+  r.notes = GetStrings(e, "notes");
+  return r;
+}
+
+std::string EncodePrediction(const Prediction& p) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("asset_id", p.asset_id)
+      .Field("as_of_ns", p.as_of_ns)
+      .Field("scored_ns", p.scored_ns)
+      .Field("fails_7d", p.fails_7d)
+      .Field("fails_30d", p.fails_30d)
+      .Field("rul_days", p.rul_days)
+      .Field("health", p.health)
+      .Field("risk", p.risk)
+      .Key("factors")
+      .BeginArray();
+  for (const Factor& f : p.factors) {
+    w.BeginObject()
+        .Field("feature", f.feature)
+        .Field("value", f.value)
+        .Field("contribution", f.contribution)
+        .EndObject();
+  }
+  w.EndArray().Key("models").BeginObject();
+  for (const auto& [target, id] : p.models) w.Field(target, id);
+  return w.EndObject().EndObject().Take();
+}
+
+Result<Prediction> DecodePrediction(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) {
+    return Status::Corruption("a prediction record is not JSON");
+  }
+  Prediction p;
+  p.asset_id = GetString(e, "asset_id");
+  p.as_of_ns = GetInt(e, "as_of_ns");
+  p.scored_ns = GetInt(e, "scored_ns");
+  p.fails_7d = static_cast<float>(GetDouble(e, "fails_7d"));
+  p.fails_30d = static_cast<float>(GetDouble(e, "fails_30d"));
+  p.rul_days = static_cast<float>(GetDouble(e, "rul_days"));
+  p.health = static_cast<int>(GetInt(e, "health"));
+  p.risk = GetString(e, "risk");
+  simdjson::dom::array factors;
+  if (e["factors"].get(factors) == simdjson::SUCCESS) {
+    for (simdjson::dom::element f : factors) {
+      p.factors.push_back({GetString(f, "feature"), static_cast<float>(GetDouble(f, "value")),
+                           static_cast<float>(GetDouble(f, "contribution"))});
+    }
+  }
+  simdjson::dom::object models;
+  if (e["models"].get(models) == simdjson::SUCCESS) {
+    for (auto [key, value] : models) {
+      std::string_view id;
+      if (value.get(id) == simdjson::SUCCESS) p.models.emplace_back(key, id);
+    }
+  }
+  return p;
+}
+
+// The rows of `x` whose label is known and whose day is in [from_day, to_day).
+struct Rows {
+  std::vector<size_t> index;
+  std::vector<float> values, labels;
+  Matrix matrix(size_t cols) const { return {values.data(), index.size(), cols}; }
+};
+Rows Select(const FeatureTable& t, std::span<const float> labels, int64_t from_day,
+            int64_t to_day) {
+  Rows rows;
+  const size_t cols = t.names.size();
+  for (size_t r = 0; r < t.rows(); ++r) {
+    if (std::isnan(labels[r]) || t.day[r] < from_day || t.day[r] >= to_day) continue;
+    rows.index.push_back(r);
+    rows.labels.push_back(labels[r]);
+    rows.values.insert(rows.values.end(), t.values.begin() + r * cols,
+                       t.values.begin() + (r + 1) * cols);
+  }
+  return rows;
+}
+
+std::string Params(const FitOptions& f, double scale_pos_weight, const LabelOptions& l) {
+  JsonWriter w;
+  return w.BeginObject()
+      .Field("max_rounds", f.booster.rounds)
+      .Field("max_depth", f.booster.max_depth)
+      .Field("eta", f.booster.eta)
+      .Field("subsample", f.booster.subsample)
+      .Field("colsample_bytree", f.booster.colsample_bytree)
+      .Field("min_child_weight", f.booster.min_child_weight)
+      .Field("lambda", f.booster.lambda)
+      .Field("seed", f.booster.seed)
+      .Field("early_stopping_rounds", f.early_stopping_rounds)
+      .Field("scale_pos_weight", scale_pos_weight)
+      .Field("exclude_days_after_maintenance", l.exclude_days_after_maintenance)
+      .Field("rul_cap_days", l.rul_cap_days)
+      .EndObject()
+      .Take();
+}
+
+// The top `n` contributions by magnitude, the bias left out.
+std::vector<Factor> TopFactors(const Forest& forest, const std::vector<std::string>& names,
+                               const float* row, size_t n) {
+  std::vector<float> contributions(forest.features() + 1);
+  forest.Explain(row, contributions);
+  std::vector<size_t> order(forest.features());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  n = std::min(n, order.size());
+  std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](size_t a, size_t b) {
+    return std::abs(contributions[a]) > std::abs(contributions[b]);
+  });
+  std::vector<Factor> out;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t f = order[i];
+    if (contributions[f] == 0) break;
+    out.push_back({f < names.size() ? names[f] : std::to_string(f), row[f], contributions[f]});
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Engine::State {
+  mutable std::mutex mu;
+  std::condition_variable wake;
+  mutable std::condition_variable done;
+  bool stop = false;
+  struct Job {
+    storage::TenantId tenant;
+    std::string id;
+    TrainingRequest request;
+  };
+  std::deque<Job> queue;
+  // Runs queued or running, by (tenant, id); finished ones live only in storage.
+  std::map<std::pair<storage::TenantId, std::string>, RunInfo> active;
+  std::atomic<uint32_t> counter{0};
+  // Compiled models by (tenant, model id); models never change, so entries never go stale.
+  std::mutex forests_mu;
+  std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests;
+  std::thread worker;
+};
+
+Engine::Engine(storage::Storage* storage, FleetSource fleet, const EngineOptions& options)
+    : storage_(storage),
+      fleet_(std::move(fleet)),
+      options_(options),
+      registry_(storage),
+      state_(std::make_unique<State>()) {}
+
+Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage, FleetSource fleet,
+                                              const EngineOptions& options) {
+  std::unique_ptr<Engine> engine(new Engine(storage, std::move(fleet), options));
+  for (const auto& [tenant, name] : storage->ListTenants()) {
+    auto runs = storage->ScanRecords(tenant, kRun, {});
+    if (!runs.ok()) return runs.status();
+    for (const auto& [id, json] : *runs) {
+      auto run = DecodeRun(json);
+      if (!run.ok() || (run->status != "queued" && run->status != "running")) continue;
+      run->status = "failed";
+      run->error = "interrupted: the server stopped before the run finished";
+      run->finished_ns = Now();
+      const std::string value = EncodeRun(*run);
+      const storage::Storage::RecordWrite write{kRun, id, value};
+      if (Status s = storage->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
+    }
+  }
+  engine->state_->worker = std::thread([e = engine.get()] { e->Work(); });
+  return engine;
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stop = true;
+  }
+  state_->wake.notify_all();
+  if (state_->worker.joinable()) state_->worker.join();
+}
+
+Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request) {
+  RunInfo run;
+  if (request.dataset) {
+    const Dataset& d = *request.dataset;
+    if (!ValidTargetName(request.dataset_target) || IsFleetTarget(request.dataset_target)) {
+      return Status::InvalidArgument(
+          "target: a dataset's model needs its own name of 1..64 [a-z0-9_-], not a fleet "
+          "target");
+    }
+    if (d.features.empty() || d.values.size() % d.features.size() != 0 ||
+        d.labels.size() != d.rows()) {
+      return Status::InvalidArgument("dataset: every row needs one value per feature and a label");
+    }
+    if (d.rows() < 10) return Status::InvalidArgument("dataset: at least 10 rows are needed");
+    for (float l : d.labels) {
+      if (!std::isfinite(l) ||
+          (request.dataset_objective == Objective::kBinaryLogistic && l != 0 && l != 1)) {
+        return Status::InvalidArgument("dataset: labels must be 0 or 1 (binary) or finite");
+      }
+    }
+    run.targets = {request.dataset_target};
+  } else {
+    if (request.targets.empty())
+      request.targets.assign(std::begin(kFleetTargets), std::end(kFleetTargets));
+    for (const std::string& t : request.targets) {
+      if (!IsFleetTarget(t)) {
+        return Status::InvalidArgument("targets: '" + t +
+                                       "' is not one of fails_7d, fails_30d, rul_days");
+      }
+    }
+    run.targets = request.targets;
+  }
+  if (request.rul_cap_days && !(*request.rul_cap_days >= 1 && *request.rul_cap_days <= 3650)) {
+    return Status::InvalidArgument("rul_cap_days: between 1 and 3650");
+  }
+  run.created_ns = Now();
+  run.id = "run_" + Hex16(run.created_ns) + Hex16(state_->counter.fetch_add(1)).substr(12);
+  run.status = "queued";
+  run.stage = "queued";
+  run.actor = request.actor;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->queue.size() >= options_.max_queued_runs) {
+      return Status::ResourceExhausted("training queue full (" +
+                                       std::to_string(options_.max_queued_runs) + " runs)");
+    }
+    const std::string value = EncodeRun(run);
+    const storage::Storage::RecordWrite write{kRun, run.id, value};
+    if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
+    state_->active[{tenant, run.id}] = run;
+    state_->queue.push_back({tenant, run.id, std::move(request)});
+  }
+  state_->wake.notify_all();
+  return run;
+}
+
+Result<RunInfo> Engine::GetRun(storage::TenantId tenant, std::string_view id) const {
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->active.find({tenant, std::string(id)});
+    if (it != state_->active.end()) return it->second;
+  }
+  auto json = storage_->GetRecord(tenant, kRun, id);
+  if (!json.ok()) {
+    if (json.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound("no training run '" + std::string(id) + "'");
+    }
+    return json.status();
+  }
+  return DecodeRun(*json);
+}
+
+Result<std::vector<RunInfo>> Engine::ListRuns(storage::TenantId tenant, size_t limit) const {
+  storage::Storage::ScanOptions scan;
+  scan.limit = limit;
+  scan.reverse = true;
+  auto records = storage_->ScanRecords(tenant, kRun, scan);
+  if (!records.ok()) return records.status();
+  std::vector<RunInfo> out;
+  for (const auto& [id, json] : *records) {
+    auto run = GetRun(tenant, id);
+    if (run.ok()) out.push_back(std::move(run).value());
+  }
+  return out;
+}
+
+Result<RunInfo> Engine::Wait(storage::TenantId tenant, std::string_view id) const {
+  {
+    std::unique_lock lock(state_->mu);
+    state_->done.wait(lock, [&] {
+      return state_->stop || !state_->active.contains({tenant, std::string(id)});
+    });
+  }
+  return GetRun(tenant, id);
+}
+
+void Engine::Work() {
+  auto next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  std::unique_lock lock(state_->mu);
+  while (!state_->stop) {
+    if (!state_->queue.empty()) {
+      State::Job job = std::move(state_->queue.front());
+      state_->queue.pop_front();
+      RunInfo& run = state_->active[{job.tenant, job.id}];
+      run.status = "running";
+      run.stage = "reading";
+      run.started_ns = Now();
+      lock.unlock();
+      Status s = Execute(job.tenant, job.id, job.request);
+      lock.lock();
+      RunInfo done = state_->active[{job.tenant, job.id}];
+      done.finished_ns = Now();
+      done.status = s.ok() ? "succeeded" : "failed";
+      done.error = s.ok() ? "" : std::string(s.message());
+      done.stage = s.ok() ? "done" : "failed";
+      if (s.ok()) done.progress = 1;
+      const std::string value = EncodeRun(done);
+      const storage::Storage::RecordWrite write{kRun, job.id, value};
+      if (Status w = storage_->WriteRecords(job.tenant, {&write, 1}); !w.ok()) {
+        log::Error("ml: cannot record training run {}: {}", job.id, w.ToString());
+      }
+      if (s.ok()) {
+        log::Info("ml: training run {} succeeded: {}", job.id, fmt::join(done.notes, "; "));
+      } else {
+        log::Warn("ml: training run {} failed: {}", job.id, s.ToString());
+      }
+      state_->active.erase({job.tenant, job.id});
+      state_->done.notify_all();
+      continue;
+    }
+    if (options_.schedules && std::chrono::steady_clock::now() >= next_tick) {
+      lock.unlock();
+      if (Status s = RunSchedules(Now()); !s.ok()) log::Warn("ml: schedules: {}", s.ToString());
+      lock.lock();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      continue;
+    }
+    state_->wake.wait_until(lock, next_tick);
+  }
+  state_->done.notify_all();
+}
+
+Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
+                       const TrainingRequest& request) {
+  // Progress is kept in memory (readers poll it); only start and end are written.
+  double base = 0, share = 1;
+  auto report = [&](std::string_view stage, double fraction) {
+    std::lock_guard lock(state_->mu);
+    RunInfo& run = state_->active[{tenant, run_id}];
+    run.stage = std::string(stage);
+    run.progress = base + share * std::clamp(fraction, 0.0, 1.0);
+    return !state_->stop;
+  };
+  auto note = [&](std::string text) {
+    std::lock_guard lock(state_->mu);
+    state_->active[{tenant, run_id}].notes.push_back(std::move(text));
+  };
+  auto trained = [&](std::string id) {
+    std::lock_guard lock(state_->mu);
+    state_->active[{tenant, run_id}].models.push_back(std::move(id));
+  };
+  LabelOptions label_options = options_.labels;
+  if (request.rul_cap_days) label_options.rul_cap_days = *request.rul_cap_days;
+
+  // A challenger replaces the champion only by the margin; the first model of a target wins.
+  auto register_model = [&](ModelInfo info, const std::string& json, Matrix all) -> Status {
+    const std::vector<FeatureReference> reference = DescribeFeatures(all);
+    auto added = registry_.Add(tenant, std::move(info), json, reference);
+    if (!added.ok()) return added.status();
+    trained(added->id);
+    auto champion_id = registry_.Champion(tenant, added->target);
+    std::string verdict;
+    bool promote = !champion_id.ok();
+    if (champion_id.ok()) {
+      auto champion = registry_.Get(tenant, *champion_id);
+      if (!champion.ok()) return champion.status();
+      const double margin = options_.promotion_margin;
+      const Evaluation &mine = added->evaluation, &theirs = champion->evaluation;
+      promote = added->objective == Objective::kBinaryLogistic
+                    ? !(theirs.auc_pr >= 0) || mine.auc_pr >= theirs.auc_pr * (1 + margin)
+                    : !(theirs.rmse >= 0) || mine.rmse <= theirs.rmse * (1 - margin);
+      verdict = fmt::format(" (champion {}: {})", champion->id,
+                            added->objective == Objective::kBinaryLogistic
+                                ? fmt::format("AUC-PR {:.4f}", theirs.auc_pr)
+                                : fmt::format("RMSE {:.3f}", theirs.rmse));
+    }
+    const std::string score = added->objective == Objective::kBinaryLogistic
+                                  ? fmt::format("AUC-PR {:.4f}", added->evaluation.auc_pr)
+                                  : fmt::format("RMSE {:.3f}", added->evaluation.rmse);
+    if (promote) {
+      if (Status s = registry_.Promote(tenant, added->id, "auto"); !s.ok()) return s;
+    }
+    note(fmt::format("{}: {} {} {}{}", added->target, added->id, score,
+                     promote ? "promoted" : "kept as challenger", verdict));
+    return Status::OK();
+  };
+
+  if (request.dataset) {
+    const Dataset& d = *request.dataset;
+    const size_t cols = d.features.size(), n = d.rows();
+    // A stratified random validation share: there is no time to split by.
+    std::mt19937_64 rng(request.seed);
+    std::vector<size_t> groups[2];
+    for (size_t r = 0; r < n; ++r) {
+      groups[request.dataset_objective == Objective::kBinaryLogistic && d.labels[r] > 0.5f]
+          .push_back(r);
+    }
+    std::vector<bool> valid(n, false);
+    for (auto& g : groups) {
+      std::shuffle(g.begin(), g.end(), rng);
+      const size_t k = static_cast<size_t>(std::llround(g.size() * options_.validation_fraction));
+      for (size_t i = 0; i < k; ++i) valid[g[i]] = true;
+    }
+    Rows train, check;
+    for (size_t r = 0; r < n; ++r) {
+      Rows& into = valid[r] ? check : train;
+      into.index.push_back(r);
+      into.labels.push_back(d.labels[r]);
+      into.values.insert(into.values.end(), d.values.begin() + r * cols,
+                         d.values.begin() + (r + 1) * cols);
+    }
+    report("training", 0);
+    base = 0;
+    share = 0.8;
+    auto fit = FitWithEarlyStopping(train.matrix(cols), train.labels, check.matrix(cols),
+                                    check.labels, request.dataset_objective, options_.fit, report);
+    if (!fit.ok()) return fit.status();
+    report("refitting", 1);
+    TrainOptions refit = options_.fit.booster;
+    refit.objective = request.dataset_objective;
+    refit.rounds = fit->rounds;
+    refit.scale_pos_weight = fit->scale_pos_weight;
+    const Matrix all{d.values.data(), n, cols};
+    auto json = Train(all, d.labels, refit);
+    if (!json.ok()) return json.status();
+    ModelInfo info;
+    info.target = request.dataset_target;
+    info.objective = request.dataset_objective;
+    info.run_id = run_id;
+    info.params = Params(options_.fit, fit->scale_pos_weight, label_options);
+    info.features = d.features;
+    info.train_rows = train.index.size();
+    info.validation_rows = check.index.size();
+    info.rounds = fit->rounds;
+    info.evaluation = fit->validation;
+    return register_model(std::move(info), *json, all);
+  }
+
+  report("reading", 0);
+  auto fleet = fleet_(tenant);
+  if (!fleet.ok()) return fleet.status();
+  if (fleet->assets.empty()) return Status::FailedPrecondition("the tenant has no assets");
+  // The data's last day, and its first within history_days of it.
+  int64_t last_day = INT64_MIN;
+  for (const FleetAsset& a : fleet->assets) {
+    for (const auto& [name, series] : a.metrics) {
+      auto latest = storage_->ReadLatest(tenant, series);
+      if (latest.ok() && latest->size() > 0) last_day = std::max(last_day, DayOf(latest->ts_ns[0]));
+    }
+  }
+  if (last_day == INT64_MIN) return Status::FailedPrecondition("the tenant has no readings");
+  int64_t first_day = last_day;
+  for (const FleetAsset& a : fleet->assets) {
+    if (a.metrics.empty()) continue;
+    auto days = storage_->ReadDownsampled(tenant, a.metrics.front().second,
+                                          (last_day - options_.history_days) * kDayNs,
+                                          (last_day + 1) * kDayNs, std::chrono::hours(24));
+    if (!days.ok()) return days.status();
+    if (!days->empty()) first_day = std::min(first_day, DayOf(days->front().start_ns));
+  }
+  report("features", 0.02);
+  FeatureQuery query;
+  query.from_day = first_day;
+  query.to_day = last_day;
+  auto table = BuildFeatures(*storage_, *fleet, query);
+  if (!table.ok()) return table.status();
+  const int64_t split_day =
+      first_day + static_cast<int64_t>(
+                      std::floor((last_day - first_day + 1) * (1 - options_.validation_fraction)));
+  // Training labels only know what was known at the split; validation and the final refit
+  // know everything.
+  label_options.known_until_day = split_day - 1;
+  const Labels before = MakeLabels(*fleet, *table, label_options);
+  label_options.known_until_day = last_day;
+  const Labels after = MakeLabels(*fleet, *table, label_options);
+  const size_t cols = table->names.size();
+  // The next failure after each row, for lead times.
+  std::vector<std::vector<int64_t>> failures(fleet->assets.size());
+  for (const FleetEvent& e : fleet->maintenance) {
+    if (e.failure && e.asset < failures.size()) failures[e.asset].push_back(e.ts_ns);
+  }
+  for (auto& f : failures) std::sort(f.begin(), f.end());
+
+  std::vector<std::string> skipped;
+  size_t done = 0;
+  for (const std::string& target : request.targets) {
+    const bool binary = target != "rul_days";
+    auto pick = [&](const Labels& l) -> const std::vector<float>& {
+      return target == "fails_7d" ? l.fails_7d : target == "fails_30d" ? l.fails_30d : l.rul_days;
+    };
+    base = 0.05 + 0.9 * done / request.targets.size();
+    share = 0.9 / request.targets.size();
+    ++done;
+    const Rows train = Select(*table, pick(before), INT64_MIN, split_day);
+    const Rows check = Select(*table, pick(after), split_day, INT64_MAX);
+    auto fit = FitWithEarlyStopping(
+        train.matrix(cols), train.labels, check.matrix(cols), check.labels,
+        binary ? Objective::kBinaryLogistic : Objective::kRegression, options_.fit, report);
+    if (!fit.ok()) {
+      if (fit.status().code() == Status::Code::kBusy) return fit.status();
+      skipped.push_back(target + ": " + std::string(fit.status().message()));
+      note(skipped.back());
+      continue;
+    }
+    Evaluation evaluation = fit->validation;
+    if (binary) {
+      // Lead time: per failure caught, the earliest true positive before it.
+      auto forest = Forest::Compile(fit->model_json);
+      if (!forest.ok()) return forest.status();
+      std::vector<float> scores(check.index.size());
+      forest->Predict(check.matrix(cols), scores);
+      std::map<std::pair<uint32_t, int64_t>, double> lead;
+      for (size_t i = 0; i < scores.size(); ++i) {
+        if (check.labels[i] < 0.5f || scores[i] < evaluation.threshold) continue;
+        const size_t r = check.index[i];
+        const int64_t end_ns = (table->day[r] + 1) * kDayNs;
+        const auto& f = failures[table->asset[r]];
+        auto next = std::lower_bound(f.begin(), f.end(), end_ns);
+        if (next == f.end()) continue;
+        double& l = lead[{table->asset[r], *next}];
+        l = std::max(l, static_cast<double>(*next - end_ns) / kDayNs);
+      }
+      std::vector<double> leads;
+      for (const auto& [event, days] : lead) leads.push_back(days);
+      if (!leads.empty()) {
+        std::sort(leads.begin(), leads.end());
+        const size_t m = leads.size() / 2;
+        evaluation.median_lead_days = leads.size() % 2 ? leads[m] : (leads[m - 1] + leads[m]) / 2;
+      }
+    }
+    // The stored model: the rounds early stopping chose, refit on every labelled row.
+    report("refitting", 1);
+    const Rows all = Select(*table, pick(after), INT64_MIN, INT64_MAX);
+    TrainOptions refit = options_.fit.booster;
+    refit.objective = binary ? Objective::kBinaryLogistic : Objective::kRegression;
+    refit.rounds = fit->rounds;
+    refit.scale_pos_weight = fit->scale_pos_weight;
+    auto json = Train(all.matrix(cols), all.labels, refit);
+    if (!json.ok()) return json.status();
+    ModelInfo info;
+    info.target = target;
+    info.objective = refit.objective;
+    info.run_id = run_id;
+    info.params = Params(options_.fit, fit->scale_pos_weight, label_options);
+    info.metrics = table->metrics;
+    info.features = table->names;
+    info.data_from_ns = first_day * kDayNs;
+    info.data_to_ns = (last_day + 1) * kDayNs;
+    info.split_ns = split_day * kDayNs;
+    info.train_rows = train.index.size();
+    info.validation_rows = check.index.size();
+    info.rounds = fit->rounds;
+    info.evaluation = evaluation;
+    if (Status s = register_model(std::move(info), *json, all.matrix(cols)); !s.ok()) return s;
+  }
+  if (skipped.size() == request.targets.size()) {
+    return Status::FailedPrecondition("no model trained: " +
+                                      fmt::format("{}", fmt::join(skipped, "; ")));
+  }
+  report("scoring", 1);
+  auto scored = Score(tenant, {}, std::nullopt, true);
+  if (!scored.ok() && scored.status().code() != Status::Code::kFailedPrecondition) {
+    return scored.status();
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
+                                              std::span<const std::string> asset_ids,
+                                              std::optional<int64_t> as_of_ns, bool record) {
+  auto fleet = fleet_(tenant);
+  if (!fleet.ok()) return fleet.status();
+  // The champions, compiled once per model.
+  struct Champion {
+    std::string target;
+    ModelInfo info;
+    std::shared_ptr<const Forest> forest;
+  };
+  std::vector<Champion> champions;
+  for (std::string_view target : kFleetTargets) {
+    auto id = registry_.Champion(tenant, target);
+    if (!id.ok()) {
+      if (id.status().code() == Status::Code::kNotFound) continue;
+      return id.status();
+    }
+    auto info = registry_.Get(tenant, *id);
+    if (!info.ok()) return info.status();
+    std::shared_ptr<const Forest> forest;
+    {
+      std::lock_guard lock(state_->forests_mu);
+      auto it = state_->forests.find({tenant, *id});
+      if (it != state_->forests.end()) forest = it->second;
+    }
+    if (!forest) {
+      auto json = registry_.ModelJson(tenant, *id);
+      if (!json.ok()) return json.status();
+      auto compiled = Forest::Compile(*json);
+      if (!compiled.ok()) return compiled.status();
+      forest = std::make_shared<const Forest>(std::move(compiled).value());
+      std::lock_guard lock(state_->forests_mu);
+      state_->forests[{tenant, *id}] = forest;
+    }
+    champions.push_back({std::string(target), std::move(info).value(), std::move(forest)});
+  }
+  if (champions.empty()) {
+    return Status::FailedPrecondition("no trained model yet: start a training run first");
+  }
+
+  // Which assets, as of which day.
+  std::vector<int64_t> as_of(fleet->assets.size(), -1);
+  std::vector<bool> wanted(fleet->assets.size(), asset_ids.empty());
+  for (const std::string& id : asset_ids) {
+    auto it = std::find_if(fleet->assets.begin(), fleet->assets.end(),
+                           [&](const FleetAsset& a) { return a.id == id; });
+    if (it == fleet->assets.end()) return Status::NotFound("no asset '" + id + "'");
+    wanted[it - fleet->assets.begin()] = true;
+  }
+  for (size_t a = 0; a < fleet->assets.size(); ++a) {
+    if (!wanted[a]) continue;
+    if (as_of_ns) {
+      as_of[a] = DayOf(*as_of_ns);
+      continue;
+    }
+    for (const auto& [name, series] : fleet->assets[a].metrics) {
+      auto latest = storage_->ReadLatest(tenant, series);
+      if (latest.ok() && latest->size() > 0) as_of[a] = std::max(as_of[a], DayOf(latest->ts_ns[0]));
+    }
+  }
+
+  const int64_t scored_ns = Now();
+  std::vector<Prediction> out(fleet->assets.size());
+  for (size_t a = 0; a < out.size(); ++a) {
+    out[a].asset_id = fleet->assets[a].id;
+    out[a].as_of_ns = (as_of[a] + 1) * kDayNs;
+    out[a].scored_ns = scored_ns;
+    out[a].fails_7d = out[a].fails_30d = out[a].rul_days = kNaNf;
+  }
+  // Explanations come from the 30-day model, else the 7-day one, else RUL.
+  auto explainer = std::min_element(champions.begin(), champions.end(), [](auto& x, auto& y) {
+    auto rank = [](std::string_view t) { return t == "fails_30d" ? 0 : t == "fails_7d" ? 1 : 2; };
+    return rank(x.target) < rank(y.target);
+  });
+  std::map<std::vector<std::string>, FeatureTable> tables;  // by metric columns
+  for (Champion& c : champions) {
+    auto it = tables.find(c.info.metrics);
+    if (it == tables.end()) {
+      FeatureQuery query;
+      query.metrics = c.info.metrics;
+      query.as_of_day = as_of;
+      auto table = BuildFeatures(*storage_, *fleet, query);
+      if (!table.ok()) return table.status();
+      it = tables.emplace(c.info.metrics, std::move(table).value()).first;
+    }
+    const FeatureTable& t = it->second;
+    if (t.names != c.info.features) {
+      return Status::Internal("model " + c.info.id + " expects other features than are built");
+    }
+    std::vector<float> values(t.rows());
+    c.forest->Predict(t.matrix(), values);
+    for (size_t r = 0; r < t.rows(); ++r) {
+      Prediction& p = out[t.asset[r]];
+      (c.target == "fails_7d"    ? p.fails_7d
+       : c.target == "fails_30d" ? p.fails_30d
+                                 : p.rul_days) = values[r];
+      p.models.emplace_back(c.target, c.info.id);
+      if (&c == &*explainer) {
+        p.factors = TopFactors(*c.forest, t.names, t.values.data() + r * t.names.size(), 3);
+      }
+    }
+  }
+  const RiskThresholds& risk = options_.risk;
+  std::vector<Prediction> result;
+  for (size_t a = 0; a < out.size(); ++a) {
+    if (as_of[a] < 0) continue;
+    Prediction& p = out[a];
+    const float p7 = std::isnan(p.fails_7d) ? 0 : p.fails_7d;
+    const float p30 = std::isnan(p.fails_30d) ? p7 : std::max(p.fails_30d, p7);
+    double health = 100 * (1 - p30);
+    if (std::isnan(p.fails_7d) && std::isnan(p.fails_30d) && !std::isnan(p.rul_days)) {
+      health = 100 * std::clamp(p.rul_days / options_.labels.rul_cap_days, 0.0, 1.0);
+    }
+    p.health = static_cast<int>(std::lround(std::clamp(health, 0.0, 100.0)));
+    if (std::isnan(p.fails_7d) && std::isnan(p.fails_30d)) {
+      p.risk = p.rul_days <= 7    ? "critical"
+               : p.rul_days <= 30 ? "high"
+               : p.rul_days <= 60 ? "medium"
+                                  : "low";
+    } else {
+      p.risk = p7 >= risk.critical_7d                       ? "critical"
+               : p7 >= risk.high_7d || p30 >= risk.high_30d ? "high"
+               : p30 >= risk.medium_30d                     ? "medium"
+                                                            : "low";
+    }
+    result.push_back(std::move(p));
+  }
+  if (record && !result.empty()) {
+    std::vector<std::string> ids, values;
+    std::vector<storage::Storage::RecordWrite> writes;
+    for (const Prediction& p : result) {
+      ids.push_back(HistoryId(p.asset_id, p.scored_ns));
+      values.push_back(EncodePrediction(p));
+    }
+    for (size_t i = 0; i < result.size(); ++i) {
+      writes.push_back({kPrediction, ids[i], values[i]});
+      writes.push_back({kLatest, result[i].asset_id, values[i]});
+    }
+    if (Status s = storage_->WriteRecords(tenant, writes); !s.ok()) return s;
+  }
+  return result;
+}
+
+Result<std::vector<Engine::GivenPrediction>> Engine::PredictGiven(storage::TenantId tenant,
+                                                                  std::string_view target,
+                                                                  std::string_view model_id,
+                                                                  const Dataset& rows) {
+  std::string id(model_id);
+  if (id.empty()) {
+    auto champion = registry_.Champion(tenant, target);
+    if (!champion.ok()) return champion.status();
+    id = *champion;
+  }
+  auto info = registry_.Get(tenant, id);
+  if (!info.ok()) return info.status();
+  if (!target.empty() && info->target != target) {
+    return Status::InvalidArgument("model " + id + " predicts " + info->target + ", not " +
+                                   std::string(target));
+  }
+  // The given columns in the model's order; absent ones are missing.
+  std::vector<int> column(info->features.size(), -1);
+  for (size_t g = 0; g < rows.features.size(); ++g) {
+    auto it = std::find(info->features.begin(), info->features.end(), rows.features[g]);
+    if (it == info->features.end()) {
+      return Status::InvalidArgument("features: model " + id + " has no feature '" +
+                                     rows.features[g] + "'");
+    }
+    column[it - info->features.begin()] = static_cast<int>(g);
+  }
+  std::shared_ptr<const Forest> forest;
+  {
+    std::lock_guard lock(state_->forests_mu);
+    auto it = state_->forests.find({tenant, id});
+    if (it != state_->forests.end()) forest = it->second;
+  }
+  if (!forest) {
+    auto json = registry_.ModelJson(tenant, id);
+    if (!json.ok()) return json.status();
+    auto compiled = Forest::Compile(*json);
+    if (!compiled.ok()) return compiled.status();
+    forest = std::make_shared<const Forest>(std::move(compiled).value());
+    std::lock_guard lock(state_->forests_mu);
+    state_->forests[{tenant, id}] = forest;
+  }
+  const size_t n = rows.rows(), cols = info->features.size(), given = rows.features.size();
+  std::vector<float> x(n * cols, kNaNf);
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t c = 0; c < cols; ++c) {
+      if (column[c] >= 0) x[r * cols + c] = rows.values[r * given + column[c]];
+    }
+  }
+  std::vector<float> values(n);
+  forest->Predict({x.data(), n, cols}, values);
+  std::vector<GivenPrediction> out(n);
+  for (size_t r = 0; r < n; ++r) {
+    out[r].value = values[r];
+    out[r].factors = TopFactors(*forest, info->features, x.data() + r * cols, 3);
+  }
+  return out;
+}
+
+Result<std::vector<Prediction>> Engine::History(storage::TenantId tenant, std::string_view asset_id,
+                                                int64_t from_ns, int64_t to_ns,
+                                                size_t limit) const {
+  // Newest first: scan backwards from just past the asset's last id.
+  std::string prefix(asset_id);
+  prefix += '\0';
+  std::string after = HistoryId(asset_id, std::min(to_ns, storage::kMaxTimestampNs));
+  std::vector<Prediction> out;
+  while (out.size() < limit) {
+    storage::Storage::ScanOptions scan;
+    scan.after = after;
+    scan.limit = 256;
+    scan.reverse = true;
+    auto page = storage_->ScanRecords(tenant, kPrediction, scan);
+    if (!page.ok()) return page.status();
+    for (const auto& [id, json] : *page) {
+      if (!id.starts_with(prefix)) return out;
+      auto p = DecodePrediction(json);
+      if (!p.ok()) return p.status();
+      if (p->scored_ns < from_ns) return out;
+      if (p->scored_ns < to_ns) out.push_back(std::move(p).value());
+      if (out.size() == limit) return out;
+    }
+    if (page->size() < 256) break;
+    after = page->back().first;
+  }
+  return out;
+}
+
+Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
+                                                      std::string_view model_id) const {
+  auto json = storage_->GetRecord(tenant, kDrift, model_id);
+  if (!json.ok()) return json.status();
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  simdjson::dom::array features;
+  if (parser.parse(*json).get(e) != simdjson::SUCCESS ||
+      e["features"].get(features) != simdjson::SUCCESS) {
+    return Status::Corruption("a drift record is not JSON");
+  }
+  std::vector<FeatureDrift> out;
+  for (simdjson::dom::element f : features) {
+    out.push_back({GetString(f, "feature"), GetDouble(f, "psi", 0), GetDouble(f, "ks", 0)});
+  }
+  return out;
+}
+
+Status Engine::RunSchedules(int64_t now_ns) {
+  const int64_t today = DayOf(now_ns);
+  for (const auto& [tenant, name] : storage_->ListTenants()) {
+    int64_t scored_day = INT64_MIN, trained_ns = 0;
+    if (auto state = storage_->GetRecord(tenant, kSchedule, "state"); state.ok()) {
+      simdjson::dom::parser parser;
+      simdjson::dom::element e;
+      if (parser.parse(*state).get(e) == simdjson::SUCCESS) {
+        scored_day = GetInt(e, "scored_day", INT64_MIN);
+        trained_ns = GetInt(e, "trained_ns", 0);
+      }
+    }
+    bool changed = false;
+    if (scored_day < today) {
+      auto scored = Score(tenant, {}, std::nullopt, true);
+      if (scored.ok()) {
+        log::Info("ml: daily scoring of {}: {} assets", name, scored->size());
+        scored_day = today;
+        changed = true;
+        // Drift of each champion's features: training against today's scoring rows.
+        auto fleet = fleet_(tenant);
+        if (!fleet.ok()) return fleet.status();
+        for (std::string_view target : kFleetTargets) {
+          auto id = registry_.Champion(tenant, target);
+          if (!id.ok()) continue;
+          auto info = registry_.Get(tenant, *id);
+          auto reference = registry_.Reference(tenant, *id);
+          if (!info.ok() || !reference.ok()) continue;
+          // A month of rows: one day of a small fleet is too few for 10 bins.
+          int64_t last_day = INT64_MIN;
+          for (const Prediction& p : *scored) last_day = std::max(last_day, DayOf(p.as_of_ns) - 1);
+          FeatureQuery query;
+          query.metrics = info->metrics;
+          query.from_day = last_day - 29;
+          query.to_day = last_day;
+          auto table = BuildFeatures(*storage_, *fleet, query);
+          if (!table.ok()) return table.status();
+          auto drift = MeasureDrift(*reference, table->names, table->matrix());
+          std::sort(drift.begin(), drift.end(),
+                    [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });
+          JsonWriter w;
+          w.BeginObject()
+              .Field("model_id", *id)
+              .Field("measured_ns", now_ns)
+              .Field("rows", table->rows())
+              .Key("features")
+              .BeginArray();
+          std::vector<std::string> drifted;
+          for (const FeatureDrift& d : drift) {
+            w.BeginObject()
+                .Field("feature", d.feature)
+                .Field("psi", d.psi)
+                .Field("ks", d.ks)
+                .EndObject();
+            if (d.psi > options_.drift_psi_alert) drifted.push_back(d.feature);
+          }
+          const std::string value = w.EndArray().Array("alert", drifted).EndObject().Take();
+          const storage::Storage::RecordWrite write{kDrift, *id, value};
+          if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
+          if (!drifted.empty()) {
+            const size_t shown = std::min<size_t>(drifted.size(), 5);
+            log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
+                      name, *id, target, drifted.size(), options_.drift_psi_alert,
+                      fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
+                      drifted.size() > shown ? ", ..." : "");
+          }
+        }
+      } else if (scored.status().code() != Status::Code::kFailedPrecondition) {
+        return scored.status();
+      }
+    }
+    if (now_ns - trained_ns >=
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retrain_interval).count()) {
+      auto fleet = fleet_(tenant);
+      if (!fleet.ok()) return fleet.status();
+      const bool failures = std::any_of(fleet->maintenance.begin(), fleet->maintenance.end(),
+                                        [](const FleetEvent& e) { return e.failure; });
+      if (failures) {
+        TrainingRequest weekly;
+        weekly.actor = "schedule";
+        auto run = Submit(tenant, std::move(weekly));
+        if (!run.ok()) return run.status();
+        log::Info("ml: weekly retraining of {}: run {}", name, run->id);
+        trained_ns = now_ns;
+        changed = true;
+      }
+    }
+    if (changed) {
+      JsonWriter w;
+      const std::string value = w.BeginObject()
+                                    .Field("scored_day", scored_day)
+                                    .Field("trained_ns", trained_ns)
+                                    .EndObject()
+                                    .Take();
+      const storage::Storage::RecordWrite write{kSchedule, "state", value};
+      if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace foresight::ml

@@ -1,0 +1,277 @@
+// Features from the daily rollups, for the whole fleet at once, and labels from maintenance.
+//
+// Each metric becomes days x assets Eigen arrays of the daily aggregates (count, sum, sum of
+// squares, min, max, last); a window's count, sum and least-squares sums are differences of
+// prefix sums over the day axis, and its min and max a running reduction over w shifted
+// blocks, so every (asset, day) row of a window costs a few vector operations across assets.
+#include "ml/ml.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace foresight::ml {
+namespace {
+
+using Days = Eigen::ArrayXXd;  // rows: days of the axis; columns: assets
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kLongestWindow = kWindowsDays[std::size(kWindowsDays) - 1];
+
+// Prefix sums down the day axis: row i holds the sum of rows [0, i) of `x`.
+Days Prefix(const Days& x) {
+  Days p = Days::Zero(x.rows() + 1, x.cols());
+  for (Eigen::Index i = 0; i < x.rows(); ++i) p.row(i + 1) = p.row(i) + x.row(i);
+  return p;
+}
+
+// The sum over the window (d - w, d] for each output day d = first .. first + n - 1.
+Days WindowSum(const Days& prefix, Eigen::Index first, Eigen::Index n, int w) {
+  return prefix.middleRows(first + 1, n) - prefix.middleRows(first + 1 - w, n);
+}
+
+// The daily aggregates of one metric across the fleet.
+struct Daily {
+  Days count, sum, squares, min, max, last, last_day;
+  Daily(Eigen::Index days, Eigen::Index assets)
+      : count(Days::Zero(days, assets)),
+        sum(Days::Zero(days, assets)),
+        squares(Days::Zero(days, assets)),
+        min(Days::Constant(days, assets, kInf)),
+        max(Days::Constant(days, assets, -kInf)),
+        last(Days::Constant(days, assets, kNaN)),
+        last_day(Days::Constant(days, assets, -kInf)) {}
+};
+
+}  // namespace
+
+Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet& fleet,
+                                   const FeatureQuery& query) {
+  const auto assets = static_cast<Eigen::Index>(fleet.assets.size());
+  const bool scoring = !query.as_of_day.empty();
+  if (scoring && query.as_of_day.size() != fleet.assets.size()) {
+    return Status::InvalidArgument("as_of_day: one day per asset");
+  }
+  FeatureTable table;
+  table.metrics = query.metrics;
+  if (table.metrics.empty()) {
+    for (const FleetAsset& a : fleet.assets) {
+      for (const auto& [name, series] : a.metrics) table.metrics.push_back(name);
+    }
+    std::sort(table.metrics.begin(), table.metrics.end());
+    table.metrics.erase(std::unique(table.metrics.begin(), table.metrics.end()),
+                        table.metrics.end());
+  }
+  for (const std::string& m : table.metrics) {
+    for (int w : kWindowsDays) {
+      for (const char* stat : {"mean", "std", "min", "max", "slope"}) {
+        table.names.push_back(m + "." + stat + "_" + std::to_string(w) + "d");
+      }
+    }
+    table.names.push_back(m + ".last");
+  }
+  for (const char* name : {"alerts_30d", "days_since_maintenance", "age_days", "criticality"}) {
+    table.names.push_back(name);
+  }
+  const size_t cols = table.names.size();
+
+  // The output days [lo, hi] and the axis that also holds the longest window before lo.
+  int64_t lo = query.from_day, hi = query.to_day;
+  if (scoring) {
+    lo = INT64_MAX;
+    hi = INT64_MIN;
+    for (int64_t d : query.as_of_day) {
+      if (d < 0) continue;
+      lo = std::min(lo, d);
+      hi = std::max(hi, d);
+    }
+    if (lo > hi) return table;
+  }
+  if (hi < lo) return Status::InvalidArgument("to_day is before from_day");
+  if (hi - lo > 100 * 366) return Status::InvalidArgument("more than 100 years of days");
+  const int64_t start = lo - (kLongestWindow - 1);
+  const Eigen::Index axis = hi - start + 1, first = lo - start, out = hi - lo + 1;
+
+  // Read every metric's daily buckets; an (asset, day) with any reading is a row (training).
+  std::map<std::string, size_t, std::less<>> metric_index;
+  for (size_t i = 0; i < table.metrics.size(); ++i) metric_index.emplace(table.metrics[i], i);
+  std::vector<Daily> daily;
+  daily.reserve(table.metrics.size());
+  for (size_t i = 0; i < table.metrics.size(); ++i) daily.emplace_back(axis, assets);
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> reported =
+      Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>::Constant(axis, assets, false);
+  for (Eigen::Index a = 0; a < assets; ++a) {
+    for (const auto& [name, series] : fleet.assets[a].metrics) {
+      auto it = metric_index.find(name);
+      if (it == metric_index.end()) continue;
+      auto buckets = storage.ReadDownsampled(fleet.tenant, series, start * kDayNs,
+                                             (hi + 1) * kDayNs, std::chrono::hours(24));
+      if (!buckets.ok()) return buckets.status();
+      Daily& m = daily[it->second];
+      for (const storage::Bucket& b : *buckets) {
+        const int64_t d = DayOf(b.start_ns) - start;
+        if (d < 0 || d >= axis || b.count == 0) continue;
+        m.count(d, a) = static_cast<double>(b.count);
+        m.sum(d, a) = b.sum;
+        m.squares(d, a) = b.sum_squares;
+        m.min(d, a) = b.min;
+        m.max(d, a) = b.max;
+        m.last(d, a) = b.last;
+        m.last_day(d, a) = static_cast<double>(d);
+        reported(d, a) = true;
+      }
+    }
+  }
+
+  // Which (day, asset) becomes which row: assets in order, days in order.
+  Eigen::ArrayXX<int64_t> row_of = Eigen::ArrayXX<int64_t>::Constant(out, assets, -1);
+  for (Eigen::Index a = 0; a < assets; ++a) {
+    for (Eigen::Index d = 0; d < out; ++d) {
+      const bool wanted = scoring ? query.as_of_day[a] == lo + d : reported(first + d, a);
+      if (!wanted) continue;
+      row_of(d, a) = static_cast<int64_t>(table.asset.size());
+      table.asset.push_back(static_cast<uint32_t>(a));
+      table.day.push_back(lo + d);
+    }
+  }
+  table.values.assign(table.rows() * cols, std::numeric_limits<float>::quiet_NaN());
+  auto scatter = [&](size_t col, const Days& x) {
+    for (Eigen::Index a = 0; a < assets; ++a) {
+      for (Eigen::Index d = 0; d < out; ++d) {
+        if (int64_t r = row_of(d, a); r >= 0) {
+          table.values[static_cast<size_t>(r) * cols + col] = static_cast<float>(x(d, a));
+        }
+      }
+    }
+  };
+
+  // Day positions for the trend, relative to the axis start.
+  Days t(axis, assets);
+  for (Eigen::Index d = 0; d < axis; ++d) t.row(d).setConstant(static_cast<double>(d));
+  size_t col = 0;
+  for (Daily& m : daily) {
+    const Days has = (m.count > 0).cast<double>();
+    const Days mean_of_day = (m.count > 0).select(m.sum / m.count.max(1), 0.0);
+    const Days p_count = Prefix(m.count), p_sum = Prefix(m.sum), p_squares = Prefix(m.squares);
+    const Days p_n = Prefix(has), p_t = Prefix(t * has), p_tt = Prefix(t * t * has),
+               p_y = Prefix(mean_of_day), p_ty = Prefix(t * mean_of_day);
+    for (int w : kWindowsDays) {
+      const Days count = WindowSum(p_count, first, out, w);
+      const Days empty = (count > 0).select(Days::Zero(out, assets), kNaN);
+      const Days mean = WindowSum(p_sum, first, out, w) / count.max(1) + empty;
+      const Days var = (WindowSum(p_squares, first, out, w) / count.max(1) - mean.square()).max(0);
+      Days lo_w = m.min.middleRows(first, out), hi_w = m.max.middleRows(first, out);
+      for (int k = 1; k < w; ++k) {
+        lo_w = lo_w.min(m.min.middleRows(first - k, out));
+        hi_w = hi_w.max(m.max.middleRows(first - k, out));
+      }
+      const Days n = WindowSum(p_n, first, out, w), st = WindowSum(p_t, first, out, w),
+                 stt = WindowSum(p_tt, first, out, w), sy = WindowSum(p_y, first, out, w),
+                 sty = WindowSum(p_ty, first, out, w);
+      const Days denominator = n * stt - st * st;
+      const Days slope =
+          (n >= 2 && denominator > 0).select((n * sty - st * sy) / denominator, kNaN);
+      scatter(col++, mean);
+      scatter(col++, var.sqrt() + empty);
+      scatter(col++, lo_w + empty);
+      scatter(col++, hi_w + empty);
+      scatter(col++, slope);
+    }
+    // The latest value within the longest window: carry each day's last value forward.
+    Days last = m.last, last_day = m.last_day;
+    for (Eigen::Index d = 1; d < axis; ++d) {
+      const auto keep = m.count.row(d) == 0;
+      last.row(d) = keep.select(last.row(d - 1), last.row(d));
+      last_day.row(d) = keep.select(last_day.row(d - 1), last_day.row(d));
+    }
+    const Days fresh = t.middleRows(first, out) - last_day.middleRows(first, out);
+    scatter(col++, (fresh < kLongestWindow).select(last.middleRows(first, out), kNaN));
+  }
+
+  // The asset columns, row by row.
+  std::vector<std::vector<int64_t>> alert_days(fleet.assets.size()),
+      maintenance(fleet.assets.size());
+  for (const FleetEvent& e : fleet.alerts) {
+    if (e.asset < fleet.assets.size()) alert_days[e.asset].push_back(DayOf(e.ts_ns));
+  }
+  for (const FleetEvent& e : fleet.maintenance) {
+    if (e.asset < fleet.assets.size()) maintenance[e.asset].push_back(e.ts_ns);
+  }
+  for (auto& v : alert_days) std::sort(v.begin(), v.end());
+  for (auto& v : maintenance) std::sort(v.begin(), v.end());
+  for (size_t r = 0; r < table.rows(); ++r) {
+    const uint32_t a = table.asset[r];
+    const int64_t d = table.day[r], end_ns = (d + 1) * kDayNs;
+    float* row = table.values.data() + r * cols + col;
+    const auto& alerts = alert_days[a];
+    row[0] = static_cast<float>(std::upper_bound(alerts.begin(), alerts.end(), d) -
+                                std::upper_bound(alerts.begin(), alerts.end(), d - 30));
+    const auto& done = maintenance[a];
+    auto after = std::lower_bound(done.begin(), done.end(), end_ns);
+    row[1] = after == done.begin()
+                 ? std::numeric_limits<float>::quiet_NaN()
+                 : static_cast<float>(static_cast<double>(end_ns - *(after - 1)) / kDayNs);
+    row[2] =
+        static_cast<float>(static_cast<double>(end_ns - fleet.assets[a].installed_ns) / kDayNs);
+    row[3] = static_cast<float>(fleet.assets[a].criticality);
+  }
+  return table;
+}
+
+Labels MakeLabels(const Fleet& fleet, const FeatureTable& table, const LabelOptions& options) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t known_ns = (options.known_until_day + 1) * kDayNs;
+  std::vector<std::vector<int64_t>> failures(fleet.assets.size()), visits(fleet.assets.size());
+  for (const FleetEvent& e : fleet.maintenance) {
+    if (e.asset >= fleet.assets.size() || e.ts_ns >= known_ns) continue;
+    visits[e.asset].push_back(e.ts_ns);
+    if (e.failure) failures[e.asset].push_back(e.ts_ns);
+  }
+  for (auto& v : failures) std::sort(v.begin(), v.end());
+  for (auto& v : visits) std::sort(v.begin(), v.end());
+  // An asset's horizon is observed only while it reports: one that stopped (retired, or its
+  // history cut short) says nothing about the days after its last row.
+  std::vector<int64_t> observed_ns(fleet.assets.size(), INT64_MIN);
+  for (size_t r = 0; r < table.rows(); ++r) {
+    int64_t& o = observed_ns[table.asset[r]];
+    o = std::max(o, std::min((table.day[r] + 1) * kDayNs, known_ns));
+  }
+  Labels labels;
+  const size_t n = table.rows();
+  labels.fails_7d.assign(n, nan);
+  labels.fails_30d.assign(n, nan);
+  labels.rul_days.assign(n, nan);
+  for (size_t r = 0; r < n; ++r) {
+    const uint32_t a = table.asset[r];
+    const int64_t end_ns = (table.day[r] + 1) * kDayNs;
+    if (end_ns > known_ns) continue;
+    const auto& v = visits[a];
+    auto after = std::lower_bound(v.begin(), v.end(), end_ns);
+    if (after != v.begin() &&
+        end_ns - *(after - 1) <= options.exclude_days_after_maintenance * kDayNs) {
+      continue;
+    }
+    const auto& f = failures[a];
+    auto next = std::lower_bound(f.begin(), f.end(), end_ns);
+    const double until_failure = next == f.end() ? std::numeric_limits<double>::infinity()
+                                                 : static_cast<double>(*next - end_ns) / kDayNs;
+    const double known_days = static_cast<double>(observed_ns[a] - end_ns) / kDayNs;
+    auto horizon = [&](double days) {
+      if (until_failure <= days) return 1.0f;
+      return known_days >= days ? 0.0f : nan;
+    };
+    labels.fails_7d[r] = horizon(7);
+    labels.fails_30d[r] = horizon(30);
+    if (until_failure <= options.rul_cap_days) {
+      labels.rul_days[r] = static_cast<float>(until_failure);
+    } else if (known_days >= options.rul_cap_days) {
+      labels.rul_days[r] = static_cast<float>(options.rul_cap_days);
+    }
+  }
+  return labels;
+}
+
+}  // namespace foresight::ml
