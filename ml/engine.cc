@@ -636,6 +636,23 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
   return Status::OK();
 }
 
+Result<std::shared_ptr<const Forest>> Engine::Compiled(storage::TenantId tenant,
+                                                       const std::string& id) {
+  {
+    std::lock_guard lock(state_->forests_mu);
+    auto it = state_->forests.find({tenant, id});
+    if (it != state_->forests.end()) return it->second;
+  }
+  auto json = registry_.ModelJson(tenant, id);
+  if (!json.ok()) return json.status();
+  auto compiled = Forest::Compile(*json);
+  if (!compiled.ok()) return compiled.status();
+  auto forest = std::make_shared<const Forest>(std::move(compiled).value());
+  std::lock_guard lock(state_->forests_mu);
+  state_->forests[{tenant, id}] = forest;
+  return std::shared_ptr<const Forest>(forest);
+}
+
 Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
                                               std::span<const std::string> asset_ids,
                                               std::optional<int64_t> as_of_ns, bool record) {
@@ -656,22 +673,9 @@ Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
     }
     auto info = registry_.Get(tenant, *id);
     if (!info.ok()) return info.status();
-    std::shared_ptr<const Forest> forest;
-    {
-      std::lock_guard lock(state_->forests_mu);
-      auto it = state_->forests.find({tenant, *id});
-      if (it != state_->forests.end()) forest = it->second;
-    }
-    if (!forest) {
-      auto json = registry_.ModelJson(tenant, *id);
-      if (!json.ok()) return json.status();
-      auto compiled = Forest::Compile(*json);
-      if (!compiled.ok()) return compiled.status();
-      forest = std::make_shared<const Forest>(std::move(compiled).value());
-      std::lock_guard lock(state_->forests_mu);
-      state_->forests[{tenant, *id}] = forest;
-    }
-    champions.push_back({std::string(target), std::move(info).value(), std::move(forest)});
+    auto forest = Compiled(tenant, *id);
+    if (!forest.ok()) return forest.status();
+    champions.push_back({std::string(target), std::move(info).value(), *forest});
   }
   if (champions.empty()) {
     return Status::FailedPrecondition("no trained model yet: start a training run first");
@@ -806,21 +810,9 @@ Result<std::vector<Engine::GivenPrediction>> Engine::PredictGiven(storage::Tenan
     }
     column[it - info->features.begin()] = static_cast<int>(g);
   }
-  std::shared_ptr<const Forest> forest;
-  {
-    std::lock_guard lock(state_->forests_mu);
-    auto it = state_->forests.find({tenant, id});
-    if (it != state_->forests.end()) forest = it->second;
-  }
-  if (!forest) {
-    auto json = registry_.ModelJson(tenant, id);
-    if (!json.ok()) return json.status();
-    auto compiled = Forest::Compile(*json);
-    if (!compiled.ok()) return compiled.status();
-    forest = std::make_shared<const Forest>(std::move(compiled).value());
-    std::lock_guard lock(state_->forests_mu);
-    state_->forests[{tenant, id}] = forest;
-  }
+  auto compiled = Compiled(tenant, id);
+  if (!compiled.ok()) return compiled.status();
+  const std::shared_ptr<const Forest> forest = *compiled;
   const size_t n = rows.rows(), cols = info->features.size(), given = rows.features.size();
   std::vector<float> x(n * cols, kNaNf);
   for (size_t r = 0; r < n; ++r) {

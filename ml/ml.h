@@ -481,6 +481,8 @@ class Engine {
   Engine(storage::Storage* storage, FleetSource fleet, const EngineOptions& options);
   void Work();
   Status Execute(storage::TenantId tenant, const std::string& run_id, const TrainingRequest& r);
+  // A model compiled once and kept (models never change, so the cache never goes stale).
+  Result<std::shared_ptr<const Forest>> Compiled(storage::TenantId tenant, const std::string& id);
 
   storage::Storage* const storage_;
   const FleetSource fleet_;
