@@ -293,6 +293,8 @@ std::string_view AssetTag(const Services& services);
 // An asset attribute's value, or `fallback`.
 std::string_view AssetAttr(const storage::Asset& asset, std::string_view key,
                            std::string_view fallback);
+// low 0, medium 1, high 2, critical 3; anything else counts as medium.
+int CriticalityRank(std::string_view criticality);
 // "a, b, c": the allowed values in a 400 message.
 std::string Join(std::span<const std::string_view> options);
 

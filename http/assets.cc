@@ -20,13 +20,6 @@ bool IsField(std::string_view key) {
   return std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields);
 }
 
-int CriticalityRank(std::string_view c) {
-  for (size_t i = 0; i < std::size(kCriticalities); ++i) {
-    if (kCriticalities[i] == c) return static_cast<int>(i);
-  }
-  return 1;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -159,6 +152,13 @@ json::value PointValue(const storage::Points& p, size_t i) {
 std::string MetricName(const storage::SeriesInfo& s) { return s.key.field; }
 
 }  // namespace
+
+int CriticalityRank(std::string_view c) {
+  for (size_t i = 0; i < std::size(kCriticalities); ++i) {
+    if (kCriticalities[i] == c) return static_cast<int>(i);
+  }
+  return 1;
+}
 
 int HealthScore(const AlertCounts& counts) {
   return std::max(0, 100 - 30 * counts.critical - 10 * counts.warning - 2 * counts.info);

@@ -6,8 +6,6 @@
 namespace foresight::http {
 namespace {
 
-constexpr std::string_view kCriticalities[] = {"low", "medium", "high", "critical"};
-
 // A float for JSON: NaN (no such model) becomes null.
 json::value Num(double v) { return std::isfinite(v) ? json::value(v) : json::value(nullptr); }
 
@@ -177,10 +175,7 @@ Result<ml::Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId t
   for (const storage::Asset& a : storage.ListAssets(tenant)) {
     ml::FleetAsset asset;
     asset.id = a.id;
-    const std::string_view crit = AssetAttr(a, "criticality", "medium");
-    for (size_t i = 0; i < std::size(kCriticalities); ++i) {
-      if (kCriticalities[i] == crit) asset.criticality = static_cast<int>(i);
-    }
+    asset.criticality = CriticalityRank(AssetAttr(a, "criticality", "medium"));
     asset.installed_ns = ParseTime(AssetAttr(a, "installed_at", "")).value_or(a.created_ns);
     index.emplace(a.id, static_cast<uint32_t>(fleet.assets.size()));
     fleet.assets.push_back(std::move(asset));

@@ -141,6 +141,16 @@ Result<Prediction> DecodePrediction(std::string_view json) {
   return p;
 }
 
+// The day of the asset's latest reading, or -1 when it has none.
+int64_t LatestDay(const storage::Storage& storage, storage::TenantId tenant, const FleetAsset& a) {
+  int64_t day = -1;
+  for (const auto& [name, series] : a.metrics) {
+    auto latest = storage.ReadLatest(tenant, series);
+    if (latest.ok() && latest->size() > 0) day = std::max(day, DayOf(latest->ts_ns[0]));
+  }
+  return day;
+}
+
 // The rows of `x` whose label is known and whose day is in [from_day, to_day).
 struct Rows {
   std::vector<size_t> index;
@@ -512,14 +522,11 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
   if (!fleet.ok()) return fleet.status();
   if (fleet->assets.empty()) return Status::FailedPrecondition("the tenant has no assets");
   // The data's last day, and its first within history_days of it.
-  int64_t last_day = INT64_MIN;
+  int64_t last_day = -1;
   for (const FleetAsset& a : fleet->assets) {
-    for (const auto& [name, series] : a.metrics) {
-      auto latest = storage_->ReadLatest(tenant, series);
-      if (latest.ok() && latest->size() > 0) last_day = std::max(last_day, DayOf(latest->ts_ns[0]));
-    }
+    last_day = std::max(last_day, LatestDay(*storage_, tenant, a));
   }
-  if (last_day == INT64_MIN) return Status::FailedPrecondition("the tenant has no readings");
+  if (last_day < 0) return Status::FailedPrecondition("the tenant has no readings");
   int64_t first_day = last_day;
   for (const FleetAsset& a : fleet->assets) {
     if (a.metrics.empty()) continue;
@@ -658,6 +665,13 @@ Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
                                               std::optional<int64_t> as_of_ns, bool record) {
   auto fleet = fleet_(tenant);
   if (!fleet.ok()) return fleet.status();
+  return ScoreFleet(*fleet, asset_ids, as_of_ns, record);
+}
+
+Result<std::vector<Prediction>> Engine::ScoreFleet(const Fleet& fleet,
+                                                   std::span<const std::string> asset_ids,
+                                                   std::optional<int64_t> as_of_ns, bool record) {
+  const storage::TenantId tenant = fleet.tenant;
   // The champions, compiled once per model.
   struct Champion {
     std::string target;
@@ -682,30 +696,23 @@ Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
   }
 
   // Which assets, as of which day.
-  std::vector<int64_t> as_of(fleet->assets.size(), -1);
-  std::vector<bool> wanted(fleet->assets.size(), asset_ids.empty());
+  std::vector<int64_t> as_of(fleet.assets.size(), -1);
+  std::vector<bool> wanted(fleet.assets.size(), asset_ids.empty());
   for (const std::string& id : asset_ids) {
-    auto it = std::find_if(fleet->assets.begin(), fleet->assets.end(),
+    auto it = std::find_if(fleet.assets.begin(), fleet.assets.end(),
                            [&](const FleetAsset& a) { return a.id == id; });
-    if (it == fleet->assets.end()) return Status::NotFound("no asset '" + id + "'");
-    wanted[it - fleet->assets.begin()] = true;
+    if (it == fleet.assets.end()) return Status::NotFound("no asset '" + id + "'");
+    wanted[it - fleet.assets.begin()] = true;
   }
-  for (size_t a = 0; a < fleet->assets.size(); ++a) {
+  for (size_t a = 0; a < fleet.assets.size(); ++a) {
     if (!wanted[a]) continue;
-    if (as_of_ns) {
-      as_of[a] = DayOf(*as_of_ns);
-      continue;
-    }
-    for (const auto& [name, series] : fleet->assets[a].metrics) {
-      auto latest = storage_->ReadLatest(tenant, series);
-      if (latest.ok() && latest->size() > 0) as_of[a] = std::max(as_of[a], DayOf(latest->ts_ns[0]));
-    }
+    as_of[a] = as_of_ns ? DayOf(*as_of_ns) : LatestDay(*storage_, tenant, fleet.assets[a]);
   }
 
   const int64_t scored_ns = Now();
-  std::vector<Prediction> out(fleet->assets.size());
+  std::vector<Prediction> out(fleet.assets.size());
   for (size_t a = 0; a < out.size(); ++a) {
-    out[a].asset_id = fleet->assets[a].id;
+    out[a].asset_id = fleet.assets[a].id;
     out[a].as_of_ns = (as_of[a] + 1) * kDayNs;
     out[a].scored_ns = scored_ns;
     out[a].fails_7d = out[a].fails_30d = out[a].rul_days = kNaNf;
@@ -722,7 +729,7 @@ Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
       FeatureQuery query;
       query.metrics = c.info.metrics;
       query.as_of_day = as_of;
-      auto table = BuildFeatures(*storage_, *fleet, query);
+      auto table = BuildFeatures(*storage_, fleet, query);
       if (!table.ok()) return table.status();
       it = tables.emplace(c.info.metrics, std::move(table).value()).first;
     }
@@ -877,8 +884,55 @@ Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
   return out;
 }
 
+Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
+                           int64_t now_ns) {
+  const storage::TenantId tenant = fleet.tenant;
+  for (std::string_view target : kFleetTargets) {
+    auto id = registry_.Champion(tenant, target);
+    if (!id.ok()) continue;
+    auto info = registry_.Get(tenant, *id);
+    auto reference = registry_.Reference(tenant, *id);
+    if (!info.ok() || !reference.ok()) continue;
+    // A month of rows: one day of a small fleet is too few for 10 bins.
+    FeatureQuery query;
+    query.metrics = info->metrics;
+    query.from_day = last_day - 29;
+    query.to_day = last_day;
+    auto table = BuildFeatures(*storage_, fleet, query);
+    if (!table.ok()) return table.status();
+    auto drift = MeasureDrift(*reference, table->names, table->matrix());
+    std::sort(drift.begin(), drift.end(),
+              [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });
+    JsonWriter w;
+    w.BeginObject()
+        .Field("model_id", *id)
+        .Field("measured_ns", now_ns)
+        .Field("rows", table->rows())
+        .Key("features")
+        .BeginArray();
+    std::vector<std::string> drifted;
+    for (const FeatureDrift& d : drift) {
+      w.BeginObject().Field("feature", d.feature).Field("psi", d.psi).Field("ks", d.ks).EndObject();
+      if (d.psi > options_.drift_psi_alert) drifted.push_back(d.feature);
+    }
+    const std::string value = w.EndArray().Array("alert", drifted).EndObject().Take();
+    const storage::Storage::RecordWrite write{kDrift, *id, value};
+    if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
+    if (!drifted.empty()) {
+      const size_t shown = std::min<size_t>(drifted.size(), 5);
+      log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
+                tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
+                fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
+                drifted.size() > shown ? ", ..." : "");
+    }
+  }
+  return Status::OK();
+}
+
 Status Engine::RunSchedules(int64_t now_ns) {
   const int64_t today = DayOf(now_ns);
+  const int64_t retrain_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retrain_interval).count();
   for (const auto& [tenant, name] : storage_->ListTenants()) {
     int64_t scored_day = INT64_MIN, trained_ns = 0;
     if (auto state = storage_->GetRecord(tenant, kSchedule, "state"); state.ok()) {
@@ -889,80 +943,34 @@ Status Engine::RunSchedules(int64_t now_ns) {
         trained_ns = GetInt(e, "trained_ns", 0);
       }
     }
+    const bool score = scored_day < today, retrain = now_ns - trained_ns >= retrain_ns;
+    if (!score && !retrain) continue;
+    auto fleet = fleet_(tenant);
+    if (!fleet.ok()) return fleet.status();
     bool changed = false;
-    if (scored_day < today) {
-      auto scored = Score(tenant, {}, std::nullopt, true);
+    if (score) {
+      auto scored = ScoreFleet(*fleet, {}, std::nullopt, true);
       if (scored.ok()) {
         log::Info("ml: daily scoring of {}: {} assets", name, scored->size());
         scored_day = today;
         changed = true;
-        // Drift of each champion's features: training against today's scoring rows.
-        auto fleet = fleet_(tenant);
-        if (!fleet.ok()) return fleet.status();
-        for (std::string_view target : kFleetTargets) {
-          auto id = registry_.Champion(tenant, target);
-          if (!id.ok()) continue;
-          auto info = registry_.Get(tenant, *id);
-          auto reference = registry_.Reference(tenant, *id);
-          if (!info.ok() || !reference.ok()) continue;
-          // A month of rows: one day of a small fleet is too few for 10 bins.
-          int64_t last_day = INT64_MIN;
-          for (const Prediction& p : *scored) last_day = std::max(last_day, DayOf(p.as_of_ns) - 1);
-          FeatureQuery query;
-          query.metrics = info->metrics;
-          query.from_day = last_day - 29;
-          query.to_day = last_day;
-          auto table = BuildFeatures(*storage_, *fleet, query);
-          if (!table.ok()) return table.status();
-          auto drift = MeasureDrift(*reference, table->names, table->matrix());
-          std::sort(drift.begin(), drift.end(),
-                    [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });
-          JsonWriter w;
-          w.BeginObject()
-              .Field("model_id", *id)
-              .Field("measured_ns", now_ns)
-              .Field("rows", table->rows())
-              .Key("features")
-              .BeginArray();
-          std::vector<std::string> drifted;
-          for (const FeatureDrift& d : drift) {
-            w.BeginObject()
-                .Field("feature", d.feature)
-                .Field("psi", d.psi)
-                .Field("ks", d.ks)
-                .EndObject();
-            if (d.psi > options_.drift_psi_alert) drifted.push_back(d.feature);
-          }
-          const std::string value = w.EndArray().Array("alert", drifted).EndObject().Take();
-          const storage::Storage::RecordWrite write{kDrift, *id, value};
-          if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
-          if (!drifted.empty()) {
-            const size_t shown = std::min<size_t>(drifted.size(), 5);
-            log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
-                      name, *id, target, drifted.size(), options_.drift_psi_alert,
-                      fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
-                      drifted.size() > shown ? ", ..." : "");
-          }
-        }
+        int64_t last_day = INT64_MIN;
+        for (const Prediction& p : *scored) last_day = std::max(last_day, DayOf(p.as_of_ns) - 1);
+        if (Status s = RecordDrift(*fleet, name, last_day, now_ns); !s.ok()) return s;
       } else if (scored.status().code() != Status::Code::kFailedPrecondition) {
         return scored.status();
       }
     }
-    if (now_ns - trained_ns >=
-        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retrain_interval).count()) {
-      auto fleet = fleet_(tenant);
-      if (!fleet.ok()) return fleet.status();
-      const bool failures = std::any_of(fleet->maintenance.begin(), fleet->maintenance.end(),
-                                        [](const FleetEvent& e) { return e.failure; });
-      if (failures) {
-        TrainingRequest weekly;
-        weekly.actor = "schedule";
-        auto run = Submit(tenant, std::move(weekly));
-        if (!run.ok()) return run.status();
-        log::Info("ml: weekly retraining of {}: run {}", name, run->id);
-        trained_ns = now_ns;
-        changed = true;
-      }
+    const bool failures = std::any_of(fleet->maintenance.begin(), fleet->maintenance.end(),
+                                      [](const FleetEvent& e) { return e.failure; });
+    if (retrain && failures) {
+      TrainingRequest weekly;
+      weekly.actor = "schedule";
+      auto run = Submit(tenant, std::move(weekly));
+      if (!run.ok()) return run.status();
+      log::Info("ml: weekly retraining of {}: run {}", name, run->id);
+      trained_ns = now_ns;
+      changed = true;
     }
     if (changed) {
       JsonWriter w;

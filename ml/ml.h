@@ -481,6 +481,13 @@ class Engine {
   Engine(storage::Storage* storage, FleetSource fleet, const EngineOptions& options);
   void Work();
   Status Execute(storage::TenantId tenant, const std::string& run_id, const TrainingRequest& r);
+  Result<std::vector<Prediction>> ScoreFleet(const Fleet& fleet,
+                                             std::span<const std::string> asset_ids,
+                                             std::optional<int64_t> as_of_ns, bool record);
+  // Drift of each champion's features: its training rows against the fleet's 30 days to
+  // `last_day`, recorded and logged.
+  Status RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
+                     int64_t now_ns);
   // A model compiled once and kept (models never change, so the cache never goes stale).
   Result<std::shared_ptr<const Forest>> Compiled(storage::TenantId tenant, const std::string& id);
 
