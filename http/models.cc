@@ -1,6 +1,9 @@
 // Predictions, models and training runs: the REST face of ml::Engine, and the fleet it reads.
 #include "http/api.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace foresight::http {
@@ -355,6 +358,50 @@ Response RollbackModel(Ctx& ctx) {
   return Json(ctx, ModelJson(*m, false));
 }
 
+// Hyper-parameters over the engine's defaults, each checked against its range.
+std::optional<ApiError> ReadParams(const json::value& v, ml::FitOptions* fit) {
+  if (!v.is_object()) return BadField("params", "params must be an object");
+  struct Knob {
+    std::string_view name;
+    double min, max;
+    double* real;
+    int* whole;
+  };
+  const Knob knobs[] = {
+      {"max_rounds", 1, 5000, nullptr, &fit->booster.rounds},
+      {"early_stopping_rounds", 1, 1000, nullptr, &fit->early_stopping_rounds},
+      {"max_depth", 1, 16, nullptr, &fit->booster.max_depth},
+      {"eta", 0.001, 1, &fit->booster.eta, nullptr},
+      {"subsample", 0.05, 1, &fit->booster.subsample, nullptr},
+      {"colsample_bytree", 0.05, 1, &fit->booster.colsample_bytree, nullptr},
+      {"min_child_weight", 0, 1000, &fit->booster.min_child_weight, nullptr},
+      {"lambda", 0, 1000, &fit->booster.lambda, nullptr},
+  };
+  for (const auto& [key, value] : v.as_object()) {
+    const Knob* knob = std::find_if(std::begin(knobs), std::end(knobs),
+                                    [&](const Knob& k) { return k.name == key; });
+    if (knob == std::end(knobs)) {
+      std::string known;
+      for (const Knob& k : knobs) known += (known.empty() ? "" : ", ") + std::string(k.name);
+      return BadField("params",
+                      "params: unknown '" + std::string(key) + "' (known: " + known + ")");
+    }
+    const bool whole = knob->whole != nullptr;
+    const double x = value.is_number() ? value.to_number<double>() : NAN;
+    if (!(x >= knob->min && x <= knob->max) || (whole && x != std::floor(x))) {
+      return BadField("params",
+                      fmt::format("params.{} must be {} from {} to {}", knob->name,
+                                  whole ? "an integer" : "a number", knob->min, knob->max));
+    }
+    if (whole) {
+      *knob->whole = static_cast<int>(x);
+    } else {
+      *knob->real = x;
+    }
+  }
+  return std::nullopt;
+}
+
 Response StartTraining(Ctx& ctx) {
   if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
   ApiError error;
@@ -379,6 +426,11 @@ Response StartTraining(Ctx& ctx) {
       return Error(ctx, BadField("seed", "seed must be a non-negative integer"));
     }
     request.seed = static_cast<uint64_t>(s->as_int64());
+  }
+  if (const json::value* p = body->if_contains("params")) {
+    ml::FitOptions fit = ctx.services.ml->options().fit;
+    if (auto e = ReadParams(*p, &fit)) return Error(ctx, *e);
+    request.fit = fit;
   }
   if (body->contains("rows") || body->contains("features")) {
     ml::Dataset dataset;

@@ -21,6 +21,8 @@ constexpr std::string_view kPrediction = "ml.prediction";
 constexpr std::string_view kLatest = "ml.latest";
 constexpr std::string_view kDrift = "ml.drift";
 constexpr std::string_view kSchedule = "ml.schedule";
+// How far back the schedules look for the newest fleet run.
+constexpr size_t kRunsScanned = 64;
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
 
 int64_t Now() {
@@ -430,6 +432,7 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     std::lock_guard lock(state_->mu);
     state_->active[{tenant, run_id}].models.push_back(std::move(id));
   };
+  const FitOptions& fit_options = request.fit ? *request.fit : options_.fit;
   LabelOptions label_options = options_.labels;
   if (request.rul_cap_days) label_options.rul_cap_days = *request.rul_cap_days;
 
@@ -494,10 +497,10 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     base = 0;
     share = 0.8;
     auto fit = FitWithEarlyStopping(train.matrix(cols), train.labels, check.matrix(cols),
-                                    check.labels, request.dataset_objective, options_.fit, report);
+                                    check.labels, request.dataset_objective, fit_options, report);
     if (!fit.ok()) return fit.status();
     report("refitting", 1);
-    TrainOptions refit = options_.fit.booster;
+    TrainOptions refit = fit_options.booster;
     refit.objective = request.dataset_objective;
     refit.rounds = fit->rounds;
     refit.scale_pos_weight = fit->scale_pos_weight;
@@ -508,7 +511,7 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     info.target = request.dataset_target;
     info.objective = request.dataset_objective;
     info.run_id = run_id;
-    info.params = Params(options_.fit, fit->scale_pos_weight, label_options);
+    info.params = Params(fit_options, fit->scale_pos_weight, label_options);
     info.features = d.features;
     info.train_rows = train.index.size();
     info.validation_rows = check.index.size();
@@ -573,7 +576,7 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     const Rows check = Select(*table, pick(after), split_day, INT64_MAX);
     auto fit = FitWithEarlyStopping(
         train.matrix(cols), train.labels, check.matrix(cols), check.labels,
-        binary ? Objective::kBinaryLogistic : Objective::kRegression, options_.fit, report);
+        binary ? Objective::kBinaryLogistic : Objective::kRegression, fit_options, report);
     if (!fit.ok()) {
       if (fit.status().code() == Status::Code::kBusy) return fit.status();
       skipped.push_back(target + ": " + std::string(fit.status().message()));
@@ -609,7 +612,7 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     // The stored model: the rounds early stopping chose, refit on every labelled row.
     report("refitting", 1);
     const Rows all = Select(*table, pick(after), INT64_MIN, INT64_MAX);
-    TrainOptions refit = options_.fit.booster;
+    TrainOptions refit = fit_options.booster;
     refit.objective = binary ? Objective::kBinaryLogistic : Objective::kRegression;
     refit.rounds = fit->rounds;
     refit.scale_pos_weight = fit->scale_pos_weight;
@@ -619,7 +622,7 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
     info.target = target;
     info.objective = refit.objective;
     info.run_id = run_id;
-    info.params = Params(options_.fit, fit->scale_pos_weight, label_options);
+    info.params = Params(fit_options, fit->scale_pos_weight, label_options);
     info.metrics = table->metrics;
     info.features = table->names;
     info.data_from_ns = first_day * kDayNs;
@@ -934,26 +937,35 @@ Status Engine::RunSchedules(int64_t now_ns) {
   const int64_t retrain_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retrain_interval).count();
   for (const auto& [tenant, name] : storage_->ListTenants()) {
-    int64_t scored_day = INT64_MIN, trained_ns = 0;
+    int64_t scored_day = INT64_MIN;
     if (auto state = storage_->GetRecord(tenant, kSchedule, "state"); state.ok()) {
       simdjson::dom::parser parser;
       simdjson::dom::element e;
       if (parser.parse(*state).get(e) == simdjson::SUCCESS) {
         scored_day = GetInt(e, "scored_day", INT64_MIN);
-        trained_ns = GetInt(e, "trained_ns", 0);
+      }
+    }
+    // The week counts from the newest fleet run, whoever started it and however it ended.
+    auto runs = ListRuns(tenant, kRunsScanned);
+    if (!runs.ok()) return runs.status();
+    int64_t trained_ns = 0;
+    for (const RunInfo& r : *runs) {
+      if (!r.targets.empty() && IsFleetTarget(r.targets.front())) {
+        trained_ns = r.created_ns;
+        break;
       }
     }
     const bool score = scored_day < today, retrain = now_ns - trained_ns >= retrain_ns;
     if (!score && !retrain) continue;
     auto fleet = fleet_(tenant);
     if (!fleet.ok()) return fleet.status();
-    bool changed = false;
+    bool scored_today = false;
     if (score) {
       auto scored = ScoreFleet(*fleet, {}, std::nullopt, true);
       if (scored.ok()) {
         log::Info("ml: daily scoring of {}: {} assets", name, scored->size());
         scored_day = today;
-        changed = true;
+        scored_today = true;
         int64_t last_day = INT64_MIN;
         for (const Prediction& p : *scored) last_day = std::max(last_day, DayOf(p.as_of_ns) - 1);
         if (Status s = RecordDrift(*fleet, name, last_day, now_ns); !s.ok()) return s;
@@ -969,16 +981,10 @@ Status Engine::RunSchedules(int64_t now_ns) {
       auto run = Submit(tenant, std::move(weekly));
       if (!run.ok()) return run.status();
       log::Info("ml: weekly retraining of {}: run {}", name, run->id);
-      trained_ns = now_ns;
-      changed = true;
     }
-    if (changed) {
+    if (scored_today) {
       JsonWriter w;
-      const std::string value = w.BeginObject()
-                                    .Field("scored_day", scored_day)
-                                    .Field("trained_ns", trained_ns)
-                                    .EndObject()
-                                    .Take();
+      const std::string value = w.BeginObject().Field("scored_day", scored_day).EndObject().Take();
       const storage::Storage::RecordWrite write{kSchedule, "state", value};
       if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
     }

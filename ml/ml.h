@@ -392,6 +392,7 @@ struct TrainingRequest {
   Objective dataset_objective = Objective::kBinaryLogistic;
   uint64_t seed = 42;
   std::optional<double> rul_cap_days;  // overrides EngineOptions::labels
+  std::optional<FitOptions> fit;       // overrides EngineOptions::fit (hyper-parameters)
   std::string actor;                   // who asked ("schedule" for the weekly run)
 };
 
@@ -475,6 +476,8 @@ class Engine {
   // retraining run for tenants whose last is older than retrain_interval. The worker calls it every
   // minute; tests call it directly.
   Status RunSchedules(int64_t now_ns);
+
+  const EngineOptions& options() const { return options_; }
 
  private:
   struct State;

@@ -464,6 +464,10 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   train->add_option("--rul-cap-days", train_args.rul_cap_days,
                     "Cap of the remaining-life target (default: the server's ml.rul_cap_days)");
+  train->add_option("--param", train_args.params,
+                    "A hyper-parameter over the server's defaults, name=value; repeat for more: "
+                    "max_rounds, early_stopping_rounds, max_depth, eta, subsample, "
+                    "colsample_bytree, min_child_weight, lambda");
   train->add_option("--csv", train_args.csv, "Given features: a CSV file with a header row")
       ->check(CLI::ExistingFile);
   train->add_option("--label", train_args.label, "CSV: the column to learn");

@@ -267,6 +267,19 @@ int Train(const TrainArgs& args) {
     body["targets"] = std::move(targets);
     if (args.rul_cap_days) body["rul_cap_days"] = *args.rul_cap_days;
   }
+  if (!args.params.empty()) {
+    json::object params;
+    for (const std::string& p : args.params) {
+      const size_t eq = p.find('=');
+      char* end = nullptr;
+      const double v = eq == std::string::npos ? NAN : std::strtod(p.c_str() + eq + 1, &end);
+      if (eq == std::string::npos || end == p.c_str() + eq + 1 || *end != '\0') {
+        return Fail("--param " + p + ": expected name=number, such as eta=0.02");
+      }
+      params[p.substr(0, eq)] = v;
+    }
+    body["params"] = std::move(params);
+  }
   auto started = CallJson(api, "POST", "/training-runs", json::serialize(body), 202);
   if (!started.ok()) return Fail(started.status().ToString());
   const std::string id(started->at("id").as_string());

@@ -20,6 +20,8 @@ struct TrainArgs {
   ModelClientArgs api;
   std::vector<std::string> targets;  // fleet targets; empty for all
   std::optional<double> rul_cap_days;
+  // Hyper-parameters ("eta=0.02"), passed as the request's `params`; the server checks them.
+  std::vector<std::string> params;
   // Given features: a CSV with a header row. Columns other than the label and `drop` are
   // features; text columns become ordinal codes (distinct values in sorted order).
   std::string csv;
