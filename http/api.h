@@ -227,6 +227,7 @@ Response UpdateAsset(Ctx& ctx);
 Response DeleteAssetRoute(Ctx& ctx);
 Response AssetReadings(Ctx& ctx);
 Response LatestReadings(Ctx& ctx);
+Response AssetWindows(Ctx& ctx);
 
 Response ListMaintenance(Ctx& ctx);
 Response CreateMaintenance(Ctx& ctx);

@@ -452,6 +452,45 @@ Response AssetReadings(Ctx& ctx) {
   return Json(ctx, o);
 }
 
+Response AssetWindows(Ctx& ctx) {
+  if (!ctx.services.windows) {
+    return Error(ctx, ApiError{bhttp::status::service_unavailable,
+                               "unavailable",
+                               "rolling windows are not kept by this server",
+                               {}});
+  }
+  const std::string asset_id = ctx.Param(1), metric = ctx.query.Get("metric");
+  if (!ctx.services.storage->GetAsset(ctx.tenant, asset_id).ok()) {
+    return Error(ctx, NotFound("no asset '" + asset_id + "'"));
+  }
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
+  json::array items;
+  for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset_id)) {
+    if (!metric.empty() && MetricName(s) != metric) continue;
+    const auto w = ctx.services.windows->Read(ctx.tenant, s.id);
+    if (!w) continue;
+    json::object windows;
+    for (size_t i = 0; i < query::kSpans; ++i) {
+      const query::Window& x = w->windows[i];
+      windows[query::kSpanShapes[i].name] = {{"from", FormatTime(x.from_ns)},
+                                             {"count", x.count},
+                                             {"mean", x.mean()},
+                                             {"min", x.min},
+                                             {"max", x.max},
+                                             {"stddev", x.stddev()}};
+    }
+    items.push_back({{"metric", MetricName(s)},
+                     {"measurement", s.key.measurement},
+                     {"last", w->last},
+                     {"time", FormatTime(w->last_ts_ns)},
+                     {"windows", std::move(windows)}});
+  }
+  if (!metric.empty() && items.empty()) {
+    return Error(ctx, NotFound("asset '" + asset_id + "' has no metric '" + metric + "'"));
+  }
+  return Json(ctx, {{"asset_id", asset_id}, {"items", std::move(items)}});
+}
+
 Response LatestReadings(Ctx& ctx) {
   std::string asset_filter = ctx.query.Get("asset_id"), metric = ctx.query.Get("metric");
   auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));

@@ -19,6 +19,7 @@
 
 #include "ingest/ingest.h"
 #include "ml/ml.h"
+#include "query/query.h"
 #include "storage/storage.h"
 
 #include <cstdint>
@@ -56,6 +57,7 @@ struct Services {
   Auth* auth = nullptr;
   const ingest::TcpListener* tcp = nullptr;  // optional
   ml::Engine* ml = nullptr;                  // optional: predictions, models, training
+  const query::Windows* windows = nullptr;   // optional: rolling windows
 };
 
 // A tenant's fleet as ml::Engine reads it: assets with their criticality and installation time

@@ -107,6 +107,11 @@ constexpr std::string_view kSchemas = R"json({
     "models": {"type": "object", "additionalProperties": {"type": "string"}}}},
   "Predictions": {"type": "object", "properties": {"predictions": {"type": "array",
     "items": {"type": "object"}}}},
+  "AssetWindows": {"type": "object", "properties": {"asset_id": {"type": "string"},
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+    "metric": {"type": "string"}, "measurement": {"type": "string"}, "last": {"type": "number"},
+    "time": {"type": "string", "format": "date-time"}, "windows": {"type": "object",
+    "description": "5m, 1h and 24h: from, count, mean, min, max, stddev"}}}}}},
   "PredictionHistory": {"type": "object", "properties": {"items": {"type": "array",
     "items": {"$ref": "#/components/schemas/Prediction"}}}},
   "Model": {"type": "object", "properties": {"id": {"type": "string"},

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -143,10 +144,15 @@ struct IngestStats {
   uint64_t assets_created = 0;
 };
 
+// Sees each batch right after it became durable, on the thread that wrote it, before the write
+// is answered (the live engine's rolling windows). Must be thread-safe and must not block.
+using AppendObserver =
+    std::function<void(storage::TenantId tenant, std::span<const storage::Sample> samples)>;
+
 class Ingestor {
  public:
   // `storage` must outlive the Ingestor.
-  Ingestor(storage::Storage* storage, IngestOptions options);
+  Ingestor(storage::Storage* storage, IngestOptions options, AppendObserver observer = {});
   ~Ingestor();
   Ingestor(const Ingestor&) = delete;
   Ingestor& operator=(const Ingestor&) = delete;

@@ -100,8 +100,10 @@ void Batch::OnPoint(const Point& point) {
   }
 }
 
-Ingestor::Ingestor(storage::Storage* storage, IngestOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>(storage, &options_)) {}
+Ingestor::Ingestor(storage::Storage* storage, IngestOptions options, AppendObserver observer)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>(storage, &options_)) {
+  impl_->observer = std::move(observer);
+}
 Ingestor::~Ingestor() = default;
 
 IngestStats Ingestor::GetStats() const {
@@ -273,6 +275,7 @@ WriteReport Ingestor::Impl::Commit(storage::TenantId tenant, Batch& batch, int64
   }
   if (report.status.ok() && !batch.samples.empty()) {
     report.status = storage->Append(tenant, batch.samples);
+    if (report.status.ok() && observer) observer(tenant, batch.samples);
   }
   std::stable_sort(batch.rejected.begin(), batch.rejected.end(),
                    [](const Rejection& a, const Rejection& b) { return a.line < b.line; });

@@ -94,6 +94,7 @@ struct Ingestor::Impl {
 
   storage::Storage* const storage;
   const IngestOptions* const options;
+  AppendObserver observer;
   std::mutex caches_mu;
   std::unordered_map<storage::TenantId, std::unique_ptr<TenantCache>> caches;
   std::mutex pool_mu;

@@ -2,6 +2,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
+#include "query/query.h"
 #include "storage/log.h"
 #include "storage/storage.h"
 #include "tools/config.h"
@@ -13,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -68,7 +70,25 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
   auto auth = http::Auth::Open(db->get(), auth_options);
   if (!auth.ok()) return Fail("auth", auth.status());
-  ingest::Ingestor ingestor(db->get(), config->ingest);
+  // Rolling windows are right from the first answer: rebuilt before the listeners open.
+  query::Windows windows(db->get());
+  {
+    const auto started = std::chrono::steady_clock::now();
+    for (const auto& [tenant, name] : (*db)->ListTenants()) {
+      if (Status s = windows.Rebuild(tenant); !s.ok()) return Fail("rolling windows", s);
+    }
+    log::Info("rolling windows of {} series rebuilt in {} ms", windows.tracked(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count());
+  }
+  ingest::Ingestor ingestor(
+      db->get(), config->ingest,
+      [&windows](storage::TenantId tenant, std::span<const storage::Sample> samples) {
+        if (Status s = windows.Apply(tenant, samples); !s.ok()) {
+          log::Warn("rolling windows: {}", s.ToString());
+        }
+      });
   std::unique_ptr<Demo> demo;
   if (demo_options) {
     auto prepared = Demo::Prepare(db->get(), auth->get(), config->data_dir, *demo_options);
@@ -95,7 +115,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
       [storage, asset_tag](storage::TenantId t) { return http::LoadFleet(*storage, t, asset_tag); },
       config->ml);
   if (!engine.ok()) return Fail("ml", engine.status());
-  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get()};
+  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(), &windows};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   const std::string url =

@@ -89,7 +89,11 @@ class Api : public ::testing::Test {
     AuthOptions options;
     options.jwt_secret = kSecret;
     auth_ = Auth::Open(storage_, options).value().release();
-    ingestor_ = new ingest::Ingestor(storage_, ingest::IngestOptions());
+    windows_ = new query::Windows(storage_);
+    ingestor_ = new ingest::Ingestor(storage_, ingest::IngestOptions(),
+                                     [](storage::TenantId t, std::span<const storage::Sample> s) {
+                                       ASSERT_TRUE(windows_->Apply(t, s).ok());
+                                     });
     acme_ = storage_->CreateTenant("acme").value();
     other_ = storage_->CreateTenant("other").value();
     for (auto [tenant, role, out] :
@@ -116,8 +120,9 @@ class Api : public ::testing::Test {
             storage_, [](storage::TenantId t) { return LoadFleet(*storage_, t, "asset_id"); }, mo)
             .value()
             .release();
-    server_ =
-        Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_}).value().release();
+    server_ = Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_})
+                  .value()
+                  .release();
   }
 
   static void TearDownTestSuite() {
@@ -125,6 +130,7 @@ class Api : public ::testing::Test {
     delete server_;
     delete engine_;
     delete ingestor_;
+    delete windows_;
     delete auth_;
     delete storage_;
     delete dir_;
@@ -158,6 +164,7 @@ class Api : public ::testing::Test {
   static inline foresight::testing::TempDir* dir_;
   static inline storage::Storage* storage_;
   static inline Auth* auth_;
+  static inline query::Windows* windows_;
   static inline ingest::Ingestor* ingestor_;
   static inline Server* server_;
   static inline ml::Engine* engine_;
@@ -643,6 +650,26 @@ TEST_F(Api, ReadingsWrittenWithAWriteTokenComeBackRawDownsampledAndLatest) {
       EXPECT_EQ(item.at("value"), "ok");
     }
   }
+
+  // The rolling windows saw the same points on the way in; the text metric has none.
+  auto windows = Get("/api/v1/tenants/acme/assets/press-1/windows", viewer_);
+  ASSERT_EQ(windows.status, 200) << windows.text;
+  ASSERT_EQ(windows.body.at("items").as_array().size(), 1u);
+  const json::value& pressure = windows.body.at("items").at(0);
+  EXPECT_EQ(pressure.at("metric"), "pressure");
+  EXPECT_EQ(pressure.at("last"), 129.0);
+  EXPECT_EQ(pressure.at("time"), "2026-01-01T00:01:59Z");
+  for (const char* span : {"5m", "1h", "24h"}) {
+    const json::value& w = pressure.at("windows").at(span);
+    EXPECT_EQ(w.at("count"), 120) << span;
+    EXPECT_EQ(w.at("mean"), 69.5) << span;
+    EXPECT_EQ(w.at("min"), 10.0) << span;
+    EXPECT_EQ(w.at("max"), 129.0) << span;
+  }
+  EXPECT_EQ(pressure.at("windows").at("5m").at("from"), "2025-12-31T23:57:00Z");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets/press-1/windows?metric=flow", viewer_).status, 404);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets/ghost/windows", viewer_).status, 404);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets/press-1/windows", other_admin_).status, 403);
 
   EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/assets/press-1/readings", viewer_)), "metric");
   EXPECT_EQ(Get("/api/v1/tenants/acme/assets/press-1/readings?metric=flow", viewer_).status, 404);

@@ -1,0 +1,253 @@
+#include "query/query.h"
+#include "tests/test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <thread>
+
+namespace foresight::query {
+namespace {
+
+using storage::Sample;
+using storage::SeriesId;
+using storage::Storage;
+using storage::TenantId;
+using storage::Value;
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kStart = 1'700'000'000 * kSecond;
+
+std::unique_ptr<Storage> OpenStorage(const std::string& dir) {
+  storage::Options options;
+  options.fsync = storage::FsyncPolicy::kNever;
+  return Storage::Open(dir, options).value();
+}
+
+std::vector<SeriesId> MakeSeries(Storage& db, TenantId tenant, int n,
+                                 storage::ValueType type = storage::ValueType::kFloat) {
+  std::vector<storage::SeriesSpec> specs;
+  for (int i = 0; i < n; ++i) {
+    specs.push_back({{"m", {{"asset_id", "a" + std::to_string(i)}}, "v"}, type});
+  }
+  std::vector<SeriesId> ids;
+  auto resolved = db.ResolveSeries(tenant, specs);
+  for (auto& r : *resolved) ids.push_back(r.value());
+  return ids;
+}
+
+// Appends, then folds in, as the ingest path does.
+void Write(Storage& db, Windows& windows, TenantId tenant, const std::vector<Sample>& batch) {
+  ASSERT_TRUE(db.Append(tenant, batch).ok());
+  ASSERT_TRUE(windows.Apply(tenant, batch).ok());
+}
+
+// Each window against the same aggregate over the stored raw points in its range.
+void ExpectMatchesStorage(const Storage& db, const Windows& windows, TenantId tenant,
+                          SeriesId series) {
+  auto w = windows.Read(tenant, series);
+  ASSERT_TRUE(w.has_value());
+  auto latest = db.ReadLatest(tenant, series).value();
+  EXPECT_EQ(w->last_ts_ns, latest.ts_ns[0]);
+  EXPECT_EQ(w->last, latest.AsDouble(0));
+  for (size_t i = 0; i < kSpans; ++i) {
+    const Window& got = w->windows[i];
+    const SpanShape& shape = kSpanShapes[i];
+    const int64_t head = w->last_ts_ns / shape.width_ns;  // timestamps here are positive
+    EXPECT_EQ(got.from_ns, (head - shape.slots + 1) * shape.width_ns);
+    auto raw = db.ReadRaw(tenant, series, got.from_ns, w->last_ts_ns + 1).value();
+    double sum = 0, squares = 0, lo = INFINITY, hi = -INFINITY;
+    for (size_t p = 0; p < raw.size(); ++p) {
+      const double v = raw.AsDouble(p);
+      sum += v;
+      squares += v * v;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    ASSERT_EQ(got.count, raw.size()) << shape.name;
+    if (raw.size() == 0) continue;
+    EXPECT_EQ(got.min, lo) << shape.name;
+    EXPECT_EQ(got.max, hi) << shape.name;
+    EXPECT_NEAR(got.sum, sum, 1e-9 * std::max(1.0, std::abs(sum))) << shape.name;
+    EXPECT_NEAR(got.sum_squares, squares, 1e-9 * std::max(1.0, squares)) << shape.name;
+  }
+}
+
+TEST(Windows, EqualTheStoredPointsAfterAStreamWithLateAndRewrittenPoints) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  const TenantId tenant = db->CreateTenant("acme").value();
+  const auto series = MakeSeries(*db, tenant, 3);
+  Windows windows(db.get());
+
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(50, 10);
+  std::uniform_real_distribution<double> coin(0, 1);
+  std::vector<int64_t> now(series.size(), kStart);
+  uint64_t rewrites = 0;
+  // 30 hours of 10 s readings with gaps, in batches of mixed series; some points late (within
+  // and beyond every window), some rewriting a timestamp already stored.
+  for (int batch = 0; batch < 400; ++batch) {
+    std::vector<Sample> samples;
+    for (int k = 0; k < 30; ++k) {
+      const size_t s = rng() % series.size();
+      const double roll = coin(rng);
+      int64_t ts;
+      if (roll < 0.08) {
+        ts = now[s] - static_cast<int64_t>(coin(rng) * 26 * 3600) * kSecond;  // late
+      } else if (roll < 0.12) {
+        ts = now[s];  // rewrites the newest point
+        ++rewrites;
+      } else if (roll < 0.15) {
+        ts = now[s] - static_cast<int64_t>(rng() % 360) * 10 * kSecond;  // an earlier one
+        ++rewrites;
+      } else {
+        now[s] += (roll < 0.18 ? 600 : 10) * kSecond;  // a gap now and then
+        ts = now[s];
+      }
+      samples.push_back({series[s], ts, Value::Float(std::round(noise(rng) * 100) / 100)});
+    }
+    Write(*db, windows, tenant, samples);
+    if (batch % 40 == 39) {
+      for (SeriesId id : series) ExpectMatchesStorage(*db, windows, tenant, id);
+    }
+  }
+  EXPECT_EQ(windows.tracked(), series.size());
+  EXPECT_GT(rewrites, 500u);
+}
+
+TEST(Windows, SpanAJumpLongerThanEveryWindow) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  const TenantId tenant = db->CreateTenant("acme").value();
+  const SeriesId id = MakeSeries(*db, tenant, 1)[0];
+  Windows windows(db.get());
+  Write(*db, windows, tenant,
+        {{id, kStart, Value::Float(1)}, {id, kStart + kSecond, Value::Float(9)}});
+  Write(*db, windows, tenant, {{id, kStart + 3 * 86400 * kSecond, Value::Float(4)}});
+  const SeriesWindows w = windows.Read(tenant, id).value();
+  for (const Window& window : w.windows) {
+    EXPECT_EQ(window.count, 1u);
+    EXPECT_EQ(window.min, 4);
+    EXPECT_EQ(window.max, 4);
+    EXPECT_EQ(window.mean(), 4);
+    EXPECT_EQ(window.stddev(), 0);
+  }
+  ExpectMatchesStorage(*db, windows, tenant, id);
+}
+
+TEST(Windows, CountIntegersAndBooleansAndSkipStrings) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  const TenantId tenant = db->CreateTenant("acme").value();
+  const SeriesId ints = MakeSeries(*db, tenant, 1, storage::ValueType::kInt)[0];
+  std::vector<storage::SeriesSpec> specs = {
+      {{"m", {{"asset_id", "b"}}, "on"}, storage::ValueType::kBool},
+      {{"m", {{"asset_id", "c"}}, "state"}, storage::ValueType::kString}};
+  auto resolved = db->ResolveSeries(tenant, specs);
+  const SeriesId bools = (*resolved)[0].value(), strings = (*resolved)[1].value();
+  Windows windows(db.get());
+  Write(*db, windows, tenant,
+        {{ints, kStart, Value::Int(-3)},
+         {ints, kStart + kSecond, Value::Int(5)},
+         {bools, kStart, Value::Bool(true)},
+         {bools, kStart + kSecond, Value::Bool(false)},
+         {strings, kStart, Value::String("running")}});
+  EXPECT_EQ(windows.Read(tenant, ints)->windows[0].mean(), 1);
+  EXPECT_EQ(windows.Read(tenant, bools)->windows[0].mean(), 0.5);
+  EXPECT_FALSE(windows.Read(tenant, strings).has_value());
+  EXPECT_FALSE(windows.Read(tenant, 999).has_value());
+  EXPECT_FALSE(windows.Read(tenant + 1, ints).has_value());
+}
+
+TEST(Windows, AreRebuiltFromStorageAfterARestart) {
+  testing::TempDir dir;
+  std::vector<SeriesId> series;
+  TenantId tenant;
+  std::vector<SeriesWindows> before;
+  {
+    auto db = OpenStorage(dir.Sub("db"));
+    tenant = db->CreateTenant("acme").value();
+    series = MakeSeries(*db, tenant, 2);
+    Windows windows(db.get());
+    std::vector<Sample> samples;
+    for (int i = 0; i < 8640 * 2; ++i) {  // two days of 10 s readings, then a late point
+      samples.push_back({series[i % 2], kStart + (i / 2) * 10 * kSecond,
+                         Value::Float(std::sin(i * 0.001) * 40 + (i % 7))});
+    }
+    samples.push_back({series[0], kStart + 100 * 10 * kSecond, Value::Float(1000)});
+    for (size_t at = 0; at < samples.size(); at += 1000) {
+      Write(*db, windows, tenant,
+            {samples.begin() + at, samples.begin() + std::min(samples.size(), at + 1000)});
+    }
+    ASSERT_TRUE(db->Flush().ok());  // sealed: the rebuild reads rollups
+    for (SeriesId id : series) before.push_back(windows.Read(tenant, id).value());
+  }
+  auto db = OpenStorage(dir.Sub("db"));
+  Windows windows(db.get());
+  ASSERT_TRUE(windows.Rebuild(tenant).ok());
+  for (size_t i = 0; i < series.size(); ++i) {
+    const SeriesWindows after = windows.Read(tenant, series[i]).value();
+    EXPECT_EQ(after.last_ts_ns, before[i].last_ts_ns);
+    EXPECT_EQ(after.last, before[i].last);
+    for (size_t s = 0; s < kSpans; ++s) {
+      EXPECT_EQ(after.windows[s].from_ns, before[i].windows[s].from_ns);
+      EXPECT_EQ(after.windows[s].count, before[i].windows[s].count);
+      EXPECT_EQ(after.windows[s].min, before[i].windows[s].min);
+      EXPECT_EQ(after.windows[s].max, before[i].windows[s].max);
+      EXPECT_NEAR(after.windows[s].mean(), before[i].windows[s].mean(), 1e-9);
+    }
+    ExpectMatchesStorage(*db, windows, tenant, series[i]);
+  }
+}
+
+// Readers never see a half-written window: every value is 1, so a torn copy would show a sum
+// or a sum of squares unequal to its count.
+TEST(Windows, ReadersSeeWholeSnapshotsWhileWritersApply) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  const TenantId tenant = db->CreateTenant("acme").value();
+  const auto series = MakeSeries(*db, tenant, 4);
+  Windows windows(db.get());
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  auto writer = [&](size_t first) {
+    for (int i = 0; i < 3000; ++i) {
+      std::vector<Sample> batch;
+      for (size_t s = first; s < series.size(); s += 2) {
+        batch.push_back({series[s], kStart + i * kSecond, Value::Float(1)});
+      }
+      ASSERT_TRUE(windows.Apply(tenant, batch).ok());  // in order: no storage read needed
+    }
+  };
+  auto reader = [&] {
+    while (!done.load()) {
+      for (SeriesId id : series) {
+        auto w = windows.Read(tenant, id);
+        if (!w) continue;
+        for (const Window& window : w->windows) {
+          ASSERT_EQ(window.sum, static_cast<double>(window.count));
+          ASSERT_EQ(window.sum_squares, static_cast<double>(window.count));
+          ASSERT_LE(window.from_ns, w->last_ts_ns);
+        }
+        reads.fetch_add(1);
+      }
+    }
+  };
+  std::thread readers[] = {std::thread(reader), std::thread(reader)};
+  std::thread writers[] = {std::thread(writer, 0), std::thread(writer, 1)};
+  for (auto& t : writers) t.join();
+  done.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_GT(reads.load(), 0u);
+  for (SeriesId id : series) {
+    const SeriesWindows w = windows.Read(tenant, id).value();
+    EXPECT_EQ(w.windows[0].count, 300u);  // 10 s slots x 30 at one point a second
+    EXPECT_EQ(w.windows[1].count, 3000u);
+  }
+}
+
+}  // namespace
+}  // namespace foresight::query
