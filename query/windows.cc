@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <mutex>
 #include <numeric>
 #include <vector>
@@ -208,19 +207,21 @@ using TenantIndex = Directory<SeriesIndex, 64, 1024>;
 
 bool Numeric(storage::ValueType t) { return t != storage::ValueType::kString; }
 
-double AsDouble(const storage::Value& v) {
-  switch (v.type) {
-    case storage::ValueType::kFloat: {
-      double d;
-      std::memcpy(&d, &v.bits, sizeof d);
-      return d;
-    }
-    case storage::ValueType::kInt:
-      return static_cast<double>(static_cast<int64_t>(v.bits));
-    default:
-      return static_cast<double>(v.bits);
-  }
-}
+// A slot of one series to re-read from storage.
+struct Dirty {
+  storage::SeriesId series;
+  SeriesState* state;
+  size_t ring;
+  int64_t index;
+  bool operator==(const Dirty&) const = default;
+};
+
+struct ApplyScratch {
+  std::vector<uint32_t> order;  // sample positions, grouped by shard
+  std::vector<uint8_t> shard;   // of each sample
+  std::vector<Dirty> dirty;
+  std::vector<SeriesState*> touched;
+};
 
 }  // namespace
 
@@ -269,29 +270,25 @@ Windows::Windows(storage::Storage* storage) : impl_(std::make_unique<Impl>(stora
 Windows::~Windows() = default;
 
 Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample> samples) {
-  // Grouped by shard, in order within each, so that each mutex is taken once per call.
-  std::vector<uint32_t> order(samples.size());
-  std::vector<uint8_t> shard(samples.size());
+  // Grouped by shard (a counting sort, so in order within each) so that each mutex is taken
+  // once per call; the scratch is kept per thread because this runs on every write.
+  thread_local ApplyScratch scratch;
+  auto& [order, shard, dirty, touched] = scratch;
+  std::array<uint32_t, kShards + 1> start{};
+  shard.resize(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     shard[i] = static_cast<uint8_t>(Impl::ShardOf(tenant, samples[i].series));
+    ++start[shard[i] + 1];
   }
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return shard[a] < shard[b]; });
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  order.resize(samples.size());
+  std::array<uint32_t, kShards> next;
+  std::copy_n(start.begin(), kShards, next.begin());
+  for (size_t i = 0; i < samples.size(); ++i) order[next[shard[i]]++] = static_cast<uint32_t>(i);
 
-  struct Dirty {
-    storage::SeriesId series;
-    SeriesState* state;
-    size_t ring;
-    int64_t index;
-    bool operator==(const Dirty&) const = default;
-  };
-  std::vector<Dirty> dirty;
-  std::vector<SeriesState*> touched;
-  for (size_t begin = 0; begin < order.size();) {
-    const uint8_t sh = shard[order[begin]];
-    size_t end = begin;
-    while (end < order.size() && shard[order[end]] == sh) ++end;
+  for (size_t sh = 0; sh < kShards; ++sh) {
+    const size_t begin = start[sh], end = start[sh + 1];
+    if (begin == end) continue;
     std::lock_guard lock(impl_->shards[sh]);
     dirty.clear();
     touched.clear();
@@ -300,7 +297,7 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
       if (!Numeric(sample.value.type)) continue;
       SeriesState* s = impl_->State(tenant, sample.series);
       if (!s) continue;
-      const double v = AsDouble(sample.value);
+      const double v = sample.value.AsDouble();
       const int64_t ts = sample.ts_ns;
       touched.push_back(s);
       if (!s->has || ts > s->last_ts) {
@@ -338,7 +335,6 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     for (SeriesState* s : touched) s->Publish();
-    begin = end;
   }
   return Status::OK();
 }

@@ -58,20 +58,22 @@ std::string_view TierName(Tier tier) {
 
 Value Value::Float(double v) { return {ValueType::kFloat, std::bit_cast<uint64_t>(v), {}}; }
 
-double Points::AsDouble(size_t i) const {
+double Value::AsDouble() const {
   switch (type) {
     case ValueType::kFloat:
-      return std::bit_cast<double>(bits[i]);
+      return std::bit_cast<double>(bits);
     case ValueType::kInt:
-      return static_cast<double>(static_cast<int64_t>(bits[i]));
+      return static_cast<double>(static_cast<int64_t>(bits));
     case ValueType::kUint:
     case ValueType::kBool:
-      return static_cast<double>(bits[i]);
+      return static_cast<double>(bits);
     case ValueType::kString:
       break;
   }
   return 0;
 }
+
+double Points::AsDouble(size_t i) const { return Value{type, bits[i], {}}.AsDouble(); }
 
 Result<FsyncPolicy> ParseFsyncPolicy(std::string_view text) {
   if (text == "always") return FsyncPolicy::kAlways;

@@ -160,6 +160,9 @@ struct Value {
   static Value Uint(uint64_t v) { return {ValueType::kUint, v, {}}; }
   static Value Bool(bool v) { return {ValueType::kBool, v ? 1u : 0u, {}}; }
   static Value String(std::string_view v) { return {ValueType::kString, 0, v}; }
+
+  // As a double (integers converted, booleans 0/1). REQUIRES: type != kString.
+  double AsDouble() const;
 };
 
 struct Sample {
