@@ -10,6 +10,7 @@
 #include "http/auth.h"
 #include "http/handlers.h"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -31,6 +33,8 @@ namespace foresight::http {
 namespace json = boost::json;
 
 int64_t NowNs();
+// Lower-case hex of `bytes`.
+std::string Hex(std::string_view bytes);
 std::string_view Header(const Request& req, bhttp::field field);
 // The token of `Authorization: Token <t>` or `Authorization: Bearer <t>`, or empty.
 std::string_view SchemeToken(std::string_view authorization);
@@ -60,6 +64,28 @@ ApiError Conflict(std::string message);
 ApiError FromStatus(const Status& s, std::string_view field = {});
 
 class Api;
+
+// The WebSocket sessions a server must close when it stops (after its pool has joined).
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void CloseNow() = 0;
+};
+class ConnectionSet {
+ public:
+  void Add(Closable* c);
+  void Remove(Closable* c);
+  void CloseAll();
+
+ private:
+  std::mutex mu_;
+  std::set<Closable*> set_;
+};
+
+// Takes over a connection whose request `req` asked to upgrade to WebSocket on /ws (http/hub.cc).
+// Without a hub it answers 503.
+void ServeWebSocket(boost::asio::ip::tcp::socket socket, Request req, const Services& services,
+                    ConnectionSet* connections);
 
 struct Ctx {
   Ctx(const Request& r, const Services& s, Api& a, std::string id)
@@ -242,6 +268,16 @@ Response GetRule(Ctx& ctx);
 Response UpdateRule(Ctx& ctx);
 Response DeleteRule(Ctx& ctx);
 
+// A successful change's answer once `install` (handing the stored documents to the engine that
+// runs them) succeeded too; a 500 otherwise.
+Response AfterChange(Ctx& ctx, Response res, const std::function<Status()>& install);
+
+Response ListWebhooks(Ctx& ctx);
+Response CreateWebhook(Ctx& ctx);
+Response GetWebhook(Ctx& ctx);
+Response UpdateWebhook(Ctx& ctx);
+Response DeleteWebhook(Ctx& ctx);
+
 Response ListAlerts(Ctx& ctx);
 Response CreateAlert(Ctx& ctx);
 Response GetAlert(Ctx& ctx);
@@ -281,8 +317,20 @@ struct AlertCounts {
   int critical = 0;
   int warning = 0;
   int info = 0;
+  // One more open alert of `severity`.
+  void Add(query::Severity severity) {
+    ++open;
+    ++(severity == query::Severity::kCritical  ? critical
+       : severity == query::Severity::kWarning ? warning
+                                               : info);
+  }
 };
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts);
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx);
+// Alerts (kept by query::Alerts) as the API shows them; every alert of the tenant, rendered.
+json::object AlertJson(const query::Alert& alert);
+// {"5m": {from, count, mean, min, max, stddev}, "1h": ..., "24h": ...}
+json::object WindowsJson(const query::SeriesWindows& windows);
+std::vector<json::object> AlertDocs(const Ctx& ctx);
 int HealthScore(const AlertCounts& counts);
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
 

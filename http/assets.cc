@@ -93,11 +93,6 @@ AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const st
   return it == counts.end() ? AlertCounts{} : it->second;
 }
 
-std::shared_ptr<Collection> Alerts(Ctx& ctx) {
-  auto alerts = ctx.api.Docs(ctx.tenant, "alert");
-  return alerts.ok() ? *alerts : nullptr;
-}
-
 // "90s", "5m", "1h", "1d", "2w" or plain seconds.
 std::optional<int64_t> ParseStep(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -164,27 +159,6 @@ int HealthScore(const AlertCounts& counts) {
   return std::max(0, 100 - 30 * counts.critical - 10 * counts.warning - 2 * counts.info);
 }
 
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const Collection& alerts) {
-  std::map<std::string, AlertCounts> out;
-  alerts.Read([&](std::span<const json::object* const> all) {
-    for (const json::object* a : all) {
-      const json::value* status = a->if_contains("status");
-      if (!status || status->as_string() == "resolved") continue;
-      AlertCounts& c = out[std::string(a->at("asset_id").as_string())];
-      ++c.open;
-      std::string_view severity = a->at("severity").as_string();
-      if (severity == "critical") {
-        ++c.critical;
-      } else if (severity == "warning") {
-        ++c.warning;
-      } else {
-        ++c.info;
-      }
-    }
-  });
-  return out;
-}
-
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts) {
   json::object o;
   o["id"] = asset.id;
@@ -226,9 +200,7 @@ Response ListAssets(Ctx& ctx) {
   std::string status = ctx.query.Get("status"), type = ctx.query.Get("asset_type"),
               criticality = ctx.query.Get("criticality"), site = ctx.query.Get("site"),
               q = Lower(ctx.query.Get("q"));
-  auto alerts = Alerts(ctx);
-  std::map<std::string, AlertCounts> counts;
-  if (alerts) counts = OpenAlertsByAsset(*alerts);
+  const std::map<std::string, AlertCounts> counts = OpenAlertsByAsset(ctx);
   json::array items;
   size_t total = 0;
   ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
@@ -295,27 +267,21 @@ Response CreateAsset(Ctx& ctx) {
   if (Status s = ctx.services.storage->PutAsset(ctx.tenant, asset); !s.ok()) {
     return Error(ctx, FromStatus(s));
   }
+  // Its series may already be matched (ingest saw them first): their scopes are checked again.
+  if (ctx.services.alerts) ctx.services.alerts->AssetsChanged(ctx.tenant);
   return Json(ctx, AssetJson(asset, {}), bhttp::status::created);
 }
 
 Response GetAssetRoute(Ctx& ctx) {
   auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
   if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
-  auto alerts = Alerts(ctx);
-  AlertCounts counts;
   json::array open;
-  if (alerts) {
-    alerts->Read([&](std::span<const json::object* const> all) {
-      for (const json::object* a : all) {
-        if (a->at("asset_id").as_string() == asset->id &&
-            a->at("status").as_string() != "resolved") {
-          open.push_back(*a);
-        }
-      }
-    });
-    counts = CountsFor(OpenAlertsByAsset(*alerts), asset->id);
+  for (json::object& a : AlertDocs(ctx)) {
+    if (a.at("asset_id").as_string() == asset->id && a.at("status").as_string() != "resolved") {
+      open.push_back(std::move(a));
+    }
   }
-  json::object o = AssetJson(*asset, counts);
+  json::object o = AssetJson(*asset, CountsFor(OpenAlertsByAsset(ctx), asset->id));
   o["alerts"] = std::move(open);
   return Json(ctx, o);
 }
@@ -334,14 +300,14 @@ Response UpdateAsset(Ctx& ctx) {
   if (Status s = ctx.services.storage->PutAsset(ctx.tenant, *asset); !s.ok()) {
     return Error(ctx, FromStatus(s));
   }
-  auto alerts = Alerts(ctx);
-  return Json(ctx, AssetJson(*asset, alerts ? CountsFor(OpenAlertsByAsset(*alerts), asset->id)
-                                            : AlertCounts{}));
+  if (ctx.services.alerts) ctx.services.alerts->AssetsChanged(ctx.tenant);
+  return Json(ctx, AssetJson(*asset, CountsFor(OpenAlertsByAsset(ctx), asset->id)));
 }
 
 Response DeleteAssetRoute(Ctx& ctx) {
   Status s = ctx.services.storage->DeleteAsset(ctx.tenant, ctx.Param(1));
   if (!s.ok()) return Error(ctx, FromStatus(s));
+  if (ctx.services.alerts) ctx.services.alerts->AssetsChanged(ctx.tenant);
   return NoContent(ctx);
 }
 
@@ -469,26 +435,30 @@ Response AssetWindows(Ctx& ctx) {
     if (!metric.empty() && MetricName(s) != metric) continue;
     const auto w = ctx.services.windows->Read(ctx.tenant, s.id);
     if (!w) continue;
-    json::object windows;
-    for (size_t i = 0; i < query::kSpans; ++i) {
-      const query::Window& x = w->windows[i];
-      windows[query::kSpanShapes[i].name] = {{"from", FormatTime(x.from_ns)},
-                                             {"count", x.count},
-                                             {"mean", x.mean()},
-                                             {"min", x.min},
-                                             {"max", x.max},
-                                             {"stddev", x.stddev()}};
-    }
     items.push_back({{"metric", MetricName(s)},
                      {"measurement", s.key.measurement},
                      {"last", w->last},
                      {"time", FormatTime(w->last_ts_ns)},
-                     {"windows", std::move(windows)}});
+                     {"windows", WindowsJson(*w)}});
   }
   if (!metric.empty() && items.empty()) {
     return Error(ctx, NotFound("asset '" + asset_id + "' has no metric '" + metric + "'"));
   }
   return Json(ctx, {{"asset_id", asset_id}, {"items", std::move(items)}});
+}
+
+json::object WindowsJson(const query::SeriesWindows& w) {
+  json::object o;
+  for (size_t i = 0; i < query::kSpans; ++i) {
+    const query::Window& x = w.windows[i];
+    o[query::kSpanShapes[i].name] = {{"from", FormatTime(x.from_ns)},
+                                     {"count", x.count},
+                                     {"mean", x.mean()},
+                                     {"min", x.min},
+                                     {"max", x.max},
+                                     {"stddev", x.stddev()}};
+  }
+  return o;
 }
 
 Response LatestReadings(Ctx& ctx) {

@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -85,6 +86,8 @@ struct Shared {
   uint64_t request_seed = 0;
   std::mutex sessions_mu;
   std::set<Session*> sessions;  // guarded by sessions_mu
+  ConnectionSet websockets;
+  std::unique_ptr<asio::thread_pool> bulk;  // bodies of options.bulk_body_bytes and more
 
   Shared(const Services& s, const ServerOptions& o)
       : services(s),
@@ -207,8 +210,26 @@ class Session : public std::enable_shared_from_this<Session> {
       res->prepare_payload();
       return Write(std::move(res), false);
     }
+    if (beast::websocket::is_upgrade(parser_->get()) &&
+        parser_->get().target().substr(0, parser_->get().target().find('?')) == "/ws") {
+      // The connection becomes a WebSocket session of its own; this one ends here.
+      stream_.expires_never();
+      return ServeWebSocket(stream_.release_socket(), parser_->release(), shared_->services,
+                            &shared_->websockets);
+    }
     shared_->in_flight.fetch_add(1);
-    Request req = parser_->release();
+    auto req = std::make_shared<Request>(parser_->release());
+    if (shared_->bulk && req->body().size() >= shared_->options.bulk_body_bytes) {
+      // Nothing else runs on this connection until the answer is written.
+      return asio::post(*shared_->bulk, [self = shared_from_this(), req] {
+        auto res = self->Answer(*req);
+        asio::post(self->stream_.get_executor(), [self, res] { self->Write(res, true); });
+      });
+    }
+    Write(Answer(*req), true);
+  }
+
+  std::shared_ptr<Response> Answer(const Request& req) {
     std::string request_id = shared_->RequestId(req);
     std::shared_ptr<Response> res;
     try {
@@ -222,7 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res->set("X-Request-Id", request_id);
     if (shared_->draining.load()) res->keep_alive(false);
-    Write(std::move(res), true);
+    return res;
   }
 
   void Write(std::shared_ptr<Response> res, bool counted) {
@@ -276,6 +297,7 @@ class BeastServer final : public Server {
                       ? options.threads
                       : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
     for (int i = 0; i < threads; ++i) pool_.emplace_back([this] { RunPool(); });
+    if (options.bulk_body_bytes > 0) shared_.bulk = std::make_unique<asio::thread_pool>(threads);
     return Status::OK();
   }
 
@@ -303,8 +325,14 @@ class BeastServer final : public Server {
     ioc_.stop();
     for (auto& t : pool_) t.join();
     pool_.clear();
+    if (shared_.bulk) {
+      shared_.bulk->stop();  // what has not started by now is dropped with its connection
+      shared_.bulk->join();
+    }
     std::lock_guard l(shared_.sessions_mu);
     for (Session* s : shared_.sessions) s->CloseNow();
+    shared_.websockets.CloseAll();
+    if (shared_.services.hub) shared_.services.hub->Quiesce();
   }
 
   uint16_t port() const override { return port_; }

@@ -22,8 +22,10 @@
 #include "query/query.h"
 #include "storage/storage.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,10 @@ struct ServerOptions {
   int header_timeout_s = 10;
   // Connections beyond this are answered 503 and closed.
   size_t max_connections = 10000;
+  // Requests with a body at least this large (bulk writes) run on as many workers of their own as
+  // the pool has threads, so a few big writes never hold every pool thread while small writes,
+  // queries and WebSockets wait behind them. 0 runs every request on the pool.
+  size_t bulk_body_bytes = 64 << 10;
   // Stop() waits this long for requests in flight before closing their connections.
   int shutdown_grace_s = 10;
   // Per-tenant API rate limit (requests/s, burst); 0 turns it off. Writes are not limited here.
@@ -49,6 +55,8 @@ struct ServerOptions {
 };
 
 class Auth;
+class Hub;
+class Notifier;
 
 // What the handlers use. All borrowed; each must outlive the server.
 struct Services {
@@ -58,7 +66,15 @@ struct Services {
   const ingest::TcpListener* tcp = nullptr;  // optional
   ml::Engine* ml = nullptr;                  // optional: predictions, models, training
   const query::Windows* windows = nullptr;   // optional: rolling windows
+  query::Alerts* alerts = nullptr;           // optional: rules and alerts
+  Hub* hub = nullptr;                        // optional: the WebSocket hub behind /ws
+  Notifier* notifier = nullptr;              // optional: alert webhooks
 };
+
+// Hands the tenant's stored rules (the API's rule documents) to `alerts`, which runs them from
+// the next point. The rule routes call it after every change; `foresight serve` on start.
+Status InstallRules(const storage::Storage& storage, query::Alerts* alerts,
+                    storage::TenantId tenant);
 
 // A tenant's fleet as ml::Engine reads it: assets with their criticality and installation time
 // (the API's asset fields), their numeric series by `asset_tag` (one per field name), the
@@ -75,6 +91,124 @@ struct RouteInfo {
   std::string access;
 };
 std::vector<RouteInfo> ListRoutes();
+
+// The live feed behind `GET /ws` (WebSocket). A client authenticates with a JWT (the `token`
+// query parameter, or a first message {"type":"auth","token":...}) and subscribes:
+//   {"type":"subscribe","sub":"s1","topic":"readings"|"windows"|"alerts"|"health",
+//    "tenant":"acme","asset_id":"pump-7","metrics":["temp"],"max_rate_hz":1,"mode":"latest"}
+// Every subscription is checked against the token's tenant. Readings and windows are sent at
+// most max_rate_hz per subscription (readings: the latest value per metric, or with
+// "mode":"minmax" the min, max, last and count of each metric per interval); alerts are sent on
+// every transition; health when an asset's alert-based health score changes. The protocol is in
+// http/README.md.
+//
+// Each connection has a bounded send queue: a reading or window update replaces the one of its
+// subscription still queued, and when the queue is full the oldest such update is dropped. Alert
+// and health events are never dropped: a client too slow for them is closed with 1008 (policy).
+//
+// Threading: OnAppend and OnAlert may be called from any thread and never block on a client;
+// one thread of the hub's own paces the rate-limited updates. The Storage, Windows and Alerts
+// must outlive the Hub, and the Hub the Server.
+struct HubOptions {
+  size_t max_queue = 256;              // messages waiting per connection
+  size_t max_subscriptions = 100;      // per connection
+  double max_rate_hz = 10;             // the most a subscription may ask for; default 1
+  std::chrono::milliseconds tick{20};  // pacing granularity of rate-limited updates
+};
+
+struct HubStats {
+  uint64_t connections = 0;  // open now
+  uint64_t subscriptions = 0;
+  uint64_t messages_sent = 0;
+  uint64_t updates_dropped = 0;  // readings or windows replaced or dropped for a slow client
+  uint64_t closed_slow = 0;      // clients closed for not keeping up with events
+};
+
+class Hub {
+ public:
+  Hub(storage::Storage* storage, const query::Windows* windows, query::Alerts* alerts,
+      std::string asset_tag, HubOptions options = {});
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // The ingest path's batches, once durable. Costs one atomic load when nobody follows readings.
+  void OnAppend(storage::TenantId tenant, std::span<const storage::Sample> samples);
+  // Alert transitions (register with query::Alerts::AddListener).
+  void OnAlert(const query::AlertEvent& event);
+  HubStats GetStats() const;
+  // Waits until no thread holds a session it found before. A server calls it once it has closed
+  // its WebSockets (which leaves them unsubscribed), before its event loop goes away.
+  void Quiesce();
+
+  struct Impl;  // shared with the WebSocket sessions (http/hub.cc)
+  Impl* impl() const { return impl_.get(); }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Alert notifications to per-tenant webhooks, delivered by a thread of its own, never on the
+// ingest path. A webhook is {url (http or https), format, secret, events, min_severity,
+// enabled}; "json" posts {"event":"alert.opened"|..., "tenant", "alert", "sent_at"} signed with
+// HMAC-SHA256 of the body under the secret (header X-Foresight-Signature: sha256=<hex>), "slack"
+// posts a Slack incoming-webhook {"text"}. A failed delivery (connection error, timeout, or a
+// status other than 2xx) is retried with exponential backoff up to max_attempts; each webhook's
+// status says how its deliveries went, and /metrics counts them. Deliveries of one tenant go out
+// in order, one at a time. HTTPS checks the server's certificate against the system's CAs.
+struct NotifierOptions {
+  int max_attempts = 6;
+  std::chrono::milliseconds first_backoff{1000};  // doubles per attempt
+  std::chrono::milliseconds max_backoff{60000};
+  std::chrono::milliseconds timeout{5000};  // per attempt: connect, send, answer
+  size_t max_pending = 10000;               // deliveries queued; beyond, new ones are dropped
+};
+
+struct WebhookConfig {
+  std::string id;
+  std::string url;
+  bool slack = false;
+  std::string secret;        // json format; empty: unsigned
+  bool opened_only = false;  // else opened, acknowledged and resolved
+  query::Severity min_severity = query::Severity::kInfo;
+  bool enabled = true;
+};
+
+struct WebhookStatus {
+  uint64_t delivered = 0;
+  uint64_t failed = 0;  // gave up after max_attempts
+  uint64_t attempts = 0;
+  size_t pending = 0;  // queued or waiting to retry
+  int last_http_status = 0;
+  std::string last_error;  // of the newest failed attempt; empty after a success
+  int64_t last_attempt_ns = 0, last_success_ns = 0;
+};
+
+struct NotifierStats {
+  uint64_t delivered = 0, retried = 0, failed = 0, dropped = 0;
+};
+
+class Notifier {
+ public:
+  explicit Notifier(NotifierOptions options = {});
+  ~Notifier();  // stops; deliveries still queued are dropped
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  void SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> webhooks);
+  // An alert transition (register with query::Alerts::AddListener): queued, never sent here.
+  void OnAlert(const query::AlertEvent& event);
+  std::optional<WebhookStatus> Status(storage::TenantId tenant, std::string_view id) const;
+  NotifierStats GetStats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Hands the tenant's stored webhooks to `notifier` (the routes after each change, serve on start).
+Status InstallWebhooks(const storage::Storage& storage, Notifier* notifier,
+                       storage::TenantId tenant);
 
 class Server {
  public:

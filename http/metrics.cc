@@ -27,6 +27,45 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
     Metric(&out, "foresight_ingest_assets_created_total", "counter",
            "Assets created on first sight.", s.assets_created);
   }
+  if (services.alerts) {
+    query::AlertStats s = services.alerts->GetStats();
+    Metric(&out, "foresight_rule_checks_total", "counter",
+           "Points checked against an alert rule (one per point and rule).", s.points_checked);
+    Metric(&out, "foresight_alerts_opened_total", "counter", "Alerts opened by rules.", s.opened);
+    Metric(&out, "foresight_alerts_resolved_by_rule_total", "counter",
+           "Alerts that resolved by themselves when their rule's clear condition held.",
+           s.resolved_by_rule);
+    Metric(&out, "foresight_alerts_held_by_cooldown_total", "counter",
+           "Points that met a rule's condition while its cooldown ran.", s.held_by_cooldown);
+    Metric(&out, "foresight_alert_write_failures_total", "counter",
+           "Alert transitions that could not be written to storage (and did not happen).",
+           s.write_failures);
+  }
+  if (services.hub) {
+    HubStats s = services.hub->GetStats();
+    Metric(&out, "foresight_ws_connections", "gauge", "Open WebSocket connections.", s.connections);
+    Metric(&out, "foresight_ws_subscriptions", "gauge", "WebSocket subscriptions.",
+           s.subscriptions);
+    Metric(&out, "foresight_ws_messages_sent_total", "counter", "WebSocket messages sent.",
+           s.messages_sent);
+    Metric(&out, "foresight_ws_updates_dropped_total", "counter",
+           "Readings or windows updates coalesced or dropped for a slow client.",
+           s.updates_dropped);
+    Metric(&out, "foresight_ws_closed_slow_total", "counter",
+           "WebSocket clients closed (1008) for not keeping up with alert or health events.",
+           s.closed_slow);
+  }
+  if (services.notifier) {
+    NotifierStats s = services.notifier->GetStats();
+    Metric(&out, "foresight_webhook_deliveries_total", "counter",
+           "Alert notifications a webhook accepted (2xx).", s.delivered);
+    Metric(&out, "foresight_webhook_retries_total", "counter",
+           "Webhook attempts that failed and were scheduled again.", s.retried);
+    Metric(&out, "foresight_webhook_failures_total", "counter",
+           "Notifications given up after the last attempt.", s.failed);
+    Metric(&out, "foresight_webhook_dropped_total", "counter",
+           "Notifications not queued because the queue was full.", s.dropped);
+  }
   if (services.tcp) {
     ingest::TcpStats s = services.tcp->GetStats();
     Metric(&out, "foresight_tcp_connections_accepted_total", "counter",

@@ -223,7 +223,12 @@ Result<ml::Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId t
     return Status::OK();
   };
   if (Status s = events("maintenance", "performed_at", &fleet.maintenance); !s.ok()) return s;
-  if (Status s = events("alert", "opened_at", &fleet.alerts); !s.ok()) return s;
+  auto alerts = query::ReadAlerts(storage, tenant);
+  if (!alerts.ok()) return alerts.status();
+  for (const query::Alert& a : *alerts) {
+    auto it = index.find(std::string_view(a.asset_id));
+    if (it != index.end()) fleet.alerts.push_back({it->second, a.opened_ns, false});
+  }
   return fleet;
 }
 

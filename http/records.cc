@@ -124,9 +124,12 @@ int SeverityRank(std::string_view severity) {
   return severity == "critical" ? 2 : severity == "warning" ? 1 : 0;
 }
 
-// Lists `kind` with the filters `keep` decides, sorted by `sort_key` (a document field; '-' for
-// descending), paginated.
-Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
+using ReadDocs =
+    std::function<void(const std::function<void(std::span<const json::object* const>)>&)>;
+
+// Lists the documents `read` gives with the filters `keep` decides, sorted by `sort` (a document
+// field; '-' for descending), paginated.
+Response ListRows(Ctx& ctx, const ReadDocs& read, std::string sort,
                   const std::vector<std::string_view>& sortable,
                   const std::function<bool(const json::object&)>& keep) {
   Page page;
@@ -137,13 +140,10 @@ Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
   if (std::find(sortable.begin(), sortable.end(), key) == sortable.end()) {
     return Error(ctx, BadField("sort", "sort must be one of " + Join(sortable)));
   }
-  ApiError error;
-  auto docs = Docs(ctx, kind, &error);
-  if (!docs) return Error(ctx, error);
-  // Filter, sort and page under the collection's shared lock; only the page is copied out.
+  // Filter, sort and page under the reader's lock; only the page is copied out.
   json::array items;
   size_t total = 0;
-  docs->Read([&](std::span<const json::object* const> all) {
+  read([&](std::span<const json::object* const> all) {
     std::vector<const json::object*> rows;
     for (const json::object* d : all) {
       if (keep(*d)) rows.push_back(d);
@@ -166,6 +166,17 @@ Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
     total = rows.size();
   });
   return Json(ctx, PageJson(std::move(items), total, page));
+}
+
+// ListRows over the collection `kind`.
+Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
+                  const std::vector<std::string_view>& sortable,
+                  const std::function<bool(const json::object&)>& keep) {
+  ApiError error;
+  auto docs = Docs(ctx, kind, &error);
+  if (!docs) return Error(ctx, error);
+  return ListRows(
+      ctx, [&](const auto& fn) { docs->Read(fn); }, std::move(sort), sortable, keep);
 }
 
 // Filters of the lists: equality on a field, and a time range on another.
@@ -414,7 +425,74 @@ std::optional<ApiError> CheckRule(const json::object& rule) {
   return std::nullopt;
 }
 
+template <size_t N>
+size_t IndexIn(const std::array<std::string_view, N>& names, std::string_view v) {
+  return static_cast<size_t>(std::find(names.begin(), names.end(), v) - names.begin());
+}
+
+// A stored rule as the live engine runs it, or nullopt for a deleted one.
+std::optional<query::Rule> RuleFromDoc(const json::object& d) {
+  if (d.contains("deleted_at")) return std::nullopt;
+  query::Rule r;
+  r.id = Str(d, "id");
+  r.name = Str(d, "name");
+  r.metric = Str(d, "metric");
+  r.op = static_cast<query::Op>(IndexIn(query::kOpNames, Str(d, "operator")));
+  r.threshold = d.at("threshold").to_number<double>();
+  if (const json::value* c = d.if_contains("clear_threshold")) {
+    r.clear_threshold = c->to_number<double>();
+  }
+  if (std::string source = Str(d, "source"); !source.empty() && source != "raw") {
+    for (size_t i = 0; i < query::kSpans; ++i) {
+      if (query::kSpanShapes[i].name == source) r.window = static_cast<query::Span>(i);
+    }
+  }
+  if (std::string aggregate = Str(d, "aggregate"); !aggregate.empty()) {
+    r.aggregate = static_cast<query::Aggregate>(IndexIn(query::kAggregateNames, aggregate));
+  }
+  if (const json::value* scope = d.if_contains("scope"); scope && scope->is_object()) {
+    r.asset_type = Str(scope->as_object(), "asset_type");
+    r.site = Str(scope->as_object(), "site");
+    r.asset_id = Str(scope->as_object(), "asset_id");
+  }
+  constexpr int64_t kSecondNs = 1'000'000'000;
+  if (const json::value* v = d.if_contains("for_seconds"))
+    r.for_ns = v->to_number<int64_t>() * kSecondNs;
+  if (const json::value* v = d.if_contains("cooldown_seconds")) {
+    r.cooldown_ns = v->to_number<int64_t>() * kSecondNs;
+  }
+  if (std::string severity = Str(d, "severity"); !severity.empty()) {
+    r.severity = static_cast<query::Severity>(IndexIn(query::kSeverityNames, severity));
+  }
+  if (const json::value* v = d.if_contains("enabled"); v && v->is_bool()) r.enabled = v->as_bool();
+  return r;
+}
+
+// After a rule changed: the engine runs the stored rules from the next point.
+Response Installed(Ctx& ctx, Response res) {
+  return AfterChange(ctx, std::move(res), [&] {
+    return ctx.services.alerts
+               ? InstallRules(*ctx.services.storage, ctx.services.alerts, ctx.tenant)
+               : Status::OK();
+  });
+}
+
 }  // namespace
+
+Status InstallRules(const storage::Storage& storage, query::Alerts* alerts,
+                    storage::TenantId tenant) {
+  auto records = storage.ScanRecords(tenant, "rule", {});
+  if (!records.ok()) return records.status();
+  std::vector<query::Rule> rules;
+  for (const auto& [id, text] : *records) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(text, ec);
+    if (ec || !doc.is_object()) continue;
+    if (auto r = RuleFromDoc(doc.as_object())) rules.push_back(std::move(*r));
+  }
+  alerts->SetRules(tenant, std::move(rules));
+  return Status::OK();
+}
 
 Response ListRules(Ctx& ctx) {
   Filters f;
@@ -443,12 +521,15 @@ Response CreateRule(Ctx& ctx) {
   json::object defaults = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
                            {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
                            {"enabled", true}};
-  return CreateDoc(ctx, "rule", "rule_", RuleSpec(), std::move(defaults), CheckRule);
+  return Installed(ctx,
+                   CreateDoc(ctx, "rule", "rule_", RuleSpec(), std::move(defaults), CheckRule));
 }
 
 Response GetRule(Ctx& ctx) { return GetDoc(ctx, "rule", "rule"); }
 
-Response UpdateRule(Ctx& ctx) { return UpdateDoc(ctx, "rule", "rule", RuleSpec(), CheckRule); }
+Response UpdateRule(Ctx& ctx) {
+  return Installed(ctx, UpdateDoc(ctx, "rule", "rule", RuleSpec(), CheckRule));
+}
 
 Response DeleteRule(Ctx& ctx) {
   ApiError error;
@@ -462,7 +543,7 @@ Response DeleteRule(Ctx& ctx) {
   (*doc)["deleted_by"] = ctx.Actor();
   (*doc)["enabled"] = false;
   if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return NoContent(ctx);
+  return Installed(ctx, NoContent(ctx));
 }
 
 // --- Alerts ----------------------------------------------------------------------------------
@@ -479,15 +560,21 @@ const std::vector<FieldSpec>& AlertSpec() {
   return spec;
 }
 
-json::object Step(const Ctx& ctx, std::string_view status, std::string_view notes) {
-  json::object step = {{"status", status}, {"by", ctx.Actor()}, {"at", FormatTime(NowNs())}};
-  if (!notes.empty()) step["notes"] = notes;
-  return step;
+std::optional<ApiError> NeedAlerts(const Ctx& ctx) {
+  if (ctx.services.alerts) return std::nullopt;
+  return ApiError{
+      bhttp::status::service_unavailable, "unavailable", "alerts are not kept by this server", {}};
+}
+
+ApiError AlertError(const Status& s) {
+  if (s.code() == Status::Code::kAlreadyExists) return Conflict(std::string(s.message()));
+  return FromStatus(s);
 }
 
 }  // namespace
 
 Response ListAlerts(Ctx& ctx) {
+  if (auto e = NeedAlerts(ctx)) return Error(ctx, *e);
   Filters f;
   if (auto e = ReadFilters(ctx,
                            {{"severity", Type::kEnum, false, kSeverities},
@@ -495,46 +582,68 @@ Response ListAlerts(Ctx& ctx) {
                            {"asset_id", "rule_id"}, "opened_at", &f)) {
     return Error(ctx, *e);
   }
-  return ListDocs(ctx, "alert", "-opened_at", {"opened_at", "severity", "id", "asset_id"},
-                  [&](const json::object& d) { return f.Keep(d); });
+  std::vector<json::object> docs = AlertDocs(ctx);
+  return ListRows(
+      ctx,
+      [&](const auto& fn) {
+        std::vector<const json::object*> all;
+        for (const json::object& d : docs) all.push_back(&d);
+        fn(all);
+      },
+      "-opened_at", {"opened_at", "severity", "id", "asset_id"},
+      [&](const json::object& d) { return f.Keep(d); });
 }
 
 Response CreateAlert(Ctx& ctx) {
+  if (auto e = NeedAlerts(ctx)) return Error(ctx, *e);
   ApiError error;
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
   json::object doc;
   if (auto e = ApplyFields(*body, AlertSpec(), true, &doc)) return Error(ctx, *e);
   if (auto e = AssetMustExist(ctx, doc)) return Error(ctx, *e);
-  if (std::string rule = Str(doc, "rule_id"); !rule.empty()) {
+  query::Alert alert;
+  alert.rule_id = Str(doc, "rule_id");
+  if (!alert.rule_id.empty()) {
     auto rules = Docs(ctx, "rule", &error);
     if (!rules) return Error(ctx, error);
-    if (!rules->Get(rule)) return Error(ctx, BadField("rule_id", "rule_id names no rule"));
+    if (!rules->Get(alert.rule_id)) {
+      return Error(ctx, BadField("rule_id", "rule_id names no rule"));
+    }
   }
-  auto docs = Docs(ctx, "alert", &error);
-  if (!docs) return Error(ctx, error);
-  std::string id = ctx.api.NewId("alert_");
-  doc["id"] = id;
-  doc["status"] = "open";
-  doc["opened_at"] = FormatTime(NowNs());
-  doc["history"] = json::array{Step(ctx, "open", "")};
-  if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, doc, bhttp::status::created);
+  alert.asset_id = Str(doc, "asset_id");
+  alert.metric = Str(doc, "metric");
+  alert.message = Str(doc, "message");
+  alert.severity = static_cast<query::Severity>(
+      std::find(query::kSeverityNames.begin(), query::kSeverityNames.end(), Str(doc, "severity")) -
+      query::kSeverityNames.begin());
+  if (const json::value* v = doc.if_contains("value")) alert.value = v->to_number<double>();
+  auto raised = ctx.services.alerts->Raise(ctx.tenant, std::move(alert), ctx.Actor());
+  if (!raised.ok()) return Error(ctx, AlertError(raised.status()));
+  return Json(ctx, AlertJson(*raised), bhttp::status::created);
 }
 
-Response GetAlert(Ctx& ctx) { return GetDoc(ctx, "alert", "alert"); }
+Response GetAlert(Ctx& ctx) {
+  if (auto e = NeedAlerts(ctx)) return Error(ctx, *e);
+  auto alert = ctx.services.alerts->Get(ctx.tenant, ctx.Param(1));
+  if (!alert) return Error(ctx, NotFound("no alert '" + ctx.Param(1) + "'"));
+  return Json(ctx, AlertJson(*alert));
+}
 
 Response UpdateAlert(Ctx& ctx) {
+  if (auto e = NeedAlerts(ctx)) return Error(ctx, *e);
   ApiError error;
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
-  std::string to, notes;
+  std::optional<query::AlertStatus> to;
+  std::string notes;
   for (const auto& [k, v] : *body) {
     if (k == "status") {
       if (!v.is_string() || (v.as_string() != "acknowledged" && v.as_string() != "resolved")) {
         return Error(ctx, BadField("status", "status must be acknowledged or resolved"));
       }
-      to = v.as_string();
+      to = v.as_string() == "acknowledged" ? query::AlertStatus::kAcknowledged
+                                           : query::AlertStatus::kResolved;
     } else if (k == "notes") {
       if (!v.is_string() || v.as_string().size() > 4096) {
         return Error(ctx, BadField("notes", "notes must be a string of at most 4096 characters"));
@@ -544,23 +653,66 @@ Response UpdateAlert(Ctx& ctx) {
       return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
     }
   }
-  if (to.empty()) return Error(ctx, BadField("status", "status is required"));
-  auto docs = Docs(ctx, "alert", &error);
-  if (!docs) return Error(ctx, error);
-  auto doc = docs->Get(ctx.Param(1));
-  if (!doc) return Error(ctx, NotFound("no alert '" + ctx.Param(1) + "'"));
-  std::string from = Str(*doc, "status");
-  if (from == "resolved" || from == to) {
-    return Error(ctx, Conflict("the alert is already " + from));
+  if (!to) return Error(ctx, BadField("status", "status is required"));
+  auto updated = ctx.services.alerts->Update(ctx.tenant, ctx.Param(1), *to, ctx.Actor(), notes);
+  if (!updated.ok()) return Error(ctx, AlertError(updated.status()));
+  return Json(ctx, AlertJson(*updated));
+}
+
+json::object AlertJson(const query::Alert& a) {
+  json::object o = {{"id", a.id},
+                    {"asset_id", a.asset_id},
+                    {"severity", query::kSeverityNames[static_cast<size_t>(a.severity)]},
+                    {"message", a.message},
+                    {"status", query::kAlertStatusNames[static_cast<size_t>(a.status)]},
+                    {"opened_at", FormatTime(a.opened_ns)},
+                    {"source", a.history.empty() || a.history[0].by != "rule" ? "user" : "rule"}};
+  if (!a.rule_id.empty()) o["rule_id"] = a.rule_id;
+  if (!a.metric.empty()) o["metric"] = a.metric;
+  if (a.value) o["value"] = *a.value;
+  json::array history;
+  for (const query::AlertStep& step : a.history) {
+    std::string_view status = query::kAlertStatusNames[static_cast<size_t>(step.status)];
+    json::object h = {{"status", status}, {"by", step.by}, {"at", FormatTime(step.at_ns)}};
+    if (!step.notes.empty()) h["notes"] = step.notes;
+    if (step.status != query::AlertStatus::kOpen) {
+      o[std::string(status) + "_at"] = h["at"];
+      o[std::string(status) + "_by"] = step.by;
+      if (!step.notes.empty()) o["notes"] = step.notes;
+    }
+    history.push_back(std::move(h));
   }
-  json::object step = Step(ctx, to, notes);
-  (*doc)["status"] = to;
-  (*doc)[to + "_at"] = step["at"];
-  (*doc)[to + "_by"] = ctx.Actor();
-  if (!notes.empty()) (*doc)["notes"] = notes;
-  (*doc)["history"].as_array().push_back(std::move(step));
-  if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, *doc);
+  if (a.status == query::AlertStatus::kResolved) o["cleared_at"] = FormatTime(a.closed_ns);
+  o["history"] = std::move(history);
+  return o;
+}
+
+std::vector<json::object> AlertDocs(const Ctx& ctx) {
+  std::vector<json::object> out;
+  if (!ctx.services.alerts) return out;
+  (void)ctx.services.alerts->Read(ctx.tenant, [&](std::span<const query::Alert* const> all) {
+    out.reserve(all.size());
+    for (const query::Alert* a : all) out.push_back(AlertJson(*a));
+  });
+  return out;
+}
+
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx) {
+  std::map<std::string, AlertCounts> out;
+  if (!ctx.services.alerts) return out;
+  (void)ctx.services.alerts->Read(ctx.tenant, [&](std::span<const query::Alert* const> all) {
+    for (const query::Alert* a : all) {
+      if (a->status == query::AlertStatus::kResolved) continue;
+      out[a->asset_id].Add(a->severity);
+    }
+  });
+  return out;
+}
+
+Response AfterChange(Ctx& ctx, Response res, const std::function<Status()>& install) {
+  if (res.result_int() >= 300) return res;
+  if (Status s = install(); !s.ok()) return Error(ctx, FromStatus(s));
+  return res;
 }
 
 }  // namespace foresight::http

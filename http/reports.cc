@@ -55,11 +55,6 @@ std::optional<ApiError> Days(const Ctx& ctx, int fallback, int* days) {
 
 std::string Num(double v) { return fmt::format("{}", v); }
 
-std::map<std::string, AlertCounts> OpenCounts(Ctx& ctx) {
-  auto alerts = ctx.api.Docs(ctx.tenant, "alert");
-  return alerts.ok() ? OpenAlertsByAsset(**alerts) : std::map<std::string, AlertCounts>{};
-}
-
 std::vector<json::object> AllDocs(Ctx& ctx, std::string_view kind) {
   std::vector<json::object> out;
   auto docs = ctx.api.Docs(ctx.tenant, kind);
@@ -88,7 +83,7 @@ Response FleetSummary(Ctx& ctx) {
   json::object settings = Settings(ctx);
   int at_risk_below = static_cast<int>(
       settings.at("risk").as_object().at("at_risk_below_health").to_number<double>());
-  auto counts = OpenCounts(ctx);
+  auto counts = OpenAlertsByAsset(ctx);
   std::map<std::string, int64_t> by_status;
   int64_t at_risk = 0;
   size_t asset_count = 0;
@@ -209,7 +204,7 @@ Response CostAvoidance(Ctx& ctx) {
     criticality[a.id] = AssetAttr(a, "criticality", "medium");
   }
   std::map<std::string, std::vector<int64_t>> alerts_by_asset;
-  for (const json::object& a : AllDocs(ctx, "alert")) {
+  for (const json::object& a : AlertDocs(ctx)) {
     if (auto t = TimeOf(a, "opened_at")) {
       alerts_by_asset[std::string(a.at("asset_id").as_string())].push_back(*t);
     }
@@ -273,11 +268,11 @@ Response AssetReport(Ctx& ctx) {
   if (auto e = FormatOk(ctx)) return Error(ctx, *e);
   auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
   if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
-  auto counts = OpenCounts(ctx);
+  auto counts = OpenAlertsByAsset(ctx);
   AlertCounts open = counts.contains(asset->id) ? counts[asset->id] : AlertCounts{};
   int64_t now = NowNs();
   int64_t alerts_30d = 0;
-  for (const json::object& a : AllDocs(ctx, "alert")) {
+  for (const json::object& a : AlertDocs(ctx)) {
     if (a.at("asset_id").as_string() != asset->id) continue;
     if (auto t = TimeOf(a, "opened_at"); t && *t >= now - 30 * kDayNs) ++alerts_30d;
   }

@@ -14,6 +14,17 @@ constexpr std::string_view kTenantPrefix = "/api/v1/tenants/{tenant}";
 
 Response Health(Ctx& ctx) { return Json(ctx, {{"status", "ok"}}); }
 
+// A plain GET of /ws: the WebSocket upgrade itself never reaches the route table.
+Response WebSocketOnly(Ctx& ctx) {
+  Response res =
+      Error(ctx, ApiError{bhttp::status::upgrade_required,
+                          "upgrade_required",
+                          "/ws is a WebSocket endpoint (Connection: Upgrade, Upgrade: websocket)",
+                          {}});
+  res.set(bhttp::field::upgrade, "websocket");
+  return res;
+}
+
 Response Ready(Ctx& ctx) {
   if (!ctx.services.storage->Health().ok()) {
     return Error(ctx, {bhttp::status::service_unavailable,
@@ -47,6 +58,14 @@ std::vector<Route> BuildTable() {
       {verb::get, "/ready", Access::kPublic, Ready, "Storage open and writable", "operations"},
       {verb::get, "/metrics", Access::kPublic, Metrics, "Prometheus metrics", "operations"},
       {verb::get, "/openapi.json", Access::kPublic, OpenApi, "This document", "operations"},
+      {verb::get,
+       "/ws",
+       Access::kPublic,
+       WebSocketOnly,
+       "Live feed over WebSocket (readings, windows, alerts, health; JWT in the token query "
+       "parameter or a first auth message; see http/README.md)",
+       "live",
+       {{"token", "string", "a JWT, or send {\"type\":\"auth\"} first"}}},
       {verb::get,
        "/ping",
        Access::kPublic,
@@ -312,6 +331,54 @@ std::vector<Route> BuildTable() {
        DeleteRule,
        "Soft-delete a rule",
        "rules",
+       {},
+       {},
+       {},
+       bhttp::status::no_content},
+
+      {verb::get,
+       "/api/v1/tenants/{tenant}/webhooks",
+       Access::kAdmin,
+       ListWebhooks,
+       "List alert webhooks with their delivery status",
+       "webhooks",
+       with_page({}),
+       {},
+       "WebhookPage"},
+      {verb::post,
+       "/api/v1/tenants/{tenant}/webhooks",
+       Access::kAdmin,
+       CreateWebhook,
+       "Create an alert webhook (json signed with HMAC-SHA256, or slack)",
+       "webhooks",
+       {},
+       "Webhook",
+       "Webhook",
+       bhttp::status::created},
+      {verb::get,
+       "/api/v1/tenants/{tenant}/webhooks/{webhook_id}",
+       Access::kAdmin,
+       GetWebhook,
+       "A webhook and its delivery status",
+       "webhooks",
+       {},
+       {},
+       "Webhook"},
+      {verb::patch,
+       "/api/v1/tenants/{tenant}/webhooks/{webhook_id}",
+       Access::kAdmin,
+       UpdateWebhook,
+       "Update a webhook",
+       "webhooks",
+       {},
+       "Webhook",
+       "Webhook"},
+      {verb::delete_,
+       "/api/v1/tenants/{tenant}/webhooks/{webhook_id}",
+       Access::kAdmin,
+       DeleteWebhook,
+       "Delete a webhook",
+       "webhooks",
        {},
        {},
        {},

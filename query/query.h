@@ -1,8 +1,11 @@
-// query/query.h — the live engine: rolling windows over the newest points of every series.
+// query/query.h — the live engine: rolling windows over the newest points of every series, and
+// the alert rules evaluated on them as points arrive.
 //
 // Purpose: for every numeric series, the aggregates of its last 5 minutes, 1 hour and 24 hours
 // (count, mean, min, max, standard deviation) and its newest value and time, kept current by
-// the ingest path and readable from any thread without locks.
+// the ingest path and readable from any thread without locks (Windows); and per tenant the
+// threshold rules checked against every accepted point, with the alerts they open and resolve
+// (Alerts, further down).
 //
 // Windows: a window ends at the series' newest timestamp T (event time, not the wall clock: a
 // series that stops reporting keeps its last windows, and T says how old they are). Each window
@@ -13,11 +16,14 @@
 //
 // Exactness: after any stream of appended points a window equals the aggregate of the stored
 // points in its range (count, min, max and last exactly; sums up to floating-point rounding).
-// An in-order point (newer than T) is added; a point at or before T (out of order, or
-// rewriting a timestamp, where the last write wins) makes its slot be re-read from storage,
-// which already holds the point and has resolved duplicates. This relies on one writer at a
-// time per series, which the ingest path gives for one sender per series; two senders writing
-// the same series at the same instant can count a point twice in one slot until it expires.
+// An in-order point (newer than T) is added. Each series remembers its newest 64 distinct
+// timestamps, so a point before T whose timestamp is newer than the oldest of them and not
+// among them (concurrent requests interleaving) is known to be new and is added too. Any other
+// point at or before T (rewriting a timestamp, where the last write wins, or older than those
+// 64) makes its slot be re-read from storage, which already holds the point and has resolved
+// duplicates. This relies on one writer at a time per series, which the ingest path gives for
+// one sender per series; two senders writing the same series at the same instant can count a
+// point twice in one slot until it expires.
 //
 // Threading: Apply may be called from any number of threads; calls serialise per shard of
 // series (16 shards, a mutex each), so a series has one writer at a time. Read never locks:
@@ -32,8 +38,9 @@
 // string series and series ids past kMaxSeriesPerTenant are not tracked.
 //
 // Cost: an in-order point is O(1) per window (a slot that expires is subtracted; min and max
-// are recomputed over the ring only when the expiring slot held one of them). Memory is about
-// 5 KB per tracked series.
+// are recomputed over the ring once per batch, and only when an expired slot held one of them);
+// a late new point costs a search of the 64 timestamps; a re-read is one ReadDownsampled.
+// Memory is about 6.5 KB per tracked series.
 #pragma once
 
 #include "storage/storage.h"
@@ -41,9 +48,13 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace foresight::query {
 
@@ -101,6 +112,140 @@ class Windows {
 
   // Series tracked, over all tenants.
   size_t tracked() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// --- Rules and alerts ----------------------------------------------------------------------
+//
+// A rule watches one metric (a series' field name) of the assets in its scope: on every accepted
+// point of a matching series it compares either the point's value or an aggregate of one of the
+// series' windows (as of the end of the batch that carried the point) with its threshold.
+//
+// Per (rule, asset) there is at most one alert that is open or acknowledged. Rules run in event
+// time, the points' own timestamps:
+//   - opening: the condition has held on every point for at least for_ns since the first point
+//     that met it, and the last alert of this (rule, asset) closed at least cooldown_ns before;
+//   - clearing: the open alert resolves by itself at the first point where the value is below
+//     clear_threshold (gt, gte) or above it (lt, lte), or, without a clear threshold, where the
+//     condition no longer holds; the clearing point's time starts the cooldown;
+//   - a point older than the newest one the (rule, asset) has seen changes nothing.
+// Changes to rules (SetRules) and to assets (AssetsChanged) apply from the next batch. An alert
+// whose rule is disabled or deleted stays open until a user resolves it.
+//
+// Durability: every transition (opened, acknowledged, resolved) is written to storage records
+// (kind "alert", the catalog fsync policy) before it is visible or announced, so after a crash
+// the same alerts come back with the same ids, and an open alert keeps its (rule, asset) from
+// opening a second one. The for-duration in progress is not kept: it restarts after a restart.
+//
+// Threading: every method may be called from any thread. Evaluate takes a tenant's alert lock
+// only for batches that carry a point some rule watches; listeners run under it, in transition
+// order, on the thread that made the transition, so they must only queue work.
+//
+// Cost: a batch of a tenant without rules costs a map lookup. Otherwise each sample costs a hash
+// lookup of its series (the first sight of a series after a rule or asset change also reads its
+// catalog entry), plus the rule checks of the series it matches.
+
+enum class Op : uint8_t { kGt, kGte, kLt, kLte, kEq, kNe };
+inline constexpr std::array<std::string_view, 6> kOpNames = {"gt", "gte", "lt", "lte", "eq", "ne"};
+enum class Aggregate : uint8_t { kMean, kMin, kMax, kStddev, kCount, kLast };
+inline constexpr std::array<std::string_view, 6> kAggregateNames = {"mean",   "min",   "max",
+                                                                    "stddev", "count", "last"};
+enum class Severity : uint8_t { kInfo, kWarning, kCritical };
+inline constexpr std::array<std::string_view, 3> kSeverityNames = {"info", "warning", "critical"};
+enum class AlertStatus : uint8_t { kOpen, kAcknowledged, kResolved };
+inline constexpr std::array<std::string_view, 3> kAlertStatusNames = {"open", "acknowledged",
+                                                                      "resolved"};
+
+struct Rule {
+  std::string id;
+  std::string name;
+  std::string metric;  // a series' field name
+  Op op = Op::kGt;
+  double threshold = 0;
+  std::optional<double> clear_threshold;   // gt, gte: clears below it; lt, lte: above it
+  std::optional<Span> window;              // nullopt: the raw value
+  Aggregate aggregate = Aggregate::kMean;  // of the window
+  // Scope; an empty field matches every asset. asset_type and site are asset attributes.
+  std::string asset_type, site, asset_id;
+  int64_t for_ns = 0;
+  int64_t cooldown_ns = 0;
+  Severity severity = Severity::kWarning;
+  bool enabled = true;
+};
+
+struct AlertStep {
+  AlertStatus status = AlertStatus::kOpen;
+  std::string by;     // the user, or "rule" for the rule's own transitions
+  int64_t at_ns = 0;  // wall clock
+  std::string notes;
+};
+
+struct Alert {
+  std::string id;
+  std::string rule_id;  // empty for an alert raised by hand without a rule
+  std::string asset_id, metric, message;
+  Severity severity = Severity::kWarning;
+  std::optional<double> value;  // the value that opened it
+  AlertStatus status = AlertStatus::kOpen;
+  int64_t opened_ns = 0;  // the opening point's time (the wall clock for one raised by hand)
+  int64_t closed_ns = 0;  // resolved: the time its cooldown counts from
+  std::vector<AlertStep> history;  // oldest first; the first step opened it
+};
+
+struct AlertEvent {
+  storage::TenantId tenant = 0;
+  const Alert* alert = nullptr;  // after the transition; history.back() is the step
+};
+using AlertListener = std::function<void(const AlertEvent&)>;
+
+struct AlertStats {
+  uint64_t points_checked = 0;  // (point, rule) pairs evaluated
+  uint64_t opened = 0;
+  uint64_t resolved_by_rule = 0;
+  uint64_t held_by_cooldown = 0;  // points that met a condition while its cooldown ran
+  uint64_t write_failures = 0;
+};
+
+// A tenant's alerts as stored, in id order (for readers without an Alerts, such as features).
+Result<std::vector<Alert>> ReadAlerts(const storage::Storage& storage, storage::TenantId tenant);
+
+class Alerts {
+ public:
+  // `asset_tag` is the tag that names a series' asset (the ingest setting). `storage` and
+  // `windows` must outlive the Alerts.
+  Alerts(storage::Storage* storage, const Windows* windows, std::string asset_tag);
+  ~Alerts();
+  Alerts(const Alerts&) = delete;
+  Alerts& operator=(const Alerts&) = delete;
+
+  // Replaces a tenant's rules (disabled ones are kept out). Takes effect from the next batch.
+  void SetRules(storage::TenantId tenant, std::vector<Rule> rules);
+  // An asset's attributes changed: scopes are matched again from the next batch.
+  void AssetsChanged(storage::TenantId tenant);
+  // Called with every transition, in order. Add listeners before traffic starts.
+  void AddListener(AlertListener listener);
+
+  // Checks the rules against samples that storage has just made durable, after the Windows saw
+  // them. Fails only when a transition could not be written (the others still happen).
+  Status Evaluate(storage::TenantId tenant, std::span<const storage::Sample> samples);
+
+  // An alert raised by a user. AlreadyExists when it names a rule whose alert for that asset is
+  // still open.
+  Result<Alert> Raise(storage::TenantId tenant, Alert alert, std::string_view by);
+  // Acknowledges or resolves. NotFound for an unknown id; AlreadyExists when the alert is
+  // already in that state or resolved; InvalidArgument when `to` is kOpen.
+  Result<Alert> Update(storage::TenantId tenant, std::string_view id, AlertStatus to,
+                       std::string_view by, std::string_view notes);
+  std::optional<Alert> Get(storage::TenantId tenant, std::string_view id) const;
+  // Calls `fn` once with every alert of the tenant in id order, under its shared lock: copy out
+  // what is needed; the pointers die when it returns. Fails when the alerts cannot be loaded.
+  Status Read(storage::TenantId tenant,
+              const std::function<void(std::span<const Alert* const>)>& fn) const;
+
+  AlertStats GetStats() const;
 
  private:
   struct Impl;

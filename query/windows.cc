@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <vector>
@@ -63,93 +65,117 @@ class Directory {
   std::array<std::atomic<Leaf*>, kTop> top_{};
 };
 
-struct Slot {
-  int64_t index = 0;  // slot number since the epoch; the slot is live when it is in the window
-  uint64_t count = 0;
-  double sum = 0, squares = 0, min = 0, max = 0;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  void Add(double v) {
-    min = count ? std::min(min, v) : v;
-    max = count ? std::max(max, v) : v;
-    ++count;
-    sum += v;
-    squares += v * v;
-  }
-  void Merge(const Slot& o) {
-    if (!o.count) return;
-    min = count ? std::min(min, o.min) : o.min;
-    max = count ? std::max(max, o.max) : o.max;
-    count += o.count;
-    sum += o.sum;
-    squares += o.squares;
-  }
+// A slot's count and sums; its min and max live in the ring's own arrays (see Ring).
+struct Slot {
+  int64_t index = 0;  // slot number since the epoch
+  uint64_t count = 0;
+  double sum = 0, squares = 0;
 };
 
-// One window: a ring of slots (writer-only state) and the totals over its live slots.
+struct Totals {
+  uint64_t count = 0;
+  double sum = 0, squares = 0, min = kInf, max = -kInf;
+};
+
+// One window: a ring of slots (writer-only state, kept in the series' own arrays) and the totals
+// over them. Invariant: every slot is either in the window (index in (head - n, head]) or empty,
+// because advancing the head empties each slot it passes; so an empty slot has count 0, min +inf
+// and max -inf, and the window's min and max are plain reductions over the arrays.
 struct Ring {
   int64_t width = 0;
-  std::vector<Slot> slots;
+  Slot* slots = nullptr;
+  double* lo = nullptr;  // each slot's min
+  double* hi = nullptr;  // each slot's max
+  int64_t n = 0;
   int64_t head = 0;  // the newest slot number
-  Slot total;
+  Totals total;
+  // A slot holding the window's min or max expired: total.min and max are recomputed once, when
+  // the series is next published, rather than after every point of a batch.
+  bool extremes_stale = false;
 
-  int64_t n() const { return static_cast<int64_t>(slots.size()); }
-  Slot& At(int64_t index) { return slots[static_cast<size_t>(((index % n()) + n()) % n())]; }
-  bool Live(const Slot& s) const { return s.count && s.index > head - n() && s.index <= head; }
-
+  int64_t Pos(int64_t index) const { return ((index % n) + n) % n; }
+  void Clear(int64_t p, int64_t index) {
+    slots[p] = Slot{index, 0, 0, 0};
+    lo[p] = kInf;
+    hi[p] = -kInf;
+  }
   void Start(int64_t index) {
-    for (Slot& s : slots) s = Slot{};
+    for (int64_t p = 0; p < n; ++p) Clear(p, 0);
     head = index;
-    total = Slot{};
+    total = Totals{};
+    extremes_stale = false;
   }
   void Recount() {
-    total = Slot{};
-    for (const Slot& s : slots) {
-      if (Live(s)) total.Merge(s);
+    total = Totals{};
+    for (int64_t p = 0; p < n; ++p) {
+      total.count += slots[p].count;
+      total.sum += slots[p].sum;
+      total.squares += slots[p].squares;
     }
+    extremes_stale = true;
+    Settle();
+  }
+  // Min and max only: the sums are kept by subtraction between full recounts.
+  void Settle() {
+    if (!extremes_stale) return;
+    extremes_stale = false;
+    double mn = kInf, mx = -kInf;
+    for (int64_t p = 0; p < n; ++p) {
+      mn = std::min(mn, lo[p]);
+      mx = std::max(mx, hi[p]);
+    }
+    total.min = mn;
+    total.max = mx;
   }
   // Moves the head to `index`, expiring the slots that leave the window.
   void Advance(int64_t index) {
     if (index <= head) return;
-    if (index - head >= n()) {
+    if (index - head >= n) {
       Start(index);
       return;
     }
-    bool extremes = false;
-    const bool lap = FloorDiv(index, n()) != FloorDiv(head, n());
+    // A full recount every 64 laps bounds the rounding that subtraction leaves in the sums.
+    const bool recount = FloorDiv(index, 64 * n) != FloorDiv(head, 64 * n);
     for (int64_t k = head + 1; k <= index; ++k) {
-      Slot& s = At(k);
-      if (Live(s)) {
+      const int64_t p = Pos(k);
+      const Slot& s = slots[p];
+      if (s.count) {
         total.count -= s.count;
         total.sum -= s.sum;
         total.squares -= s.squares;
-        extremes |= s.min == total.min || s.max == total.max;
+        extremes_stale |= lo[p] == total.min || hi[p] == total.max;
       }
-      s = Slot{};
-      s.index = k;
+      Clear(p, k);
     }
     head = index;
-    // A full recount once a lap bounds the rounding that subtraction leaves in the sums.
-    if (extremes || lap || total.count == 0) Recount();
+    if (recount || total.count == 0) Recount();
   }
+  // REQUIRES: index in the window.
   void Add(int64_t index, double v) {
-    Slot& s = At(index);
-    if (s.index != index) {
-      s = Slot{};
-      s.index = index;
-    }
-    s.Add(v);
-    total.Add(v);
+    const int64_t p = Pos(index);
+    Slot& s = slots[p];
+    if (s.index != index) Clear(p, index);
+    ++s.count;
+    s.sum += v;
+    s.squares += v * v;
+    lo[p] = std::min(lo[p], v);
+    hi[p] = std::max(hi[p], v);
+    ++total.count;
+    total.sum += v;
+    total.squares += v * v;
+    total.min = std::min(total.min, v);
+    total.max = std::max(total.max, v);
   }
+  // REQUIRES: index in the window.
   void Set(int64_t index, const storage::Bucket* b) {
-    Slot& s = At(index);
-    s = Slot{};
-    s.index = index;
+    const int64_t p = Pos(index);
+    Clear(p, index);
     if (b && b->count) {
-      s.count = b->count;
-      s.sum = b->sum;
-      s.squares = b->sum_squares;
-      s.min = b->min;
-      s.max = b->max;
+      slots[p] = Slot{index, b->count, b->sum, b->sum_squares};
+      lo[p] = b->min;
+      hi[p] = b->max;
     }
   }
 };
@@ -167,21 +193,96 @@ struct Published {
   std::array<W, kSpans> w;
 };
 
+// The newest distinct timestamps of a series, so a point older than T can be told apart as new
+// (added to its slots at once) or a rewrite (its slots re-read from storage). Invariant: every
+// stored point of the series with ts >= covered_from is among them.
+class Recent {
+ public:
+  static constexpr uint32_t kSize = 64;
+  void Reset(int64_t ts) {
+    begin_ = 0;
+    size_ = 1;
+    ts_[0] = ts;
+    covered_from_ = ts;
+  }
+  // A point newer than every one held.
+  void PushNewest(int64_t ts) {
+    if (size_ == kSize) Evict();
+    ts_[(begin_ + size_++) % kSize] = ts;
+  }
+  // True when `ts` is known not to be stored yet; then it is taken in.
+  bool InsertIfNew(int64_t ts) {
+    if (ts < covered_from_) return false;
+    // Lower bound over the ring, oldest first.
+    uint32_t lo = 0, hi = size_;
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) / 2;
+      if (At(mid) < ts) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo < size_ && At(lo) == ts) return false;
+    if (size_ == kSize) {
+      if (lo == 0) {  // older than all it holds: nothing to keep it by
+        covered_from_ = ts + 1;
+        return true;
+      }
+      Evict();
+      --lo;
+    }
+    for (uint32_t i = size_; i > lo; --i) At(i) = At(i - 1);
+    At(lo) = ts;
+    ++size_;
+    return true;
+  }
+
+ private:
+  int64_t& At(uint32_t i) { return ts_[(begin_ + i) % kSize]; }
+  void Evict() {
+    covered_from_ = At(0) + 1;
+    begin_ = (begin_ + 1) % kSize;
+    --size_;
+  }
+  std::array<int64_t, kSize> ts_{};
+  uint32_t begin_ = 0, size_ = 0;
+  int64_t covered_from_ = 0;
+};
+
+constexpr int kAllSlots = [] {
+  int n = 0;
+  for (const SpanShape& shape : kSpanShapes) n += shape.slots;
+  return n;
+}();
+
 struct SeriesState {
   SeriesState() {
+    size_t next = 0;
     for (size_t i = 0; i < kSpans; ++i) {
       rings[i].width = kSpanShapes[i].width_ns;
-      rings[i].slots.resize(static_cast<size_t>(kSpanShapes[i].slots));
+      rings[i].slots = &slots[next];
+      rings[i].lo = &lo[next];
+      rings[i].hi = &hi[next];
+      rings[i].n = kSpanShapes[i].slots;
+      next += static_cast<size_t>(rings[i].n);
     }
   }
+  SeriesState(const SeriesState&) = delete;
+  SeriesState& operator=(const SeriesState&) = delete;
   // Writer side, under the shard mutex.
   bool has = false;
   int64_t last_ts = 0;
   double last = 0;
   std::array<Ring, kSpans> rings;
+  Recent recent;
+  uint64_t touched_by = 0;  // the Apply call that last queued it for publishing
   Published pub;
+  std::array<Slot, kAllSlots> slots;
+  std::array<double, kAllSlots> lo, hi;
 
   void Publish() {
+    for (Ring& r : rings) r.Settle();
     constexpr auto relaxed = std::memory_order_relaxed;
     const uint32_t seq = pub.seq.load(relaxed);
     pub.seq.store(seq + 1, relaxed);
@@ -191,12 +292,12 @@ struct SeriesState {
     for (size_t i = 0; i < kSpans; ++i) {
       const Ring& r = rings[i];
       Published::W& w = pub.w[i];
-      w.from.store((r.head - r.n() + 1) * r.width, relaxed);
+      w.from.store((r.head - r.n + 1) * r.width, relaxed);
       w.count.store(r.total.count, relaxed);
       w.sum.store(r.total.sum, relaxed);
       w.squares.store(r.total.squares, relaxed);
-      w.min.store(r.total.min, relaxed);
-      w.max.store(r.total.max, relaxed);
+      w.min.store(r.total.count ? r.total.min : 0, relaxed);
+      w.max.store(r.total.count ? r.total.max : 0, relaxed);
     }
     pub.seq.store(seq + 2, std::memory_order_release);
   }
@@ -206,6 +307,22 @@ using SeriesIndex = Directory<SeriesState, kMaxSeriesPerTenant / 4096, 4096>;
 using TenantIndex = Directory<SeriesIndex, 64, 1024>;
 
 bool Numeric(storage::ValueType t) { return t != storage::ValueType::kString; }
+
+// Prefetches what adding a point at `ts` touches: the writer's fields and, per window, the slot
+// of `ts`, whose address follows from the layout alone.
+void Prefetch(const SeriesState& s, int64_t ts) {
+  const char* fields = reinterpret_cast<const char*>(&s);
+  for (size_t at = 0; at < offsetof(SeriesState, pub); at += 64) __builtin_prefetch(fields + at);
+  size_t base = 0;
+  for (const SpanShape& shape : kSpanShapes) {
+    const int64_t n = shape.slots;
+    const size_t p = base + static_cast<size_t>(((FloorDiv(ts, shape.width_ns) % n) + n) % n);
+    __builtin_prefetch(&s.slots[p]);
+    __builtin_prefetch(&s.lo[p]);
+    __builtin_prefetch(&s.hi[p]);
+    base += static_cast<size_t>(n);
+  }
+}
 
 // A slot of one series to re-read from storage.
 struct Dirty {
@@ -249,7 +366,7 @@ struct Windows::Impl {
   Status Reread(storage::TenantId tenant, storage::SeriesId series, SeriesState* s, size_t r,
                 int64_t index) {
     Ring& ring = s->rings[r];
-    if (index <= ring.head - ring.n()) return Status::OK();  // left the window since
+    if (index <= ring.head - ring.n) return Status::OK();  // left the window since
     auto buckets =
         storage->ReadDownsampled(tenant, series, index * ring.width, (index + 1) * ring.width,
                                  std::chrono::nanoseconds(ring.width));
@@ -261,6 +378,7 @@ struct Windows::Impl {
   }
 
   storage::Storage* const storage;
+  std::atomic<uint64_t> calls{0};
   TenantIndex tenants;
   std::array<std::mutex, kShards> shards;
   std::atomic<size_t> tracked{0};
@@ -286,6 +404,8 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
   std::copy_n(start.begin(), kShards, next.begin());
   for (size_t i = 0; i < samples.size(); ++i) order[next[shard[i]]++] = static_cast<uint32_t>(i);
 
+  const uint64_t call = impl_->calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  const SeriesIndex* index = impl_->tenants.Find(tenant);
   for (size_t sh = 0; sh < kShards; ++sh) {
     const size_t begin = start[sh], end = start[sh + 1];
     if (begin == end) continue;
@@ -293,13 +413,21 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
     dirty.clear();
     touched.clear();
     for (size_t k = begin; k < end; ++k) {
+      // The series states are far apart in memory: fetch the lines a later sample will touch.
+      if (constexpr size_t kAhead = 16; index && k + kAhead < end) {
+        const storage::Sample& later = samples[order[k + kAhead]];
+        if (const SeriesState* p = index->Find(later.series)) Prefetch(*p, later.ts_ns);
+      }
       const storage::Sample& sample = samples[order[k]];
       if (!Numeric(sample.value.type)) continue;
       SeriesState* s = impl_->State(tenant, sample.series);
       if (!s) continue;
       const double v = sample.value.AsDouble();
       const int64_t ts = sample.ts_ns;
-      touched.push_back(s);
+      if (s->touched_by != call) {
+        s->touched_by = call;
+        touched.push_back(s);
+      }
       if (!s->has || ts > s->last_ts) {
         for (Ring& r : s->rings) {
           const int64_t index = FloorDiv(ts, r.width);
@@ -310,18 +438,31 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
           }
           r.Add(index, v);
         }
+        if (s->has) {
+          s->recent.PushNewest(ts);
+        } else {
+          s->recent.Reset(ts);
+        }
         s->has = true;
         s->last_ts = ts;
         s->last = v;
         continue;
       }
-      // At or before T: it may rewrite a stored point, so its slot is read back.
+      // Before T and known to be new (points from concurrent requests interleave): added to
+      // the slots still in each window.
+      if (s->recent.InsertIfNew(ts)) {
+        for (Ring& r : s->rings) {
+          const int64_t index = FloorDiv(ts, r.width);
+          if (index > r.head - r.n) r.Add(index, v);
+        }
+        continue;
+      }
+      // A rewrite, or too old to tell: its slot is read back from storage.
       for (size_t r = 0; r < kSpans; ++r) {
         const Ring& ring = s->rings[r];
         const int64_t index = FloorDiv(ts, ring.width);
         const Dirty d{sample.series, s, r, index};
-        if (index > ring.head - ring.n() &&
-            std::find(dirty.begin(), dirty.end(), d) == dirty.end()) {
+        if (index > ring.head - ring.n && std::find(dirty.begin(), dirty.end(), d) == dirty.end()) {
           dirty.push_back(d);
         }
       }
@@ -332,8 +473,6 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
         return st;
       }
     }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     for (SeriesState* s : touched) s->Publish();
   }
   return Status::OK();
@@ -383,9 +522,8 @@ Status Windows::Rebuild(storage::TenantId tenant) {
     const int64_t t = latest->ts_ns[0];
     for (Ring& r : s->rings) {
       r.Start(FloorDiv(t, r.width));
-      auto buckets =
-          impl_->storage->ReadDownsampled(tenant, info.id, (r.head - r.n() + 1) * r.width, t + 1,
-                                          std::chrono::nanoseconds(r.width));
+      auto buckets = impl_->storage->ReadDownsampled(tenant, info.id, (r.head - r.n + 1) * r.width,
+                                                     t + 1, std::chrono::nanoseconds(r.width));
       if (!buckets.ok()) return buckets.status();
       for (const storage::Bucket& b : *buckets) r.Set(FloorDiv(b.start_ns, r.width), &b);
       r.Recount();
@@ -393,6 +531,7 @@ Status Windows::Rebuild(storage::TenantId tenant) {
     s->has = true;
     s->last_ts = t;
     s->last = latest->AsDouble(0);
+    s->recent.Reset(t);
     s->Publish();
   }
   return Status::OK();

@@ -70,25 +70,38 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
   auto auth = http::Auth::Open(db->get(), auth_options);
   if (!auth.ok()) return Fail("auth", auth.status());
-  // Rolling windows are right from the first answer: rebuilt before the listeners open.
+  // Rolling windows and rules are right from the first answer: set up before the listeners open.
   query::Windows windows(db->get());
+  query::Alerts alerts(db->get(), &windows, config->ingest.asset_tag);
+  http::Hub hub(db->get(), &windows, &alerts, config->ingest.asset_tag);
+  alerts.AddListener([&hub](const query::AlertEvent& e) { hub.OnAlert(e); });
+  http::Notifier notifier;
+  alerts.AddListener([&notifier](const query::AlertEvent& e) { notifier.OnAlert(e); });
   {
     const auto started = std::chrono::steady_clock::now();
     for (const auto& [tenant, name] : (*db)->ListTenants()) {
       if (Status s = windows.Rebuild(tenant); !s.ok()) return Fail("rolling windows", s);
+      if (Status s = http::InstallRules(**db, &alerts, tenant); !s.ok()) return Fail("rules", s);
+      if (Status s = http::InstallWebhooks(**db, &notifier, tenant); !s.ok()) {
+        return Fail("webhooks", s);
+      }
     }
     log::Info("rolling windows of {} series rebuilt in {} ms", windows.tracked(),
               std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count());
   }
-  ingest::Ingestor ingestor(
-      db->get(), config->ingest,
-      [&windows](storage::TenantId tenant, std::span<const storage::Sample> samples) {
-        if (Status s = windows.Apply(tenant, samples); !s.ok()) {
-          log::Warn("rolling windows: {}", s.ToString());
-        }
-      });
+  ingest::Ingestor ingestor(db->get(), config->ingest,
+                            [&windows, &alerts, &hub](storage::TenantId tenant,
+                                                      std::span<const storage::Sample> samples) {
+                              if (Status s = windows.Apply(tenant, samples); !s.ok()) {
+                                log::Warn("rolling windows: {}", s.ToString());
+                              }
+                              if (Status s = alerts.Evaluate(tenant, samples); !s.ok()) {
+                                log::Warn("alert rules: {}", s.ToString());
+                              }
+                              hub.OnAppend(tenant, samples);
+                            });
   std::unique_ptr<Demo> demo;
   if (demo_options) {
     auto prepared = Demo::Prepare(db->get(), auth->get(), config->data_dir, *demo_options);
@@ -115,7 +128,8 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
       [storage, asset_tag](storage::TenantId t) { return http::LoadFleet(*storage, t, asset_tag); },
       config->ml);
   if (!engine.ok()) return Fail("ml", engine.status());
-  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(), &windows};
+  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),
+                          &windows,  &alerts,   &hub,        &notifier};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   const std::string url =

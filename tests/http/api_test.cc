@@ -90,9 +90,11 @@ class Api : public ::testing::Test {
     options.jwt_secret = kSecret;
     auth_ = Auth::Open(storage_, options).value().release();
     windows_ = new query::Windows(storage_);
+    alerts_ = new query::Alerts(storage_, windows_, "asset_id");
     ingestor_ = new ingest::Ingestor(storage_, ingest::IngestOptions(),
                                      [](storage::TenantId t, std::span<const storage::Sample> s) {
                                        ASSERT_TRUE(windows_->Apply(t, s).ok());
+                                       ASSERT_TRUE(alerts_->Evaluate(t, s).ok());
                                      });
     acme_ = storage_->CreateTenant("acme").value();
     other_ = storage_->CreateTenant("other").value();
@@ -120,9 +122,10 @@ class Api : public ::testing::Test {
             storage_, [](storage::TenantId t) { return LoadFleet(*storage_, t, "asset_id"); }, mo)
             .value()
             .release();
-    server_ = Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_})
-                  .value()
-                  .release();
+    server_ =
+        Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_, alerts_})
+            .value()
+            .release();
   }
 
   static void TearDownTestSuite() {
@@ -130,6 +133,7 @@ class Api : public ::testing::Test {
     delete server_;
     delete engine_;
     delete ingestor_;
+    delete alerts_;
     delete windows_;
     delete auth_;
     delete storage_;
@@ -165,6 +169,7 @@ class Api : public ::testing::Test {
   static inline storage::Storage* storage_;
   static inline Auth* auth_;
   static inline query::Windows* windows_;
+  static inline query::Alerts* alerts_;
   static inline ingest::Ingestor* ingestor_;
   static inline Server* server_;
   static inline ml::Engine* engine_;
@@ -608,6 +613,77 @@ TEST_F(Api, AlertsMoveFromOpenToAcknowledgedToResolvedOnceWithHistory) {
   EXPECT_EQ(ErrorField(Post("/api/v1/tenants/acme/alerts", engineer_,
                             {{"asset_id", "ghost"}, {"severity", "info"}, {"message", "m"}})),
             "asset_id");
+}
+
+TEST_F(Api, RulesOpenAndResolveAlertsFromTheNextWrittenPoint) {
+  auto rule = Post("/api/v1/tenants/acme/rules", engineer_,
+                   {{"name", "Oil hot"},
+                    {"metric", "oil_temp"},
+                    {"operator", "gt"},
+                    {"threshold", 80},
+                    {"clear_threshold", 70},
+                    {"scope", {{"asset_id", "chiller-1"}}}});
+  ASSERT_EQ(rule.status, 201) << rule.text;
+  const std::string rule_id(rule.body.at("id").as_string());
+  const int64_t t0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z in ms
+  auto write = [&](int i, double v) {
+    json::object reading = {
+        {"asset_id", "chiller-1"}, {"timestamp", t0 + i * 10'000}, {"metrics", {{"oil_temp", v}}}};
+    auto r = Call(server_->port(), bhttp::verb::post, "/api/v1/tenants/acme/readings", writer_,
+                  json::serialize(reading));
+    ASSERT_EQ(r.status, 200) << r.text;
+  };
+  auto alerts = [&] {
+    return Get("/api/v1/tenants/acme/alerts?rule_id=" + rule_id + "&sort=opened_at", viewer_);
+  };
+
+  write(0, 85);
+  auto opened = alerts();
+  ASSERT_EQ(opened.body.at("total"), 1) << opened.text;
+  const json::value& a = opened.body.at("items").at(0);
+  EXPECT_EQ(a.at("status"), "open");
+  EXPECT_EQ(a.at("source"), "rule");
+  EXPECT_EQ(a.at("asset_id"), "chiller-1");
+  EXPECT_EQ(a.at("value"), 85.0);
+  EXPECT_EQ(a.at("opened_at"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets/chiller-1", viewer_).body.at("open_alerts"), 1);
+
+  ASSERT_EQ(
+      Patch("/api/v1/tenants/acme/rules/" + rule_id, engineer_, {{"clear_threshold", 50}}).status,
+      200);
+  write(1, 65);
+  EXPECT_EQ(alerts().body.at("items").at(0).at("status"), "open")
+      << "the changed clear threshold applies to the next point";
+  write(2, 45);
+  auto resolved = alerts().body.at("items").at(0);
+  EXPECT_EQ(resolved.at("status"), "resolved");
+  EXPECT_EQ(resolved.at("resolved_by"), "rule");
+  EXPECT_EQ(resolved.at("cleared_at"), "2026-01-01T00:00:20Z");
+
+  write(3, 95);
+  auto again = alerts();
+  ASSERT_EQ(again.body.at("total"), 2);
+  const std::string second(again.body.at("items").at(1).at("id").as_string());
+  ASSERT_EQ(Patch("/api/v1/tenants/acme/alerts/" + second, engineer_, {{"status", "acknowledged"}})
+                .status,
+            200);
+  EXPECT_EQ(Post("/api/v1/tenants/acme/alerts", engineer_,
+                 {{"asset_id", "chiller-1"},
+                  {"severity", "info"},
+                  {"message", "by hand"},
+                  {"rule_id", rule_id}})
+                .status,
+            409)
+      << "the rule's alert for chiller-1 is still open";
+  EXPECT_EQ(Delete("/api/v1/tenants/acme/rules/" + rule_id, engineer_).status, 204);
+  write(4, 10);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/alerts/" + second, viewer_).body.at("status"), "acknowledged")
+      << "a deleted rule no longer clears its alert";
+  EXPECT_EQ(Get("/api/v1/tenants/acme/alerts?rule_id=" + rule_id, other_admin_).status, 403);
+  const std::string metrics = Get("/metrics", "").text;
+  const size_t at = metrics.find("\nforesight_alerts_opened_total ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::stoi(metrics.substr(at + 31)), 2);
 }
 
 // --- Readings ------------------------------------------------------------------------------

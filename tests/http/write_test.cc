@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <zlib.h>
 
 namespace foresight::http {
@@ -163,6 +164,46 @@ TEST_F(WriteRoutes, PartialWriteStoresGoodLinesAndNamesEveryBadOne) {
   EXPECT_EQ(body.at("line"), 1);
   EXPECT_EQ(body.at("message"),
             "partial write: line 1: field 'f' of 'm' holds float values, not string dropped=1");
+}
+
+TEST_F(WriteRoutes, BulkBodiesAreAnsweredInOrderOnAKeptAliveConnectionBesideSmallOnes) {
+  // Bodies past ServerOptions::bulk_body_bytes (64 KiB) run on the bulk workers; the connection
+  // must carry on as if they had not.
+  auto lines = [](int from, int n, bool bad_first) {
+    std::string body = bad_first ? "m f=oops 0\n" : "";
+    for (int i = from; i < from + n; ++i)
+      body += "m f=" + std::to_string(i) + " " + std::to_string(i) + "\n";
+    return body;
+  };
+  const std::string big = lines(1, 10000, false);
+  ASSERT_GT(big.size(), 64u << 10);
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server_->port()));
+  auto exchange = [&](std::string body) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/write?db=x", 11};
+    req.set(bhttp::field::host, "localhost");
+    req.set(bhttp::field::authorization, std::string("Token ") + kToken);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    bhttp::write(stream, req);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, buffer, res);
+    return res;
+  };
+  EXPECT_EQ(exchange(big).result(), bhttp::status::no_content);
+  EXPECT_EQ(exchange("m f=10001 10001").result(), bhttp::status::no_content);
+  auto partial = exchange(lines(10002, 9999, true));
+  ASSERT_EQ(partial.result(), bhttp::status::bad_request);
+  EXPECT_EQ(json::parse(partial.body()).at("rejected").as_array().size(), 1u);
+  auto last = exchange("m f=20001 20001");
+  EXPECT_EQ(last.result(), bhttp::status::no_content);
+  EXPECT_TRUE(last.keep_alive());
+
+  std::vector<double> want(20001);
+  std::iota(want.begin(), want.end(), 1.0);
+  EXPECT_EQ(Values("m", "f"), want);
 }
 
 TEST_F(WriteRoutes, AcceptsGzipIncludingSeveralMembers) {
