@@ -385,7 +385,8 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   Result<storage::TenantId> id = storage_->FindTenant(tenant->as_string());
   if (!id.ok()) return invalid("unknown tenant");
   Principal principal{*id, std::string(tenant->as_string()), *r,
-                      sub && sub->is_string() ? std::string(sub->as_string()) : std::string()};
+                      sub && sub->is_string() ? std::string(sub->as_string()) : std::string(),
+                      exp->as_int64()};
   std::shared_lock l(mu_);
   auto it = clients_.find(principal.subject);
   if (it == clients_.end() || it->second.first != *id) return invalid("the client was deleted");

@@ -45,7 +45,8 @@ struct Principal {
   storage::TenantId tenant = 0;
   std::string tenant_name;
   Role role = Role::kViewer;
-  std::string subject;  // client id, "token:<id>" or "static-token"
+  std::string subject;    // client id, "token:<id>" or "static-token"
+  int64_t expires_s = 0;  // a JWT's exp claim (Unix seconds); 0: the credential does not expire
 };
 
 struct AuthOptions {

@@ -87,7 +87,6 @@ struct Shared {
   std::mutex sessions_mu;
   std::set<Session*> sessions;  // guarded by sessions_mu
   ConnectionSet websockets;
-  std::unique_ptr<asio::thread_pool> bulk;  // bodies of options.bulk_body_bytes and more
 
   Shared(const Services& s, const ServerOptions& o)
       : services(s),
@@ -218,15 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
                             &shared_->websockets);
     }
     shared_->in_flight.fetch_add(1);
-    auto req = std::make_shared<Request>(parser_->release());
-    if (shared_->bulk && req->body().size() >= shared_->options.bulk_body_bytes) {
-      // Nothing else runs on this connection until the answer is written.
-      return asio::post(*shared_->bulk, [self = shared_from_this(), req] {
-        auto res = self->Answer(*req);
-        asio::post(self->stream_.get_executor(), [self, res] { self->Write(res, true); });
-      });
-    }
-    Write(Answer(*req), true);
+    Write(Answer(parser_->release()), true);
   }
 
   std::shared_ptr<Response> Answer(const Request& req) {
@@ -276,7 +267,8 @@ class Session : public std::enable_shared_from_this<Session> {
 class BeastServer final : public Server {
  public:
   BeastServer(const ServerOptions& options, const Services& services)
-      : shared_(services, options), acceptor_(ioc_) {}
+      // A strand: Stop closes the acceptor while an accept handler may be running.
+      : shared_(services, options), acceptor_(asio::make_strand(ioc_)) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen() {
@@ -297,7 +289,6 @@ class BeastServer final : public Server {
                       ? options.threads
                       : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
     for (int i = 0; i < threads; ++i) pool_.emplace_back([this] { RunPool(); });
-    if (options.bulk_body_bytes > 0) shared_.bulk = std::make_unique<asio::thread_pool>(threads);
     return Status::OK();
   }
 
@@ -325,10 +316,6 @@ class BeastServer final : public Server {
     ioc_.stop();
     for (auto& t : pool_) t.join();
     pool_.clear();
-    if (shared_.bulk) {
-      shared_.bulk->stop();  // what has not started by now is dropped with its connection
-      shared_.bulk->join();
-    }
     std::lock_guard l(shared_.sessions_mu);
     for (Session* s : shared_.sessions) s->CloseNow();
     shared_.websockets.CloseAll();

@@ -43,10 +43,6 @@ struct ServerOptions {
   int header_timeout_s = 10;
   // Connections beyond this are answered 503 and closed.
   size_t max_connections = 10000;
-  // Requests with a body at least this large (bulk writes) run on as many workers of their own as
-  // the pool has threads, so a few big writes never hold every pool thread while small writes,
-  // queries and WebSockets wait behind them. 0 runs every request on the pool.
-  size_t bulk_body_bytes = 64 << 10;
   // Stop() waits this long for requests in flight before closing their connections.
   int shutdown_grace_s = 10;
   // Per-tenant API rate limit (requests/s, burst); 0 turns it off. Writes are not limited here.

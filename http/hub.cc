@@ -204,16 +204,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
     ws_.async_accept(req, [self = shared_from_this(), error](beast::error_code ec) {
       if (ec) return;
       if (!error.empty()) return self->Refuse("unauthorized", error);
-      if (self->principal_) {
-        self->SendAuthenticated();
-      } else {
-        // The first message must authenticate, and soon.
-        self->auth_timer_.expires_after(std::chrono::seconds(10));
-        self->auth_timer_.async_wait([weak = self->weak_from_this()](beast::error_code ec) {
-          auto s = weak.lock();
-          if (!ec && s && !s->principal_) s->Refuse("unauthorized", "no auth message in 10 s");
-        });
-      }
+      if (self->principal_) self->SendAuthenticated();
+      self->ArmTimer();
       self->Read();
     });
   }
@@ -235,18 +227,47 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
  private:
   Hub::Impl* Impl() const;
 
+  // Signs the connection in, or says why not. A signed-in connection may sign in again with a
+  // fresh token for the same tenant, which moves its expiry.
   std::string Authenticate(std::string_view token) {
     if (!services_.auth) return "this server has no sign-in";
     auto p = services_.auth->VerifyJwt(token, NowNs() / 1'000'000'000);
     if (!p.ok()) return "the token is not valid: " + std::string(p.status().message());
+    if (principal_ && p->tenant != principal_->tenant) {
+      return "the token is for another tenant than this connection's";
+    }
     principal_ = *p;
     return {};
+  }
+
+  // Before sign-in the first message has 10 s to come; after it the connection lives until its
+  // token expires. Then an error and a policy close.
+  void ArmTimer() {
+    if (principal_ && principal_->expires_s == 0) {
+      auth_timer_.cancel();
+      return;
+    }
+    if (principal_) {
+      auth_timer_.expires_after(
+          std::chrono::system_clock::time_point(std::chrono::seconds(principal_->expires_s)) -
+          std::chrono::system_clock::now());
+    } else {
+      auth_timer_.expires_after(std::chrono::seconds(10));
+    }
+    auth_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto s = weak.lock();
+      if (ec || !s) return;  // re-armed, or closed
+      if (!s->principal_) return s->Refuse("unauthorized", "no auth message in 10 s");
+      s->Refuse("token_expired", "the token expired: sign in again with a fresh one");
+    });
   }
 
   void SendAuthenticated() {
     json::object o = {{"type", "authenticated"},
                       {"tenant", principal_->tenant_name},
                       {"role", RoleName(principal_->role)}};
+    if (principal_->expires_s > 0)
+      o["expires_at"] = FormatTime(principal_->expires_s * 1'000'000'000);
     Enqueue(json::serialize(o), nullptr);
   }
 
@@ -280,12 +301,14 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
     if (!type || !type->is_string()) return SendError({}, "bad_request", "type is required");
     if (type->as_string() == "auth") {
       const json::value* token = m.if_contains("token");
-      if (principal_) return SendError({}, "bad_request", "already authenticated");
-      if (!token || !token->is_string()) return Refuse("unauthorized", "token is required");
-      if (std::string error = Authenticate(token->as_string()); !error.empty()) {
-        return Refuse("unauthorized", error);
+      // A failed sign-in closes the connection; a failed renewal keeps the current one.
+      const bool renewal = principal_.has_value();
+      std::string error =
+          !token || !token->is_string() ? "token is required" : Authenticate(token->as_string());
+      if (!error.empty()) {
+        return renewal ? SendError({}, "unauthorized", error) : Refuse("unauthorized", error);
       }
-      auth_timer_.cancel();
+      ArmTimer();
       return SendAuthenticated();
     }
     if (!principal_) return Refuse("unauthorized", "authenticate first");

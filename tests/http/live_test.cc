@@ -303,6 +303,32 @@ TEST_F(WebSocket, RefusesSubscriptionsOutsideTheTokensTenantAndMalformedOnes) {
   EXPECT_EQ(hub_->GetStats().subscriptions, 1u);
 }
 
+TEST_F(WebSocket, ClosesAConnectionWhenItsTokenExpiresAndRenewsItOnlyWithinTheTenant) {
+  Client c = Connect("?token=" + acme_token_);
+  ASSERT_EQ(c.Next()->at("type"), "authenticated");
+  c.Send({{"type", "auth"}, {"token", other_token_}});
+  EXPECT_EQ(c.Next()->at("code"), "unauthorized") << "a renewal may not change the tenant";
+  c.Send({{"type", "auth"}, {"token", "not-a-jwt"}});
+  EXPECT_EQ(c.Next()->at("code"), "unauthorized");
+
+  // A renewal with a token about to expire: the connection lives until then, and no longer.
+  auto client = auth_->CreateClient(acme_, "", Role::kViewer).value();
+  const int64_t now = std::time(nullptr);
+  Principal soon{acme_, "acme", Role::kViewer, client.client.id};
+  c.Send({{"type", "auth"}, {"token", auth_->SignJwt(soon, now, now + 1)}});
+  auto renewed = c.Next();
+  ASSERT_EQ(renewed->at("type"), "authenticated") << json::serialize(*renewed);
+  const time_t expiry = now + 1;
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&expiry));
+  EXPECT_EQ(renewed->at("expires_at"), when);
+  auto expired = c.Next();
+  ASSERT_TRUE(expired.has_value());
+  EXPECT_EQ(expired->at("code"), "token_expired");
+  EXPECT_FALSE(c.Next().has_value());
+  EXPECT_EQ(c.reason().code, websocket::close_code::policy_error);
+}
+
 TEST_F(WebSocket, StreamsEveryReadingIntoRateLimitedMinMaxUpdates) {
   Client c = Subscribed({{"sub", "r"},
                          {"topic", "readings"},

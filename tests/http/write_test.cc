@@ -166,9 +166,7 @@ TEST_F(WriteRoutes, PartialWriteStoresGoodLinesAndNamesEveryBadOne) {
             "partial write: line 1: field 'f' of 'm' holds float values, not string dropped=1");
 }
 
-TEST_F(WriteRoutes, BulkBodiesAreAnsweredInOrderOnAKeptAliveConnectionBesideSmallOnes) {
-  // Bodies past ServerOptions::bulk_body_bytes (64 KiB) run on the bulk workers; the connection
-  // must carry on as if they had not.
+TEST_F(WriteRoutes, BigAndSmallBodiesAreAnsweredInOrderOnOneKeptAliveConnection) {
   auto lines = [](int from, int n, bool bad_first) {
     std::string body = bad_first ? "m f=oops 0\n" : "";
     for (int i = from; i < from + n; ++i)
