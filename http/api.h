@@ -325,7 +325,12 @@ struct AlertCounts {
                                                : info);
   }
 };
+// Open alerts per asset id; none without an alerts service.
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const query::Alerts* alerts,
+                                                     storage::TenantId tenant);
 std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx);
+// The counts of asset `id`: zero when it has no open alert.
+AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id);
 // Alerts (kept by query::Alerts) as the API shows them; every alert of the tenant, rendered.
 json::object AlertJson(const query::Alert& alert);
 // {"5m": {from, count, mean, min, max, stddev}, "1h": ..., "24h": ...}

@@ -88,11 +88,6 @@ std::optional<ApiError> ValidId(std::string_view field, std::string_view id) {
   return std::nullopt;
 }
 
-AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id) {
-  auto it = counts.find(id);
-  return it == counts.end() ? AlertCounts{} : it->second;
-}
-
 // "90s", "5m", "1h", "1d", "2w" or plain seconds.
 std::optional<int64_t> ParseStep(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -147,6 +142,11 @@ json::value PointValue(const storage::Points& p, size_t i) {
 std::string MetricName(const storage::SeriesInfo& s) { return s.key.field; }
 
 }  // namespace
+
+AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id) {
+  auto it = counts.find(id);
+  return it == counts.end() ? AlertCounts{} : it->second;
+}
 
 int CriticalityRank(std::string_view c) {
   for (size_t i = 0; i < std::size(kCriticalities); ++i) {

@@ -517,14 +517,7 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
 
 // The asset's health from its open alerts, as the REST API computes it.
 int Hub::Impl::Health(storage::TenantId tenant, const std::string& asset) {
-  AlertCounts counts;
-  (void)alerts->Read(tenant, [&](std::span<const query::Alert* const> all) {
-    for (const query::Alert* a : all) {
-      if (a->asset_id != asset || a->status == query::AlertStatus::kResolved) continue;
-      counts.Add(a->severity);
-    }
-  });
-  return HealthScore(counts);
+  return HealthScore(CountsFor(OpenAlertsByAsset(alerts, tenant), asset));
 }
 
 void Hub::Impl::Deliver(std::vector<Outgoing>& out) {

@@ -697,16 +697,21 @@ std::vector<json::object> AlertDocs(const Ctx& ctx) {
   return out;
 }
 
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx) {
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const query::Alerts* alerts,
+                                                     storage::TenantId tenant) {
   std::map<std::string, AlertCounts> out;
-  if (!ctx.services.alerts) return out;
-  (void)ctx.services.alerts->Read(ctx.tenant, [&](std::span<const query::Alert* const> all) {
+  if (!alerts) return out;
+  (void)alerts->Read(tenant, [&](std::span<const query::Alert* const> all) {
     for (const query::Alert* a : all) {
       if (a->status == query::AlertStatus::kResolved) continue;
       out[a->asset_id].Add(a->severity);
     }
   });
   return out;
+}
+
+std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx) {
+  return OpenAlertsByAsset(ctx.services.alerts, ctx.tenant);
 }
 
 Response AfterChange(Ctx& ctx, Response res, const std::function<Status()>& install) {

@@ -92,8 +92,7 @@ Response FleetSummary(Ctx& ctx) {
     asset_count = all.size();
     for (const storage::Asset* a : all) {
       ++by_status[std::string(AssetAttr(*a, "status", "active"))];
-      auto it = counts.find(a->id);
-      int health = HealthScore(it == counts.end() ? AlertCounts{} : it->second);
+      int health = HealthScore(CountsFor(counts, a->id));
       health_sum += health;
       if (health < at_risk_below) ++at_risk;
     }
@@ -269,7 +268,7 @@ Response AssetReport(Ctx& ctx) {
   auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
   if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
   auto counts = OpenAlertsByAsset(ctx);
-  AlertCounts open = counts.contains(asset->id) ? counts[asset->id] : AlertCounts{};
+  AlertCounts open = CountsFor(counts, asset->id);
   int64_t now = NowNs();
   int64_t alerts_30d = 0;
   for (const json::object& a : AlertDocs(ctx)) {
