@@ -413,13 +413,15 @@ TEST_F(WebSocket, ClosesAClientTooSlowForAlertEventsAndOnlyCoalescesReadings) {
   std::string fields;
   for (int f = 0; f < 50; ++f) fields += ",field_" + std::to_string(f) + "=1";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (int i = 0; hub_->GetStats().updates_dropped == 0; ++i) {
+  int64_t ts = 1000;
+  for (int i = 0; hub_->GetStats().updates_dropped == 0; ++i, ++ts) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline)
         << "the readings client never fell behind";
-    Write(acme_, "pump-1 temp=" + std::to_string(i) + fields + " " + std::to_string(1000 + i));
+    Write(acme_, "pump-1 temp=" + std::to_string(i) + fields + " " + std::to_string(ts));
   }
   EXPECT_EQ(hub_->GetStats().closed_slow, 1u) << "a slow readings client is not closed";
-  Write(acme_, "pump-1 temp=-1 99999");
+  // Newer than every point above, however many it took.
+  Write(acme_, "pump-1 temp=-1 " + std::to_string(ts));
   for (;;) {
     auto r = slow_readings.Next("readings");
     ASSERT_TRUE(r.has_value()) << slow_readings.error.message();
