@@ -194,6 +194,9 @@ class Notifier {
   void SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> webhooks);
   // An alert transition (register with query::Alerts::AddListener): queued, never sent here.
   void OnAlert(const query::AlertEvent& event);
+  // A model's drift alert (ml::EngineOptions::on_drift), event "model.drift": a warning that
+  // opens a problem, so webhooks of opened alerts only get it too. Queued, never sent here.
+  void OnDrift(const ml::DriftAlert& alert);
   std::optional<WebhookStatus> Status(storage::TenantId tenant, std::string_view id) const;
   NotifierStats GetStats() const;
 

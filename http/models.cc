@@ -379,6 +379,8 @@ std::optional<ApiError> ReadParams(const json::value& v, ml::FitOptions* fit) {
       {"eta", 0.001, 1, &fit->booster.eta, nullptr},
       {"subsample", 0.05, 1, &fit->booster.subsample, nullptr},
       {"colsample_bytree", 0.05, 1, &fit->booster.colsample_bytree, nullptr},
+      {"colsample_bynode", 0.05, 1, &fit->booster.colsample_bynode, nullptr},
+      {"num_parallel_tree", 1, 100, nullptr, &fit->booster.num_parallel_tree},
       {"min_child_weight", 0, 1000, &fit->booster.min_child_weight, nullptr},
       {"lambda", 0, 1000, &fit->booster.lambda, nullptr},
   };

@@ -25,6 +25,7 @@ using tcp = asio::ip::tcp;
 
 constexpr std::string_view kKind = "webhook";
 constexpr std::string_view kEvents[] = {"alert.opened", "alert.acknowledged", "alert.resolved"};
+constexpr std::string_view kDriftEvent = "model.drift";
 
 struct Target {
   bool tls = false;
@@ -164,6 +165,28 @@ struct Notifier::Impl {
     return nullptr;
   }
 
+  // One delivery per enabled webhook of `tenant` that takes an event of this severity (and,
+  // for webhooks of opened alerts only, that `opens` a problem), in the webhook's format.
+  void Enqueue(storage::TenantId tenant, std::string_view event, query::Severity severity,
+               bool opens, const std::string& json_body, const std::string& slack_body) {
+    {
+      std::lock_guard l(mu);
+      auto it = hooks.find(tenant);
+      if (it == hooks.end()) return;
+      for (const WebhookConfig& w : it->second) {
+        if (!w.enabled || severity < w.min_severity || (w.opened_only && !opens)) continue;
+        if (queue.size() >= options.max_pending) {
+          ++stats.dropped;
+          continue;
+        }
+        ++status[{tenant, w.id}].pending;
+        queue.push(
+            {Now(), ++seq, tenant, w.id, w.slack ? slack_body : json_body, std::string(event), 0});
+      }
+    }
+    cv.notify_one();
+  }
+
   void Run() {
     std::unique_lock l(mu);
     while (!stop) {
@@ -255,35 +278,41 @@ void Notifier::SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> 
 
 void Notifier::OnAlert(const query::AlertEvent& event) {
   const query::Alert& a = *event.alert;
+  static constexpr std::string_view kVerbs[] = {"opened", "acknowledged", "resolved"};
+  const std::string slack = json::serialize(json::object{
+      {"text", fmt::format("[{}] {} {}: {}", query::kSeverityNames[static_cast<size_t>(a.severity)],
+                           a.asset_id, kVerbs[static_cast<size_t>(a.status)], a.message)}});
   const std::string_view name = kEvents[static_cast<size_t>(a.status)];
-  std::lock_guard l(impl_->mu);
-  auto it = impl_->hooks.find(event.tenant);
-  if (it == impl_->hooks.end()) return;
-  std::string json_body, slack_body;
-  for (const WebhookConfig& w : it->second) {
-    if (!w.enabled || a.severity < w.min_severity) continue;
-    if (w.opened_only && a.status != query::AlertStatus::kOpen) continue;
-    if (impl_->queue.size() >= impl_->options.max_pending) {
-      ++impl_->stats.dropped;
-      continue;
-    }
-    std::string& body = w.slack ? slack_body : json_body;
-    if (body.empty() && w.slack) {
-      static constexpr std::string_view kVerbs[] = {"opened", "acknowledged", "resolved"};
-      body = json::serialize(json::object{
-          {"text",
-           fmt::format("[{}] {} {}: {}", query::kSeverityNames[static_cast<size_t>(a.severity)],
-                       a.asset_id, kVerbs[static_cast<size_t>(a.status)], a.message)}});
-    } else if (body.empty()) {
-      body = json::serialize(json::object{{"event", name},
-                                          {"tenant_id", event.tenant},
-                                          {"alert", AlertJson(a)},
-                                          {"sent_at", FormatTime(NowNs())}});
-    }
-    ++impl_->status[{event.tenant, w.id}].pending;
-    impl_->queue.push({NowNs(), ++impl_->seq, event.tenant, w.id, body, std::string(name), 0});
+  const std::string body = json::serialize(json::object{{"event", name},
+                                                        {"tenant_id", event.tenant},
+                                                        {"alert", AlertJson(a)},
+                                                        {"sent_at", FormatTime(NowNs())}});
+  impl_->Enqueue(event.tenant, name, a.severity, a.status == query::AlertStatus::kOpen, body,
+                 slack);
+}
+
+void Notifier::OnDrift(const ml::DriftAlert& alert) {
+  json::array features;
+  std::vector<std::string_view> names;
+  for (const ml::FeatureDrift& f : alert.features) {
+    features.push_back(json::object{{"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}});
+    names.push_back(f.feature);
   }
-  impl_->cv.notify_one();
+  const size_t shown = std::min<size_t>(names.size(), 5);
+  const std::string slack = json::serialize(json::object{
+      {"text", fmt::format("[warning] model {} ({}) drifted: {} features with PSI above {}: {}{}",
+                           alert.model_id, alert.target, names.size(), alert.threshold,
+                           fmt::join(names.begin(), names.begin() + shown, ", "),
+                           names.size() > shown ? ", ..." : "")}});
+  const std::string body = json::serialize(
+      json::object{{"event", kDriftEvent},
+                   {"tenant_id", alert.tenant},
+                   {"model", json::object{{"id", alert.model_id}, {"target", alert.target}}},
+                   {"psi_threshold", alert.threshold},
+                   {"features", std::move(features)},
+                   {"measured_at", FormatTime(alert.measured_ns)},
+                   {"sent_at", FormatTime(NowNs())}});
+  impl_->Enqueue(alert.tenant, kDriftEvent, query::Severity::kWarning, true, body, slack);
 }
 
 std::optional<WebhookStatus> Notifier::Status(storage::TenantId tenant, std::string_view id) const {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace foresight::ml {
@@ -181,6 +182,8 @@ std::string Params(const FitOptions& f, double scale_pos_weight, const LabelOpti
       .Field("eta", f.booster.eta)
       .Field("subsample", f.booster.subsample)
       .Field("colsample_bytree", f.booster.colsample_bytree)
+      .Field("colsample_bynode", f.booster.colsample_bynode)
+      .Field("num_parallel_tree", f.booster.num_parallel_tree)
       .Field("min_child_weight", f.booster.min_child_weight)
       .Field("lambda", f.booster.lambda)
       .Field("seed", f.booster.seed)
@@ -906,6 +909,20 @@ Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int
     auto drift = MeasureDrift(*reference, table->names, table->matrix());
     std::sort(drift.begin(), drift.end(),
               [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });
+    // The features the model's previous check already raised.
+    std::set<std::string, std::less<>> raised;
+    if (auto previous = storage_->GetRecord(tenant, kDrift, *id); previous.ok()) {
+      simdjson::dom::parser parser;
+      simdjson::dom::element e;
+      simdjson::dom::array alert;
+      if (parser.parse(*previous).get(e) == simdjson::SUCCESS &&
+          e["alert"].get(alert) == simdjson::SUCCESS) {
+        for (simdjson::dom::element f : alert) {
+          std::string_view name;
+          if (f.get(name) == simdjson::SUCCESS) raised.emplace(name);
+        }
+      }
+    }
     JsonWriter w;
     w.BeginObject()
         .Field("model_id", *id)
@@ -913,21 +930,28 @@ Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int
         .Field("rows", table->rows())
         .Key("features")
         .BeginArray();
+    DriftAlert alert{
+        tenant, std::string(tenant_name), *id, std::string(target), options_.drift_psi_alert, {},
+        now_ns};
     std::vector<std::string> drifted;
+    bool news = false;
     for (const FeatureDrift& d : drift) {
       w.BeginObject().Field("feature", d.feature).Field("psi", d.psi).Field("ks", d.ks).EndObject();
-      if (d.psi > options_.drift_psi_alert) drifted.push_back(d.feature);
+      if (d.psi <= options_.drift_psi_alert) continue;
+      drifted.push_back(d.feature);
+      alert.features.push_back(d);
+      news = news || !raised.contains(d.feature);
     }
     const std::string value = w.EndArray().Array("alert", drifted).EndObject().Take();
     const storage::Storage::RecordWrite write{kDrift, *id, value};
     if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
-    if (!drifted.empty()) {
-      const size_t shown = std::min<size_t>(drifted.size(), 5);
-      log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
-                tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
-                fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
-                drifted.size() > shown ? ", ..." : "");
-    }
+    if (!news) continue;
+    const size_t shown = std::min<size_t>(drifted.size(), 5);
+    log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
+              tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
+              fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
+              drifted.size() > shown ? ", ..." : "");
+    if (options_.on_drift) options_.on_drift(alert);
   }
   return Status::OK();
 }

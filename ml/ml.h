@@ -57,6 +57,10 @@ struct TrainOptions {
   double eta = 0.1;
   double subsample = 1.0;
   double colsample_bytree = 1.0;
+  double colsample_bynode = 1.0;
+  // Trees grown per round on the same gradients, each on its own sample: a boosted random
+  // forest, which averages away part of the variance of subsampled trees.
+  int num_parallel_tree = 1;
   double min_child_weight = 1.0;
   double lambda = 1.0;
   // Binary: weight of the positive class (negatives / positives balances them); 1 = none.
@@ -358,6 +362,17 @@ struct RiskThresholds {
   double medium_30d = 0.2;  // P(30 d) at or above: medium; otherwise low
 };
 
+// A champion whose inputs moved away from its training data: raised by the daily drift check
+// for the features whose PSI passes EngineOptions::drift_psi_alert. A lasting drift is raised
+// once: a check raises only when a feature passes that did not in the model's previous check.
+struct DriftAlert {
+  storage::TenantId tenant = 0;
+  std::string tenant_name, model_id, target;
+  double threshold = 0;
+  std::vector<FeatureDrift> features;  // every feature past the threshold, largest PSI first
+  int64_t measured_ns = 0;
+};
+
 struct EngineOptions {
   FitOptions fit;
   LabelOptions labels;               // known_until_day is set per run
@@ -371,6 +386,8 @@ struct EngineOptions {
   bool schedules = true;
   std::chrono::hours retrain_interval{24 * 7};
   double drift_psi_alert = 0.25;  // a feature whose PSI passes this raises a drift alert
+  // Told each drift alert, on the thread that runs the schedules (serve: webhooks).
+  std::function<void(const DriftAlert&)> on_drift;
   size_t max_queued_runs = 16;
 };
 

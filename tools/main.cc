@@ -123,10 +123,12 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
 
   const std::string asset_tag = config->ingest.asset_tag;
   storage::Storage* storage = db->get();
+  ml::EngineOptions ml_options = config->ml;
+  ml_options.on_drift = [&notifier](const ml::DriftAlert& a) { notifier.OnDrift(a); };
   auto engine = ml::Engine::Start(
       storage,
       [storage, asset_tag](storage::TenantId t) { return http::LoadFleet(*storage, t, asset_tag); },
-      config->ml);
+      ml_options);
   if (!engine.ok()) return Fail("ml", engine.status());
   http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),
                           &windows,  &alerts,   &hub,        &notifier};
@@ -501,7 +503,8 @@ int main(int argc, char** argv) {
   train->add_option("--param", train_args.params,
                     "A hyper-parameter over the server's defaults, name=value; repeat for more: "
                     "max_rounds, early_stopping_rounds, max_depth, eta, subsample, "
-                    "colsample_bytree, min_child_weight, lambda");
+                    "colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, "
+                    "lambda");
   train->add_option("--csv", train_args.csv, "Given features: a CSV file with a header row")
       ->check(CLI::ExistingFile);
   train->add_option("--label", train_args.label, "CSV: the column to learn");

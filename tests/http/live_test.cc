@@ -513,6 +513,69 @@ TEST_F(Webhooks, DeliverSignedJsonAndSlackPayloadsForTheAlertsTheyAskFor) {
   EXPECT_EQ(shown.at("last_http_status"), 200);
 }
 
+TEST_F(Webhooks, DeliverAModelsDriftAlertAsAWarningThatOpensAProblem) {
+  Receiver json_hook({200}), slack_hook({200}), critical_hook({200});
+  unsigned status = 0;
+  const std::string base = "/api/v1/tenants/acme/webhooks";
+  std::vector<std::string> ids;
+  for (const json::object& hook :
+       {json::object{{"name", "ops"}, {"url", json_hook.url()}, {"secret", "k"}},
+        json::object{{"name", "chat"},
+                     {"url", slack_hook.url()},
+                     {"format", "slack"},
+                     {"events", "opened"},
+                     {"min_severity", "warning"}},
+        json::object{
+            {"name", "pager"}, {"url", critical_hook.url()}, {"min_severity", "critical"}}}) {
+    auto created =
+        CallApi(server_->port(), beast::http::verb::post, base, admin_token_, hook, &status);
+    ASSERT_EQ(status, 201u);
+    ids.emplace_back(created.at("id").as_string());
+  }
+  ml::DriftAlert drift;
+  drift.tenant = acme_;
+  drift.tenant_name = "acme";
+  drift.model_id = "mdl_7";
+  drift.target = "fails_7d";
+  drift.threshold = 0.25;
+  drift.features = {{"temp.mean_7d", 1.5, 0.8}, {"temp.last", 0.4, 0.3}};
+  drift.measured_ns = 86'400'000'000'000;
+  notifier_->OnDrift(drift);
+  // Queued on the call: what is not queued now is never sent.
+  auto queued = [&](const std::string& id) {
+    auto st = notifier_->Status(acme_, id);
+    return st ? st->pending + st->delivered : 0;
+  };
+  EXPECT_EQ(queued(ids[0]), 1u);
+  EXPECT_EQ(queued(ids[1]), 1u);
+  EXPECT_EQ(queued(ids[2]), 0u) << "a warning, below the pager's minimum";
+
+  auto got = json_hook.Wait(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]["X-Foresight-Event"], "model.drift");
+  EXPECT_TRUE(got[0]["X-Foresight-Signature"].starts_with("sha256="));
+  const json::value payload = json::parse(got[0].body());
+  EXPECT_EQ(payload.at("event"), "model.drift");
+  EXPECT_EQ(payload.at("tenant_id"), acme_);
+  EXPECT_EQ(payload.at("model").at("id"), "mdl_7");
+  EXPECT_EQ(payload.at("model").at("target"), "fails_7d");
+  EXPECT_EQ(payload.at("psi_threshold"), 0.25);
+  EXPECT_EQ(payload.at("measured_at"), "1970-01-02T00:00:00Z");
+  const auto& features = payload.at("features").as_array();
+  ASSERT_EQ(features.size(), 2u);
+  EXPECT_EQ(features[0].at("feature"), "temp.mean_7d");
+  EXPECT_EQ(features[0].at("psi"), 1.5);
+  EXPECT_EQ(features[0].at("ks"), 0.8);
+
+  auto slack = slack_hook.Wait(1);
+  ASSERT_EQ(slack.size(), 1u) << "a drift alert opens a problem";
+  const std::string text(json::parse(slack[0].body()).at("text").as_string());
+  EXPECT_NE(text.find("[warning] model mdl_7 (fails_7d) drifted: 2 features with PSI above 0.25: "
+                      "temp.mean_7d, temp.last"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(Webhooks, RetryWithBackoffThenReportFailuresInStatusAndMetrics) {
   Receiver flaky({500, 503, 200});
   unsigned status = 0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <random>
@@ -468,6 +469,72 @@ TEST(Engine, LearnsASimulatedFleetsFailuresAndScoresEveryAsset) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].actor, "schedule");
   EXPECT_EQ(engine->Wait(tenant, runs[0].id)->status, "succeeded");
+}
+
+TEST(Engine, RaisesADriftAlertOnceForFeaturesThatLeaveTheirTrainingDistribution) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  const auto tenant = db->CreateTenant("plant").value();
+  const SimulatedFleet sim = Simulate(db.get(), tenant, 20, 240);
+  std::vector<DriftAlert> raised;
+  EngineOptions options = Quick();
+  options.on_drift = [&](const DriftAlert& a) { raised.push_back(a); };
+  auto engine = Engine::Start(
+                    db.get(), [&](storage::TenantId) { return Result<Fleet>(sim.fleet); }, options)
+                    .value();
+  TrainingRequest request;
+  request.targets = {"rul_days"};
+  const RunInfo done = engine->Wait(tenant, engine->Submit(tenant, request)->id).value();
+  ASSERT_EQ(done.status, "succeeded") << done.error;
+  ASSERT_EQ(done.models.size(), 1u);
+  const std::string model = done.models[0];
+
+  // Whatever the first check raises is what its stored measurement has past the threshold.
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns).ok());
+  std::vector<std::string> past;
+  const std::vector<FeatureDrift> measured = engine->LatestDrift(tenant, model).value();
+  for (const FeatureDrift& d : measured) {
+    if (d.psi > options.drift_psi_alert) past.push_back(d.feature);
+  }
+  ASSERT_LE(raised.size(), 1u);
+  if (!raised.empty()) {
+    EXPECT_EQ(raised[0].model_id, model);
+    EXPECT_EQ(raised[0].target, "rul_days");
+    EXPECT_EQ(raised[0].tenant_name, "plant");
+    std::vector<std::string> told;
+    for (const FeatureDrift& d : raised[0].features) told.push_back(d.feature);
+    EXPECT_EQ(told, past);
+  }
+  // The next day's check, on the same data, raises nothing again.
+  const size_t before = raised.size();
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns + kDayNs).ok());
+  EXPECT_EQ(raised.size(), before);
+
+  // Ten days of one metric far outside anything it was trained on.
+  const std::string& metric = sim.fleet.assets[0].metrics[0].first;
+  std::vector<storage::Sample> shifted;
+  for (int64_t t = sim.end_ns; t < sim.end_ns + 10 * kDayNs; t += kDayNs / 24) {
+    for (const FleetAsset& a : sim.fleet.assets) {
+      for (const auto& [name, series] : a.metrics) {
+        if (name == metric) shifted.push_back({series, t, storage::Value::Float(1e4)});
+      }
+    }
+  }
+  ASSERT_TRUE(db->Append(tenant, shifted).ok());
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns + 11 * kDayNs).ok());
+  ASSERT_EQ(raised.size(), before + 1);
+  const DriftAlert& alert = raised.back();
+  std::vector<std::string> told;
+  for (const FeatureDrift& d : alert.features) {
+    EXPECT_GT(d.psi, options.drift_psi_alert) << d.feature;
+    told.push_back(d.feature);
+  }
+  for (const std::string& f : {metric + ".mean_7d", metric + ".max_7d", metric + ".last"}) {
+    EXPECT_NE(std::find(told.begin(), told.end(), f), told.end()) << f;
+  }
+  EXPECT_TRUE(
+      std::is_sorted(alert.features.begin(), alert.features.end(),
+                     [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; }));
 }
 
 TEST(Engine, MarksRunsAProcessLeftUnfinishedAsFailed) {
