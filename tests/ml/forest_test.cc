@@ -105,6 +105,19 @@ TEST(Forest, GivesXGBoostsValuesForADeeperRegressionModel) {
   ExpectSameAsXGBoost(model, Make(3000, 12, Objective::kRegression, 4, 0.3), false);
 }
 
+TEST(Forest, GivesXGBoostsValuesForABoostedRandomForest) {
+  Data train = Make(3000, 12, Objective::kRegression, 6);
+  TrainOptions o;
+  o.objective = Objective::kRegression;
+  o.rounds = 30;
+  o.num_parallel_tree = 4;
+  o.subsample = 0.6;
+  o.colsample_bynode = 0.5;
+  const std::string model = TrainOn(train, o);
+  ExpectSameAsXGBoost(model, Make(2000, 12, Objective::kRegression, 7, 0.2), false);
+  EXPECT_EQ(Forest::Compile(model)->trees(), 120u) << "four trees a round";
+}
+
 TEST(Forest, ScoresRowsWithNoMissingValuesAndAllMissingValues) {
   Data train = Make(2000, 8, Objective::kBinaryLogistic, 5);
   const std::string model = TrainOn(train, {});
