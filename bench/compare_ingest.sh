@@ -8,6 +8,10 @@
 #
 #   bench/compare_ingest.sh [steps=1000] [repeats=3] [build dir=build-release]
 #
+# TARGETS="foresight/tcp victoria-metrics/tcp" runs only those. BASELINE=<build dir> adds, next
+# to each FORESIGHT target, the same run of that build's binary as "baseline" (A/B of a change
+# in one run).
+#
 # FORESIGHT runs with fsync=always (its default). InfluxDB 1.6 fsyncs its WAL on every write
 # (wal-fsync-delay 0). VictoriaMetrics acknowledges HTTP writes once buffered in memory.
 set -euo pipefail
@@ -46,8 +50,10 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 start_server() {  # name dir
   local name=$1 dir=$2
   case $name in
-    foresight)
-      "$build/tools/foresight" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
+    foresight|baseline)
+      local binary=$build/tools/foresight
+      [[ $name == baseline ]] && binary=$BASELINE/tools/foresight
+      "$binary" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
         --tcp-listen 127.0.0.1:18094 --tokens "bench:$token" --log-level warn >"$work/$name.log" 2>&1 &
       pid=$!; wait_http http://127.0.0.1:18080/ready ;;
     victoria-metrics)
@@ -85,8 +91,8 @@ run() {  # name transport
   start_server "$name" "$dir"
   local args=(--steps "$steps" --batch 5000 --connections 4)
   case $name/$transport in
-    foresight/http) args+=(--mode http --url 127.0.0.1:18080 --path '/write?db=bench' --token "$token") ;;
-    foresight/tcp) args+=(--mode tcp --tcp 127.0.0.1:18094 --token "$token" --url 127.0.0.1:18080
+    foresight/http|baseline/http) args+=(--mode http --url 127.0.0.1:18080 --path '/write?db=bench' --token "$token") ;;
+    foresight/tcp|baseline/tcp) args+=(--mode tcp --tcp 127.0.0.1:18094 --token "$token" --url 127.0.0.1:18080
                           --wait-metric foresight_ingest_values_total) ;;
     victoria-metrics/http) args+=(--mode http --url 127.0.0.1:18428 --path '/write?db=bench') ;;
     victoria-metrics/tcp) args+=(--mode tcp --tcp 127.0.0.1:18089 --url 127.0.0.1:18428
@@ -114,7 +120,8 @@ run() {  # name transport
 
 for r in $(seq "$repeats"); do
   echo "round $r of $repeats" >&2
-  for target in foresight/http foresight/tcp victoria-metrics/http victoria-metrics/tcp influxdb/http; do
+  for target in ${TARGETS:-foresight/http foresight/tcp victoria-metrics/http victoria-metrics/tcp influxdb/http}; do
+    [[ -n ${BASELINE:-} && $target == foresight/* ]] && run baseline "${target#*/}"
     run "${target%/*}" "${target#*/}"
   done
 done
