@@ -189,6 +189,9 @@ struct TcpOptions {
   uint32_t buffer_count = 256;
   uint32_t buffer_bytes = 64 << 10;
   Precision precision = Precision::kNanoseconds;
+  // A round of received lines is stored in appends of about this many bytes (cut at line ends),
+  // so memory follows this rather than the whole buffer pool.
+  size_t max_write_bytes = 1 << 20;
 };
 
 struct TcpStats {

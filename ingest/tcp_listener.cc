@@ -470,26 +470,44 @@ class UringListener final : public TcpListener {
   void Flush() {
     for (auto& [tenant, p] : pending_) {
       if (p.text.empty()) continue;
-      WriteReport report =
-          ingestor_->WriteLineProtocol(tenant, p.text, options_.precision, NowNs());
-      if (!report.status.ok()) {
-        log::Error("tcp ingest: storing {} lines failed: {}", p.lines, report.status.ToString());
-      }
-      lines_.fetch_add(report.lines, std::memory_order_relaxed);
-      rejected_.fetch_add(report.rejected.size(), std::memory_order_relaxed);
+      // In pieces of about max_write_bytes, cut at line ends: a round can hold the whole buffer
+      // pool, and one append of it would hold all its parsed samples at once.
+      const size_t max_write = std::max<size_t>(options_.max_write_bytes, 1);
       auto region = p.regions.begin();
-      for (const Rejection& r : report.rejected) {
-        while (region != p.regions.end() && r.line >= region->first_line + region->lines) ++region;
-        if (region == p.regions.end()) break;
-        if (region->slot >= conns_.size() ||
-            conns_[region->slot].generation != region->generation) {
-          continue;
+      uint32_t lines_before = 0;  // in the pieces already stored
+      for (size_t begin = 0; begin < p.text.size();) {
+        size_t end = p.text.size();
+        if (end - begin > max_write) {
+          end = p.text.find('\n', begin + max_write - 1);
+          end = end == std::string::npos ? p.text.size() : end + 1;
         }
-        Connection& c = conns_[region->slot];
-        if (c.rejected++ < kMaxLoggedRejectionsPerConnection) {
-          log::Warn("tcp ingest: {}: line {}: column {}: {}", c.peer,
-                    c.lines_seen + (r.line - region->first_line) + 1, r.column, r.reason);
+        const std::string_view piece(p.text.data() + begin, end - begin);
+        begin = end;
+        WriteReport report =
+            ingestor_->WriteLineProtocol(tenant, piece, options_.precision, NowNs());
+        if (!report.status.ok()) {
+          log::Error("tcp ingest: storing {} lines failed: {}", report.lines,
+                     report.status.ToString());
         }
+        lines_.fetch_add(report.lines, std::memory_order_relaxed);
+        rejected_.fetch_add(report.rejected.size(), std::memory_order_relaxed);
+        for (const Rejection& r : report.rejected) {
+          const uint32_t line = lines_before + r.line;  // 1-based within p.text
+          while (region != p.regions.end() && line >= region->first_line + region->lines) {
+            ++region;
+          }
+          if (region == p.regions.end()) break;
+          if (region->slot >= conns_.size() ||
+              conns_[region->slot].generation != region->generation) {
+            continue;
+          }
+          Connection& c = conns_[region->slot];
+          if (c.rejected++ < kMaxLoggedRejectionsPerConnection) {
+            log::Warn("tcp ingest: {}: line {}: column {}: {}", c.peer,
+                      c.lines_seen + (line - region->first_line) + 1, r.column, r.reason);
+          }
+        }
+        lines_before += static_cast<uint32_t>(std::count(piece.begin(), piece.end(), '\n'));
       }
       for (const auto& r : p.regions) {
         if (r.slot < conns_.size() && conns_[r.slot].generation == r.generation) {

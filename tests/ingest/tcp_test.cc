@@ -189,6 +189,28 @@ TEST_F(TcpListenerTest, CountsBadLinesAndKeepsTheConnectionOpen) {
   close(fd);
 }
 
+TEST_F(TcpListenerTest, StoresARoundInPiecesAndCountsTheBadLinesOfEach) {
+  TcpOptions options;
+  options.max_write_bytes = 50;  // a few lines per append
+  StartListener(options);
+  int fd = Connect();
+  std::string text = std::string("# token ") + kToken + "\n";
+  std::vector<double> good;
+  for (int i = 1; i <= 300; ++i) {
+    if (i % 10 == 0) {
+      text += "m f=oops " + std::to_string(i) + "\n";
+    } else {
+      text += "m f=" + std::to_string(i) + " " + std::to_string(i) + "\n";
+      good.push_back(i);
+    }
+  }
+  SendAndWait(fd, text);
+  // Line 300, the last bad one, is in the round's last piece.
+  ASSERT_TRUE(Eventually([&] { return listener_->GetStats().rejected_lines == 30; }));
+  EXPECT_EQ(Values("f"), good);
+  close(fd);
+}
+
 TEST_F(TcpListenerTest, ABoundListenerNeedsNoToken) {
   TcpOptions options;
   options.bound_tenant = tenant_;
