@@ -14,7 +14,7 @@
 #
 # Usage: bench/cmapss.sh [build dir]   (default build-release, else build)
 set -euo pipefail
-read -r -a params <<< "${PARAMS-max_depth=5 subsample=0.6 colsample_bytree=0.3 eta=0.02 max_rounds=3000 early_stopping_rounds=150}"
+read -r -a params <<< "${PARAMS-max_depth=5 subsample=0.6 colsample_bytree=0.1 eta=0.02 max_rounds=3000 early_stopping_rounds=150}"
 params=("${params[@]/#/--param=}")
 source "$(dirname "$0")/ml_server.sh"
 data=${DATASETS:-$root/../shared/datasets}/cmapss
