@@ -158,6 +158,9 @@ struct NotifierOptions {
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds timeout{5000};  // per attempt: connect, send, answer
   size_t max_pending = 10000;               // deliveries queued; beyond, new ones are dropped
+  // PEM file of further CAs HTTPS webhooks are checked against (a private CA); empty: the
+  // system's only.
+  std::string ca_file;
 };
 
 struct WebhookConfig {

@@ -1,11 +1,15 @@
-// Helpers shared by the tests: a fresh directory per test, removed afterwards.
+// Helpers shared by the tests: a fresh directory per test, removed afterwards; a bounded wait for
+// what another thread makes true.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <stdlib.h>
 #include <string>
+#include <thread>
 
 namespace foresight::testing {
 
@@ -30,5 +34,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `condition` until it holds (true) or 10 s pass (false).
+inline bool Eventually(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 }  // namespace foresight::testing

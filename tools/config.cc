@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <sstream>
 
 namespace foresight::tools {
@@ -67,6 +68,8 @@ const std::vector<Setting>& Settings() {
        "Remaining-useful-life target cap: rows further from failure are labelled with it"},
       {"ml.exclude_days_after_maintenance", "--exclude-days-after-maintenance", "2",
        "Days after a maintenance record whose rows are left out of training"},
+      {"webhooks.ca_file", "--webhook-ca-file", "",
+       "PEM file of CAs trusted for HTTPS webhooks besides the system's (a private CA)"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
       {"log.format", "--log-format", "text", "text or json (one object per line)"},
   };
@@ -243,6 +246,10 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.ingest.asset_tag = values["ingest.asset_tag"];
   if (c.ingest.asset_tag.empty()) {
     return Status::InvalidArgument("ingest.asset_tag must not be empty");
+  }
+  c.webhooks.ca_file = values["webhooks.ca_file"];
+  if (!c.webhooks.ca_file.empty() && !std::ifstream(c.webhooks.ca_file)) {
+    return Status::InvalidArgument("webhooks.ca_file: cannot read '" + c.webhooks.ca_file + "'");
   }
 
   if (const std::string& tcp = values["ingest.tcp_listen"]; !tcp.empty()) {

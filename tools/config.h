@@ -29,6 +29,7 @@ struct Config {
   std::string tcp_tenant;  // bind the TCP listener to this tenant (no token line)
   http::AuthOptions auth;  // key_file empty: <data_dir>/jwt.key
   ml::EngineOptions ml;
+  http::NotifierOptions webhooks;
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

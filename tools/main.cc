@@ -75,7 +75,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   query::Alerts alerts(db->get(), &windows, config->ingest.asset_tag);
   http::Hub hub(db->get(), &windows, &alerts, config->ingest.asset_tag);
   alerts.AddListener([&hub](const query::AlertEvent& e) { hub.OnAlert(e); });
-  http::Notifier notifier;
+  http::Notifier notifier(config->webhooks);
   alerts.AddListener([&notifier](const query::AlertEvent& e) { notifier.OnAlert(e); });
   {
     const auto started = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include "tests/test_util.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -184,11 +186,12 @@ query::Rule HotRule() {
 }
 using Webhooks = LiveServer;
 
-// An HTTP endpoint on loopback that records what it is sent and answers with the given statuses
-// in turn (the last one from then on).
+// An HTTP endpoint on loopback (HTTPS with a `tls` context) that records what it is sent and
+// answers with the given statuses in turn (the last one from then on).
 class Receiver {
  public:
-  explicit Receiver(std::vector<unsigned> statuses) : statuses_(std::move(statuses)) {
+  explicit Receiver(std::vector<unsigned> statuses, asio::ssl::context* tls = nullptr)
+      : statuses_(std::move(statuses)), tls_(tls) {
     acceptor_.open(tcp::v4());
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
     acceptor_.listen();
@@ -205,6 +208,7 @@ class Receiver {
   std::string url() const {
     return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
   }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
   // Waits up to 5 s for `n` requests.
   std::vector<beast::http::request<beast::http::string_body>> Wait(size_t n) {
     std::unique_lock l(mu_);
@@ -219,25 +223,37 @@ class Receiver {
       beast::error_code ec;
       acceptor_.accept(socket, ec);
       if (ec || stop_) return;
-      beast::flat_buffer buffer;
-      beast::http::request<beast::http::string_body> req;
-      beast::http::read(socket, buffer, req, ec);
-      if (ec) continue;
-      unsigned status;
-      {
-        std::lock_guard l(mu_);
-        status = statuses_[std::min(requests_.size(), statuses_.size() - 1)];
-        requests_.push_back(req);
+      if (!tls_) {
+        Exchange(socket);
+        continue;
       }
-      cv_.notify_all();
-      beast::http::response<beast::http::string_body> res{beast::http::int_to_status(status), 11};
-      res.prepare_payload();
-      beast::http::write(socket, res, ec);
+      asio::ssl::stream<tcp::socket&> stream(socket, *tls_);
+      stream.handshake(asio::ssl::stream_base::server, ec);  // fails when the client refuses
+      if (!ec) Exchange(stream);
     }
+  }
+  template <class Stream>
+  void Exchange(Stream& stream) {
+    beast::error_code ec;
+    beast::flat_buffer buffer;
+    beast::http::request<beast::http::string_body> req;
+    beast::http::read(stream, buffer, req, ec);
+    if (ec) return;
+    unsigned status;
+    {
+      std::lock_guard l(mu_);
+      status = statuses_[std::min(requests_.size(), statuses_.size() - 1)];
+      requests_.push_back(req);
+    }
+    cv_.notify_all();
+    beast::http::response<beast::http::string_body> res{beast::http::int_to_status(status), 11};
+    res.prepare_payload();
+    beast::http::write(stream, res, ec);
   }
   asio::io_context ioc_;
   tcp::acceptor acceptor_{ioc_};
   std::vector<unsigned> statuses_;
+  asio::ssl::context* tls_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;
@@ -513,6 +529,18 @@ TEST_F(Webhooks, DeliverSignedJsonAndSlackPayloadsForTheAlertsTheyAskFor) {
   EXPECT_EQ(shown.at("last_http_status"), 200);
 }
 
+ml::DriftAlert TemperatureDrift(storage::TenantId tenant) {
+  ml::DriftAlert drift;
+  drift.tenant = tenant;
+  drift.tenant_name = "acme";
+  drift.model_id = "mdl_7";
+  drift.target = "fails_7d";
+  drift.threshold = 0.25;
+  drift.features = {{"temp.mean_7d", 1.5, 0.8}, {"temp.last", 0.4, 0.3}};
+  drift.measured_ns = 86'400'000'000'000;
+  return drift;
+}
+
 TEST_F(Webhooks, DeliverAModelsDriftAlertAsAWarningThatOpensAProblem) {
   Receiver json_hook({200}), slack_hook({200}), critical_hook({200});
   unsigned status = 0;
@@ -532,15 +560,7 @@ TEST_F(Webhooks, DeliverAModelsDriftAlertAsAWarningThatOpensAProblem) {
     ASSERT_EQ(status, 201u);
     ids.emplace_back(created.at("id").as_string());
   }
-  ml::DriftAlert drift;
-  drift.tenant = acme_;
-  drift.tenant_name = "acme";
-  drift.model_id = "mdl_7";
-  drift.target = "fails_7d";
-  drift.threshold = 0.25;
-  drift.features = {{"temp.mean_7d", 1.5, 0.8}, {"temp.last", 0.4, 0.3}};
-  drift.measured_ns = 86'400'000'000'000;
-  notifier_->OnDrift(drift);
+  notifier_->OnDrift(TemperatureDrift(acme_));
   // Queued on the call: what is not queued now is never sent.
   auto queued = [&](const std::string& id) {
     auto st = notifier_->Status(acme_, id);
@@ -574,6 +594,53 @@ TEST_F(Webhooks, DeliverAModelsDriftAlertAsAWarningThatOpensAProblem) {
                       "temp.mean_7d, temp.last"),
             std::string::npos)
       << text;
+}
+
+TEST_F(Webhooks, DeliverOverHttpsOnlyToACertificateTrustedForTheirHost) {
+  // A self-signed certificate for "localhost" only, made for this test.
+  const std::string cert = dir_.Sub("cert.pem"), key = dir_.Sub("key.pem");
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  asio::ssl::context server(asio::ssl::context::tls_server);
+  server.use_certificate_chain_file(cert);
+  server.use_private_key_file(key, asio::ssl::context::pem);
+  Receiver https({200}, &server);
+
+  // One delivery to `host` by a notifier that trusts `ca_file` besides the system's CAs.
+  auto deliver = [&](const std::string& ca_file, const std::string& host) {
+    NotifierOptions options;
+    options.max_attempts = 1;
+    options.ca_file = ca_file;
+    Notifier notifier(options);
+    WebhookConfig hook;
+    hook.id = "tls";
+    hook.url = "https://" + host + ":" + std::to_string(https.port());
+    notifier.SetWebhooks(acme_, {hook});
+    notifier.OnDrift(TemperatureDrift(acme_));
+    WebhookStatus st;
+    EXPECT_TRUE(foresight::testing::Eventually([&] {
+      st = *notifier.Status(acme_, "tls");
+      return st.pending == 0;
+    }));
+    return st;
+  };
+  const WebhookStatus trusted = deliver(cert, "localhost");
+  EXPECT_EQ(trusted.delivered, 1u) << trusted.last_error;
+  const WebhookStatus unknown_ca = deliver("", "localhost");
+  EXPECT_EQ(unknown_ca.failed, 1u);
+  EXPECT_NE(unknown_ca.last_error.find("certificate verify failed"), std::string::npos)
+      << unknown_ca.last_error;
+  const WebhookStatus other_name = deliver(cert, "127.0.0.1");
+  EXPECT_EQ(other_name.failed, 1u);
+  EXPECT_NE(other_name.last_error.find("certificate verify failed"), std::string::npos)
+      << other_name.last_error;
+  const auto got = https.Wait(1);
+  ASSERT_EQ(got.size(), 1u) << "only the trusted delivery got through";
+  EXPECT_EQ(got[0]["X-Foresight-Event"], "model.drift");
+  EXPECT_EQ(got[0].target(), "/");
 }
 
 TEST_F(Webhooks, RetryWithBackoffThenReportFailuresInStatusAndMetrics) {

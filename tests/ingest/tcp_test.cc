@@ -35,15 +35,7 @@ class Tokens : public TokenVerifier {
   storage::TenantId tenant_;
 };
 
-// Waits (bounded) for a condition the listener's thread makes true.
-bool Eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using foresight::testing::Eventually;
 
 class TcpListenerTest : public ::testing::Test {
  protected:

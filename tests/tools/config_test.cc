@@ -66,6 +66,10 @@ TEST(Config, NamesTheSettingAndValueThatIsWrong) {
   EXPECT_NE(c.status().message().find("65535"), std::string_view::npos);
   c = LoadWith({}, Env{{{"FORESIGHT_STORAGE_HEAD_FLUSH_MB", "lots"}}});
   EXPECT_NE(c.status().message().find("storage.head_flush_mb"), std::string_view::npos);
+  c = LoadWith({"--webhook-ca-file", "/no/such/ca.pem"});
+  EXPECT_NE(c.status().message().find("webhooks.ca_file: cannot read '/no/such/ca.pem'"),
+            std::string_view::npos)
+      << c.status().ToString();
 }
 
 TEST(Config, RejectsAMalformedOrUnknownFileWithItsLocation) {
