@@ -19,10 +19,12 @@ esac
 
 tools/install-deps.sh
 # The third-party tools the end-to-end tests drive: Node.js for the clients and validators in
-# tests/js (package-lock.json pins them), promtool (Debian's prometheus) for /metrics.
+# tests/js (package-lock.json pins them), promtool (Debian's prometheus) for /metrics, openssl
+# for the HTTPS webhook receiver's certificate.
 test_packages=()
 command -v npm >/dev/null || test_packages+=(nodejs npm)
 command -v promtool >/dev/null || test_packages+=(prometheus)
+command -v openssl >/dev/null || test_packages+=(openssl)
 if ((${#test_packages[@]})); then
   sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
