@@ -12,6 +12,8 @@
 #include <sodium.h>
 
 #include <condition_variable>
+#include <functional>
+#include <optional>
 #include <queue>
 #include <thread>
 
@@ -171,21 +173,25 @@ struct Notifier::Impl {
 
   // One delivery per enabled webhook of `tenant` that takes an event of this severity (and,
   // for webhooks of opened alerts only, that `opens` a problem), in the webhook's format.
+  // `body(slack)` makes the payload of a format; it runs only for formats a webhook takes
+  // (alert transitions come from the ingest path, and most tenants have no webhooks).
   void Enqueue(storage::TenantId tenant, std::string_view event, query::Severity severity,
-               bool opens, const std::string& json_body, const std::string& slack_body) {
+               bool opens, const std::function<std::string(bool slack)>& body) {
     {
       std::lock_guard l(mu);
       auto it = hooks.find(tenant);
       if (it == hooks.end()) return;
+      std::optional<std::string> bodies[2];  // json, slack
       for (const WebhookConfig& w : it->second) {
         if (!w.enabled || severity < w.min_severity || (w.opened_only && !opens)) continue;
         if (queue.size() >= options.max_pending) {
           ++stats.dropped;
           continue;
         }
+        std::optional<std::string>& b = bodies[w.slack];
+        if (!b) b = body(w.slack);
         ++status[{tenant, w.id}].pending;
-        queue.push(
-            {Now(), ++seq, tenant, w.id, w.slack ? slack_body : json_body, std::string(event), 0});
+        queue.push({Now(), ++seq, tenant, w.id, *b, std::string(event), 0});
       }
     }
     cv.notify_one();
@@ -282,41 +288,49 @@ void Notifier::SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> 
 
 void Notifier::OnAlert(const query::AlertEvent& event) {
   const query::Alert& a = *event.alert;
-  static constexpr std::string_view kVerbs[] = {"opened", "acknowledged", "resolved"};
-  const std::string slack = json::serialize(json::object{
-      {"text", fmt::format("[{}] {} {}: {}", query::kSeverityNames[static_cast<size_t>(a.severity)],
-                           a.asset_id, kVerbs[static_cast<size_t>(a.status)], a.message)}});
   const std::string_view name = kEvents[static_cast<size_t>(a.status)];
-  const std::string body = json::serialize(json::object{{"event", name},
-                                                        {"tenant_id", event.tenant},
-                                                        {"alert", AlertJson(a)},
-                                                        {"sent_at", FormatTime(NowNs())}});
-  impl_->Enqueue(event.tenant, name, a.severity, a.status == query::AlertStatus::kOpen, body,
-                 slack);
+  impl_->Enqueue(
+      event.tenant, name, a.severity, a.status == query::AlertStatus::kOpen, [&](bool slack) {
+        static constexpr std::string_view kVerbs[] = {"opened", "acknowledged", "resolved"};
+        if (slack) {
+          return json::serialize(json::object{
+              {"text",
+               fmt::format("[{}] {} {}: {}", query::kSeverityNames[static_cast<size_t>(a.severity)],
+                           a.asset_id, kVerbs[static_cast<size_t>(a.status)], a.message)}});
+        }
+        return json::serialize(json::object{{"event", name},
+                                            {"tenant_id", event.tenant},
+                                            {"alert", AlertJson(a)},
+                                            {"sent_at", FormatTime(NowNs())}});
+      });
 }
 
 void Notifier::OnDrift(const ml::DriftAlert& alert) {
-  json::array features;
-  std::vector<std::string_view> names;
-  for (const ml::FeatureDrift& f : alert.features) {
-    features.push_back(json::object{{"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}});
-    names.push_back(f.feature);
-  }
-  const size_t shown = std::min<size_t>(names.size(), 5);
-  const std::string slack = json::serialize(json::object{
-      {"text", fmt::format("[warning] model {} ({}) drifted: {} features with PSI above {}: {}{}",
-                           alert.model_id, alert.target, names.size(), alert.threshold,
-                           fmt::join(names.begin(), names.begin() + shown, ", "),
-                           names.size() > shown ? ", ..." : "")}});
-  const std::string body = json::serialize(
-      json::object{{"event", kDriftEvent},
-                   {"tenant_id", alert.tenant},
-                   {"model", json::object{{"id", alert.model_id}, {"target", alert.target}}},
-                   {"psi_threshold", alert.threshold},
-                   {"features", std::move(features)},
-                   {"measured_at", FormatTime(alert.measured_ns)},
-                   {"sent_at", FormatTime(NowNs())}});
-  impl_->Enqueue(alert.tenant, kDriftEvent, query::Severity::kWarning, true, body, slack);
+  impl_->Enqueue(alert.tenant, kDriftEvent, query::Severity::kWarning, true, [&](bool slack) {
+    if (slack) {
+      std::vector<std::string_view> names;
+      for (const ml::FeatureDrift& f : alert.features) names.push_back(f.feature);
+      const size_t shown = std::min<size_t>(names.size(), 5);
+      return json::serialize(json::object{
+          {"text",
+           fmt::format("[warning] model {} ({}) drifted: {} features with PSI above {}: {}{}",
+                       alert.model_id, alert.target, names.size(), alert.threshold,
+                       fmt::join(names.begin(), names.begin() + shown, ", "),
+                       names.size() > shown ? ", ..." : "")}});
+    }
+    json::array features;
+    for (const ml::FeatureDrift& f : alert.features) {
+      features.push_back(json::object{{"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}});
+    }
+    return json::serialize(
+        json::object{{"event", kDriftEvent},
+                     {"tenant_id", alert.tenant},
+                     {"model", json::object{{"id", alert.model_id}, {"target", alert.target}}},
+                     {"psi_threshold", alert.threshold},
+                     {"features", std::move(features)},
+                     {"measured_at", FormatTime(alert.measured_ns)},
+                     {"sent_at", FormatTime(NowNs())}});
+  });
 }
 
 std::optional<WebhookStatus> Notifier::Status(storage::TenantId tenant, std::string_view id) const {
