@@ -739,9 +739,11 @@ Result<std::vector<Prediction>> Engine::ScoreFleet(const Fleet& fleet,
       if (!table.ok()) return table.status();
       it = tables.emplace(c.info.metrics, std::move(table).value()).first;
     }
-    const FeatureTable& t = it->second;
-    if (t.names != c.info.features) {
-      return Status::Internal("model " + c.info.id + " expects other features than are built");
+    // Models trained before a feature was added keep scoring on the features they know.
+    FeatureTable t = it->second;
+    if (Status s = SelectFeatures(&t, c.info.features); !s.ok()) {
+      return Status::FailedPrecondition("model " + c.info.id + ": " + std::string(s.message()) +
+                                        "; train a new one");
     }
     std::vector<float> values(t.rows());
     c.forest->Predict(t.matrix(), values);
@@ -906,6 +908,7 @@ Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int
     query.to_day = last_day;
     auto table = BuildFeatures(*storage_, fleet, query);
     if (!table.ok()) return table.status();
+    if (Status s = SelectFeatures(&*table, info->features); !s.ok()) return s;
     auto drift = MeasureDrift(*reference, table->names, table->matrix());
     std::sort(drift.begin(), drift.end(),
               [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -20,6 +21,7 @@ using Days = Eigen::ArrayXXd;  // rows: days of the axis; columns: assets
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kLongestWindow = kWindowsDays[std::size(kWindowsDays) - 1];
+static_assert(kWindowsDays[1] == 30, "delta_30d compares the 30-day window with the baseline");
 
 // Prefix sums down the day axis: row i holds the sum of rows [0, i) of `x`.
 Days Prefix(const Days& x) {
@@ -33,9 +35,16 @@ Days WindowSum(const Days& prefix, Eigen::Index first, Eigen::Index n, int w) {
   return prefix.middleRows(first + 1, n) - prefix.middleRows(first + 1 - w, n);
 }
 
-// The daily aggregates of one metric across the fleet.
+// An asset's first kBaselineDays days of one metric, from its first day with a reading.
+struct Baseline {
+  int64_t first_day = INT64_MAX;
+  std::array<double, kBaselineDays> count{}, sum{};
+};
+
+// The daily aggregates of one metric across the fleet, and each asset's baseline.
 struct Daily {
   Days count, sum, squares, min, max, last, last_day;
+  std::vector<Baseline> baseline;
   Daily(Eigen::Index days, Eigen::Index assets)
       : count(Days::Zero(days, assets)),
         sum(Days::Zero(days, assets)),
@@ -43,7 +52,8 @@ struct Daily {
         min(Days::Constant(days, assets, kInf)),
         max(Days::Constant(days, assets, -kInf)),
         last(Days::Constant(days, assets, kNaN)),
-        last_day(Days::Constant(days, assets, -kInf)) {}
+        last_day(Days::Constant(days, assets, -kInf)),
+        baseline(static_cast<size_t>(assets)) {}
 };
 
 }  // namespace
@@ -72,6 +82,8 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
       }
     }
     table.names.push_back(m + ".last");
+    table.names.push_back(m + ".delta_30d");
+    table.names.push_back(m + ".delta_30d_per_day");
   }
   for (const char* name : {"alerts_30d", "days_since_maintenance", "age_days", "criticality"}) {
     table.names.push_back(name);
@@ -95,7 +107,8 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
   const int64_t start = lo - (kLongestWindow - 1);
   const Eigen::Index axis = hi - start + 1, first = lo - start, out = hi - lo + 1;
 
-  // Read every metric's daily buckets; an (asset, day) with any reading is a row (training).
+  // Read every metric's daily buckets, from the asset's installation for its baseline (at most
+  // 100 years back); an (asset, day) with any reading is a row (training).
   std::map<std::string, size_t, std::less<>> metric_index;
   for (size_t i = 0; i < table.metrics.size(); ++i) metric_index.emplace(table.metrics[i], i);
   std::vector<Daily> daily;
@@ -107,13 +120,23 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
     for (const auto& [name, series] : fleet.assets[a].metrics) {
       auto it = metric_index.find(name);
       if (it == metric_index.end()) continue;
-      auto buckets = storage.ReadDownsampled(fleet.tenant, series, start * kDayNs,
-                                             (hi + 1) * kDayNs, std::chrono::hours(24));
+      const int64_t from_ns =
+          std::clamp(fleet.assets[a].installed_ns, (start - 100 * 366) * kDayNs, start * kDayNs);
+      auto buckets = storage.ReadDownsampled(fleet.tenant, series, from_ns, (hi + 1) * kDayNs,
+                                             std::chrono::hours(24));
       if (!buckets.ok()) return buckets.status();
       Daily& m = daily[it->second];
-      for (const storage::Bucket& b : *buckets) {
-        const int64_t d = DayOf(b.start_ns) - start;
-        if (d < 0 || d >= axis || b.count == 0) continue;
+      Baseline& base = m.baseline[a];
+      for (const storage::Bucket& b : *buckets) {  // oldest first
+        if (b.count == 0) continue;
+        const int64_t day = DayOf(b.start_ns);
+        base.first_day = std::min(base.first_day, day);
+        if (const int64_t i = day - base.first_day; i < kBaselineDays) {
+          base.count[i] += static_cast<double>(b.count);
+          base.sum[i] += b.sum;
+        }
+        const int64_t d = day - start;
+        if (d < 0 || d >= axis) continue;
         m.count(d, a) = static_cast<double>(b.count);
         m.sum(d, a) = b.sum;
         m.squares(d, a) = b.sum_squares;
@@ -153,6 +176,7 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
   for (Eigen::Index d = 0; d < axis; ++d) t.row(d).setConstant(static_cast<double>(d));
   size_t col = 0;
   for (Daily& m : daily) {
+    Days mean_30d;
     const Days has = (m.count > 0).cast<double>();
     const Days mean_of_day = (m.count > 0).select(m.sum / m.count.max(1), 0.0);
     const Days p_count = Prefix(m.count), p_sum = Prefix(m.sum), p_squares = Prefix(m.squares);
@@ -179,6 +203,7 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
       scatter(col++, lo_w + empty);
       scatter(col++, hi_w + empty);
       scatter(col++, slope);
+      if (w == 30) mean_30d = mean;
     }
     // The latest value within the longest window: carry each day's last value forward.
     Days last = m.last, last_day = m.last_day;
@@ -189,6 +214,28 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
     }
     const Days fresh = t.middleRows(first, out) - last_day.middleRows(first, out);
     scatter(col++, (fresh < kLongestWindow).select(last.middleRows(first, out), kNaN));
+
+    Days delta = Days::Constant(out, assets, kNaN), per_day = Days::Constant(out, assets, kNaN);
+    for (Eigen::Index a = 0; a < assets; ++a) {
+      const Baseline& base = m.baseline[static_cast<size_t>(a)];
+      if (base.first_day == INT64_MAX) continue;  // no reading
+      double count = 0, sum = 0;
+      for (Eigen::Index d = 0; d < out; ++d) {
+        const int64_t since = lo + d - base.first_day;
+        if (since < 0) continue;
+        if (d == 0 || since < kBaselineDays) {  // the baseline's days up to this one
+          count = sum = 0;
+          for (int64_t i = 0; i <= std::min<int64_t>(since, kBaselineDays - 1); ++i) {
+            count += base.count[i];
+            sum += base.sum[i];
+          }
+        }
+        delta(d, a) = mean_30d(d, a) - sum / count;
+        if (since >= kBaselineDays) per_day(d, a) = delta(d, a) / static_cast<double>(since);
+      }
+    }
+    scatter(col++, delta);
+    scatter(col++, per_day);
   }
 
   // The asset columns, row by row.
@@ -219,6 +266,31 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
     row[3] = static_cast<float>(fleet.assets[a].criticality);
   }
   return table;
+}
+
+Status SelectFeatures(FeatureTable* table, std::span<const std::string> names) {
+  if (std::equal(names.begin(), names.end(), table->names.begin(), table->names.end())) {
+    return Status::OK();
+  }
+  std::vector<size_t> from;
+  from.reserve(names.size());
+  for (const std::string& name : names) {
+    auto it = std::find(table->names.begin(), table->names.end(), name);
+    if (it == table->names.end()) {
+      return Status::FailedPrecondition("feature '" + name + "' is no longer built");
+    }
+    from.push_back(static_cast<size_t>(it - table->names.begin()));
+  }
+  const size_t cols = table->names.size();
+  std::vector<float> values(table->rows() * names.size());
+  for (size_t r = 0; r < table->rows(); ++r) {
+    for (size_t c = 0; c < from.size(); ++c) {
+      values[r * from.size() + c] = table->values[r * cols + from[c]];
+    }
+  }
+  table->values = std::move(values);
+  table->names.assign(names.begin(), names.end());
+  return Status::OK();
 }
 
 Labels MakeLabels(const Fleet& fleet, const FeatureTable& table, const LabelOptions& options) {

@@ -179,11 +179,18 @@ struct Fleet {
 //
 // One row per (asset, day), describing the asset at the end of that day, computed from the
 // daily rollups only (never raw points) for the whole fleet at once. Columns, in order:
-//   for each metric m: m.{mean,std,min,max,slope}_{7,30,90}d (window by window) and m.last;
+//   for each metric m: m.{mean,std,min,max,slope}_{7,30,90}d (window by window), m.last,
+//   m.delta_30d and m.delta_30d_per_day;
 //   alerts_30d, days_since_maintenance, age_days, criticality.
 // A window covers the days (d - w, d]; mean and std weigh every raw point, slope is the
 // least-squares trend of the daily means in units per day. NaN where a window has no data.
+// Assets of one type start from different levels (manufacturing, initial wear) and fail near
+// the same one, so how far an asset has come matters besides where it is: delta_30d is the
+// 30-day mean less the asset's baseline, the mean of its first kBaselineDays days of the metric
+// (of those up to d while d is within them); delta_30d_per_day divides it by the days since that
+// first day, from kBaselineDays on. The baseline is read from the whole stored history.
 inline constexpr int kWindowsDays[] = {7, 30, 90};
+inline constexpr int kBaselineDays = 30;
 
 struct FeatureTable {
   std::vector<std::string> metrics;  // the metric columns' metrics, in order
@@ -206,6 +213,9 @@ struct FeatureQuery {
 };
 Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet& fleet,
                                    const FeatureQuery& query);
+// Keeps the columns `names`, in that order (a model's features, which may be an older or
+// smaller set than BuildFeatures makes). FailedPrecondition naming the first one not built.
+Status SelectFeatures(FeatureTable* table, std::span<const std::string> names);
 
 // --- Labels ------------------------------------------------------------------------------------
 //

@@ -132,6 +132,69 @@ TEST(Features, EqualAggregatesRecomputedFromTheRawPoints) {
   }
 }
 
+TEST(Features, CompareEachAssetWithItsOwnFirstMonth) {
+  testing::TempDir dir;
+  auto db = OpenStorage(dir.Sub("db"));
+  Fleet fleet;
+  fleet.tenant = db->CreateTenant("acme").value();
+  const int64_t base_day = 20'000;
+  // Pump 0 reads 10 + k at noon of day base_day + k, for k = 0..199; pump 1 never reads.
+  for (int a = 0; a < 2; ++a) {
+    FleetAsset asset;
+    asset.id = "pump-" + std::to_string(a);
+    asset.installed_ns = (base_day - 10) * kDayNs;
+    storage::SeriesSpec spec{{"pump", {{"asset_id", asset.id}}, "temp"},
+                             storage::ValueType::kFloat};
+    const auto id = db->ResolveSeries(fleet.tenant, {&spec, 1}).value()[0].value();
+    asset.metrics.emplace_back("temp", id);
+    fleet.assets.push_back(std::move(asset));
+    if (a == 1) continue;
+    std::vector<storage::Sample> samples;
+    for (int k = 0; k < 200; ++k) {
+      samples.push_back({id, (base_day + k) * kDayNs + kDayNs / 2, storage::Value::Float(10 + k)});
+    }
+    ASSERT_TRUE(db->Append(fleet.tenant, samples).ok());
+  }
+  ASSERT_TRUE(db->Flush().ok());
+
+  // The baseline is the mean of days 0..29, 24.5; the 30-day mean at day k is k - 4.5.
+  FeatureQuery query;
+  query.from_day = base_day;
+  query.to_day = base_day + 199;
+  auto table = BuildFeatures(*db, fleet, query);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  ASSERT_EQ(table->rows(), 200u);
+  for (size_t r = 0; r < table->rows(); ++r) {
+    const int64_t k = table->day[r] - base_day;
+    if (k < 30) {  // the baseline so far is the same days as the window: no change yet
+      EXPECT_FLOAT_EQ(At(*table, r, "temp.delta_30d"), 0) << k;
+      EXPECT_TRUE(std::isnan(At(*table, r, "temp.delta_30d_per_day"))) << k;
+    } else {
+      EXPECT_FLOAT_EQ(At(*table, r, "temp.delta_30d"), k - 29) << k;
+      EXPECT_FLOAT_EQ(At(*table, r, "temp.delta_30d_per_day"), (k - 29) / double(k)) << k;
+    }
+  }
+
+  // Scoring reads only the last 90 days' rows, and the baseline from before them.
+  FeatureQuery score;
+  score.as_of_day = {base_day + 150, base_day + 150};
+  table = BuildFeatures(*db, fleet, score);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  ASSERT_EQ(table->rows(), 2u);
+  EXPECT_FLOAT_EQ(At(*table, 0, "temp.delta_30d"), 121);
+  EXPECT_FLOAT_EQ(At(*table, 0, "temp.delta_30d_per_day"), 121 / 150.0);
+  EXPECT_TRUE(std::isnan(At(*table, 1, "temp.delta_30d")));
+
+  // A model trained before these features existed reads its own columns, in its own order.
+  const std::vector<std::string> older = {"age_days", "temp.mean_7d"};
+  ASSERT_TRUE(SelectFeatures(&*table, older).ok());
+  EXPECT_EQ(table->names, older);
+  EXPECT_FLOAT_EQ(table->values[0], 161);  // age at the end of day 150, installed on day -10
+  EXPECT_FLOAT_EQ(table->values[1], 157);  // days 144..150
+  const std::vector<std::string> unknown = {"temp.mean_365d"};
+  EXPECT_EQ(SelectFeatures(&*table, unknown).code(), Status::Code::kFailedPrecondition);
+}
+
 TEST(Features, RefuseAReversedRangeAndScoreOnlyTheDaysAsked) {
   testing::TempDir dir;
   auto db = OpenStorage(dir.Sub("db"));
