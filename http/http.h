@@ -144,20 +144,23 @@ class Hub {
   std::unique_ptr<Impl> impl_;
 };
 
-// Alert notifications to per-tenant webhooks, delivered by a thread of its own, never on the
+// Alert notifications to per-tenant webhooks, delivered by threads of their own, never on the
 // ingest path. A webhook is {url (http or https), format, secret, events, min_severity,
 // enabled}; "json" posts {"event":"alert.opened"|..., "tenant", "alert", "sent_at"} signed with
 // HMAC-SHA256 of the body under the secret (header X-Foresight-Signature: sha256=<hex>), "slack"
 // posts a Slack incoming-webhook {"text"}. A failed delivery (connection error, timeout, or a
 // status other than 2xx) is retried with exponential backoff up to max_attempts; each webhook's
-// status says how its deliveries went, and /metrics counts them. Deliveries of one tenant go out
-// in order, one at a time. HTTPS checks the server's certificate against the system's CAs.
+// status says how its deliveries went, and /metrics counts them. Each webhook gets one delivery
+// at a time, in order; different webhooks are served in parallel by `workers` threads, so one
+// that hangs until the timeout delays only its own. HTTPS checks the server's certificate
+// against the system's CAs.
 struct NotifierOptions {
   int max_attempts = 6;
   std::chrono::milliseconds first_backoff{1000};  // doubles per attempt
   std::chrono::milliseconds max_backoff{60000};
   std::chrono::milliseconds timeout{5000};  // per attempt: connect, send, answer
   size_t max_pending = 10000;               // deliveries queued; beyond, new ones are dropped
+  int workers = 4;                          // webhooks delivered to at the same time
   // PEM file of further CAs HTTPS webhooks are checked against (a private CA); empty: the
   // system's only.
   std::string ca_file;

@@ -11,10 +11,11 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <optional>
-#include <queue>
+#include <set>
 #include <thread>
 
 namespace foresight::http {
@@ -143,21 +144,23 @@ struct Notifier::Impl {
     std::string body;
     std::string event;
     int attempt = 0;
-    bool operator>(const Delivery& o) const {
-      return due_ns != o.due_ns ? due_ns > o.due_ns : seq > o.seq;
+    bool operator<(const Delivery& o) const {
+      return due_ns != o.due_ns ? due_ns < o.due_ns : seq < o.seq;
     }
   };
+  using HookKey = std::pair<storage::TenantId, std::string>;
 
   const NotifierOptions options;
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
   uint64_t seq = 0;
-  std::priority_queue<Delivery, std::vector<Delivery>, std::greater<>> queue;
+  std::set<Delivery> queue;     // earliest due first
+  std::set<HookKey> in_flight;  // webhooks with a delivery being sent: one each, in order
   std::map<storage::TenantId, std::vector<WebhookConfig>> hooks;
-  std::map<std::pair<storage::TenantId, std::string>, WebhookStatus> status;
+  std::map<HookKey, WebhookStatus> status;
   NotifierStats stats;
-  std::thread worker;
+  std::vector<std::thread> workers;
 
   static int64_t Now() { return NowNs(); }
 
@@ -191,33 +194,38 @@ struct Notifier::Impl {
         std::optional<std::string>& b = bodies[w.slack];
         if (!b) b = body(w.slack);
         ++status[{tenant, w.id}].pending;
-        queue.push({Now(), ++seq, tenant, w.id, *b, std::string(event), 0});
+        queue.insert({Now(), ++seq, tenant, w.id, *b, std::string(event), 0});
       }
     }
     cv.notify_one();
   }
 
+  // One of options.workers threads. Each takes the earliest due delivery of a webhook that has
+  // none in flight, so an endpoint that hangs holds up its own deliveries, not the others'.
   void Run() {
     std::unique_lock l(mu);
     while (!stop) {
-      if (queue.empty()) {
+      auto next = std::find_if(queue.begin(), queue.end(), [&](const Delivery& d) {
+        return !in_flight.contains({d.tenant, d.webhook});
+      });
+      if (next == queue.end()) {
         cv.wait(l);
         continue;
       }
-      const int64_t wait = queue.top().due_ns - Now();
+      const int64_t wait = next->due_ns - Now();
       if (wait > 0) {
         cv.wait_for(l, std::chrono::nanoseconds(wait));
         continue;
       }
-      Delivery d = queue.top();
-      queue.pop();
+      Delivery d = std::move(queue.extract(next).value());
+      const HookKey key{d.tenant, d.webhook};
       const WebhookConfig* found = Find(d.tenant, d.webhook);
-      WebhookStatus& st = status[{d.tenant, d.webhook}];
       if (!found || !found->enabled) {  // deleted or disabled since
-        --st.pending;
+        --status[key].pending;
         continue;
       }
       const WebhookConfig hook = *found;
+      in_flight.insert(key);
       l.unlock();
       Answer answer;
       std::vector<std::pair<std::string, std::string>> headers = {
@@ -234,7 +242,9 @@ struct Notifier::Impl {
       const bool ok = answer.error.empty() && answer.status >= 200 && answer.status < 300;
       if (answer.error.empty() && !ok) answer.error = fmt::format("answered {}", answer.status);
       l.lock();
-      WebhookStatus& s = status[{d.tenant, d.webhook}];
+      in_flight.erase(key);
+      cv.notify_all();  // its next delivery may go now
+      WebhookStatus& s = status[key];
       ++s.attempts;
       s.last_attempt_ns = Now();
       s.last_http_status = answer.status;
@@ -260,13 +270,15 @@ struct Notifier::Impl {
           std::min(options.first_backoff * (int64_t{1} << (d.attempt - 1)),
                    std::chrono::duration_cast<std::chrono::milliseconds>(options.max_backoff));
       d.due_ns = Now() + std::chrono::duration_cast<std::chrono::nanoseconds>(backoff).count();
-      queue.push(std::move(d));
+      queue.insert(std::move(d));
     }
   }
 };
 
 Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(options)) {
-  impl_->worker = std::thread([this] { impl_->Run(); });
+  for (int i = 0; i < std::max(1, impl_->options.workers); ++i) {
+    impl_->workers.emplace_back([this] { impl_->Run(); });
+  }
 }
 
 Notifier::~Notifier() {
@@ -278,7 +290,7 @@ Notifier::~Notifier() {
     }
   }
   impl_->cv.notify_all();
-  impl_->worker.join();
+  for (std::thread& w : impl_->workers) w.join();
 }
 
 void Notifier::SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> webhooks) {

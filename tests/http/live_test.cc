@@ -680,6 +680,41 @@ TEST_F(Webhooks, RetryWithBackoffThenReportFailuresInStatusAndMetrics) {
   EXPECT_NE(metrics.body().find("foresight_webhook_retries_total 4"), std::string::npos);
 }
 
+TEST_F(Webhooks, KeepDeliveringToOthersWhileOneEndpointHangs) {
+  // Listens but never accepts: a connection completes and its request is never answered (until
+  // the endpoint closes, which resets it).
+  asio::io_context ioc;
+  tcp::acceptor hang(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string hang_url =
+      "http://127.0.0.1:" + std::to_string(hang.local_endpoint().port()) + "/hook";
+  Receiver ok({200});
+  unsigned status = 0;
+  const std::string base = "/api/v1/tenants/acme/webhooks";
+  auto hanging = CallApi(server_->port(), beast::http::verb::post, base, admin_token_,
+                         {{"name", "hangs"}, {"url", hang_url}}, &status);
+  ASSERT_EQ(status, 201u);
+  CallApi(server_->port(), beast::http::verb::post, base, admin_token_,
+          {{"name", "ok"}, {"url", ok.url()}}, &status);
+  ASSERT_EQ(status, 201u);
+  for (const char* asset : {"pump-1", "pump-2"}) {
+    query::Alert manual;
+    manual.asset_id = asset;
+    manual.message = "by hand";
+    ASSERT_TRUE(alerts_->Raise(acme_, manual, "ana").ok());
+  }
+
+  // Both alerts reach the answering webhook, in order, while the first delivery to the hanging
+  // one is still waiting for its answer (the timeout is 2 s).
+  const auto got = ok.Wait(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(json::parse(got[0].body()).at("alert").at("asset_id"), "pump-1");
+  EXPECT_EQ(json::parse(got[1].body()).at("alert").at("asset_id"), "pump-2");
+  const auto stuck = notifier_->Status(acme_, std::string(hanging.at("id").as_string()));
+  ASSERT_TRUE(stuck.has_value());
+  EXPECT_EQ(stuck->attempts, 0u);
+  EXPECT_EQ(stuck->pending, 2u);
+}
+
 TEST_F(Webhooks, RefuseMalformedWebhooksAndCallersWhoAreNotAdmins) {
   unsigned status = 0;
   const std::string base = "/api/v1/tenants/acme/webhooks";
