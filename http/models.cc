@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <variant>
 
 namespace foresight::http {
 namespace {
@@ -369,20 +371,20 @@ std::optional<ApiError> ReadParams(const json::value& v, ml::FitOptions* fit) {
   struct Knob {
     std::string_view name;
     double min, max;
-    double* real;
-    int* whole;
+    std::variant<double*, int*, uint64_t*> target;
   };
   const Knob knobs[] = {
-      {"max_rounds", 1, 5000, nullptr, &fit->booster.rounds},
-      {"early_stopping_rounds", 1, 1000, nullptr, &fit->early_stopping_rounds},
-      {"max_depth", 1, 16, nullptr, &fit->booster.max_depth},
-      {"eta", 0.001, 1, &fit->booster.eta, nullptr},
-      {"subsample", 0.05, 1, &fit->booster.subsample, nullptr},
-      {"colsample_bytree", 0.05, 1, &fit->booster.colsample_bytree, nullptr},
-      {"colsample_bynode", 0.05, 1, &fit->booster.colsample_bynode, nullptr},
-      {"num_parallel_tree", 1, 100, nullptr, &fit->booster.num_parallel_tree},
-      {"min_child_weight", 0, 1000, &fit->booster.min_child_weight, nullptr},
-      {"lambda", 0, 1000, &fit->booster.lambda, nullptr},
+      {"max_rounds", 1, 5000, &fit->booster.rounds},
+      {"early_stopping_rounds", 1, 1000, &fit->early_stopping_rounds},
+      {"max_depth", 1, 16, &fit->booster.max_depth},
+      {"eta", 0.001, 1, &fit->booster.eta},
+      {"subsample", 0.05, 1, &fit->booster.subsample},
+      {"colsample_bytree", 0.05, 1, &fit->booster.colsample_bytree},
+      {"colsample_bynode", 0.05, 1, &fit->booster.colsample_bynode},
+      {"num_parallel_tree", 1, 100, &fit->booster.num_parallel_tree},
+      {"min_child_weight", 0, 1000, &fit->booster.min_child_weight},
+      {"lambda", 0, 1000, &fit->booster.lambda},
+      {"seed", 0, 2147483647, &fit->booster.seed},
   };
   for (const auto& [key, value] : v.as_object()) {
     const Knob* knob = std::find_if(std::begin(knobs), std::end(knobs),
@@ -393,18 +395,15 @@ std::optional<ApiError> ReadParams(const json::value& v, ml::FitOptions* fit) {
       return BadField("params",
                       "params: unknown '" + std::string(key) + "' (known: " + known + ")");
     }
-    const bool whole = knob->whole != nullptr;
+    const bool whole = !std::holds_alternative<double*>(knob->target);
     const double x = value.is_number() ? value.to_number<double>() : NAN;
     if (!(x >= knob->min && x <= knob->max) || (whole && x != std::floor(x))) {
       return BadField("params",
                       fmt::format("params.{} must be {} from {} to {}", knob->name,
                                   whole ? "an integer" : "a number", knob->min, knob->max));
     }
-    if (whole) {
-      *knob->whole = static_cast<int>(x);
-    } else {
-      *knob->real = x;
-    }
+    std::visit([x](auto* to) { *to = static_cast<std::remove_pointer_t<decltype(to)>>(x); },
+               knob->target);
   }
   return std::nullopt;
 }

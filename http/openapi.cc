@@ -150,7 +150,7 @@ constexpr std::string_view kSchemas = R"json({
     "rows": {"type": "array", "items": {"type": "array", "items": {"type": "number",
     "nullable": true}}}, "labels": {"type": "array", "items": {"type": "number"}},
     "seed": {"type": "integer"}, "params": {"type": "object", "description":
-    "Hyper-parameters over the server's defaults: max_rounds, early_stopping_rounds, max_depth, eta, subsample, colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, lambda",
+    "Hyper-parameters over the server's defaults: max_rounds, early_stopping_rounds, max_depth, eta, subsample, colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, lambda, seed (XGBoost's sampling seed, default 0)",
     "additionalProperties": {"type": "number"}}}},
   "TrainingRun": {"type": "object", "properties": {"id": {"type": "string"},
     "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},

@@ -504,7 +504,7 @@ int main(int argc, char** argv) {
                     "A hyper-parameter over the server's defaults, name=value; repeat for more: "
                     "max_rounds, early_stopping_rounds, max_depth, eta, subsample, "
                     "colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, "
-                    "lambda");
+                    "lambda, seed (XGBoost's sampling seed, default 0)");
   train->add_option("--csv", train_args.csv, "Given features: a CSV file with a header row")
       ->check(CLI::ExistingFile);
   train->add_option("--label", train_args.label, "CSV: the column to learn");

@@ -1138,7 +1138,7 @@ TEST_F(Api, TrainsAModelOnGivenFeaturesAndScoresRowsWithIt) {
                     {"features", json::array{"a", "b", "c"}},
                     {"rows", rows},
                     {"labels", labels},
-                    {"params", {{"max_depth", 3}, {"eta", 0.2}}}};
+                    {"params", {{"max_depth", 3}, {"eta", 0.2}, {"seed", 7}}}};
   auto viewer = Post("/api/v1/tenants/acme/training-runs", viewer_, body);
   EXPECT_EQ(viewer.status, 403u);
   auto started = Post("/api/v1/tenants/acme/training-runs", engineer_, body);
@@ -1160,6 +1160,7 @@ TEST_F(Api, TrainsAModelOnGivenFeaturesAndScoresRowsWithIt) {
   const json::object& params = model.body.at("params").as_object();
   EXPECT_EQ(params.at("max_depth").to_number<int>(), 3);
   EXPECT_EQ(params.at("eta").to_number<double>(), 0.2);
+  EXPECT_EQ(params.at("seed").to_number<int>(), 7);
   EXPECT_EQ(params.at("subsample").to_number<double>(), 0.8);  // the server's default
   auto list = Get("/api/v1/tenants/acme/models?target=wear", viewer_);
   EXPECT_EQ(list.body.at("items").as_array().size(), 1u);
@@ -1187,7 +1188,8 @@ TEST_F(Api, TrainsAModelOnGivenFeaturesAndScoresRowsWithIt) {
         R"({"target":"wear","objective":"cubic","features":["a"],"rows":[[1]],"labels":[1]})",
         R"({"targets":["fails_1y"]})", R"({"targets":"fails_7d"})", R"({"rul_cap_days":-3})",
         R"({"params":{"depth":3}})", R"({"params":{"max_depth":2.5}})", R"({"params":{"eta":0}})",
-        R"({"params":{"eta":"fast"}})", R"({"params":[1]})"}) {
+        R"({"params":{"eta":"fast"}})", R"({"params":[1]})", R"({"params":{"seed":-1}})",
+        R"({"params":{"seed":1.5}})"}) {
     auto r = Post("/api/v1/tenants/acme/training-runs", engineer_, json::parse(bad));
     EXPECT_EQ(r.status, 400u) << bad << ": " << r.text;
     EXPECT_FALSE(ErrorField(r).empty()) << bad;

@@ -118,6 +118,19 @@ TEST(Forest, GivesXGBoostsValuesForABoostedRandomForest) {
   EXPECT_EQ(Forest::Compile(model)->trees(), 120u) << "four trees a round";
 }
 
+TEST(Training, RepeatsItselfForASeedAndSamplesAnewForAnother) {
+  Data train = Make(1000, 6, Objective::kRegression, 8);
+  TrainOptions o;
+  o.objective = Objective::kRegression;
+  o.rounds = 10;
+  o.subsample = 0.5;
+  o.seed = 3;
+  const std::string first = TrainOn(train, o);
+  EXPECT_EQ(TrainOn(train, o), first);
+  o.seed = 4;
+  EXPECT_NE(TrainOn(train, o), first);
+}
+
 TEST(Forest, ScoresRowsWithNoMissingValuesAndAllMissingValues) {
   Data train = Make(2000, 8, Objective::kBinaryLogistic, 5);
   const std::string model = TrainOn(train, {});
