@@ -219,18 +219,17 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
     for (Eigen::Index a = 0; a < assets; ++a) {
       const Baseline& base = m.baseline[static_cast<size_t>(a)];
       if (base.first_day == INT64_MAX) continue;  // no reading
-      double count = 0, sum = 0;
+      // Over the baseline's first i days.
+      std::array<double, kBaselineDays + 1> count{}, sum{};
+      for (int i = 0; i < kBaselineDays; ++i) {
+        count[i + 1] = count[i] + base.count[i];
+        sum[i + 1] = sum[i] + base.sum[i];
+      }
       for (Eigen::Index d = 0; d < out; ++d) {
         const int64_t since = lo + d - base.first_day;
         if (since < 0) continue;
-        if (d == 0 || since < kBaselineDays) {  // the baseline's days up to this one
-          count = sum = 0;
-          for (int64_t i = 0; i <= std::min<int64_t>(since, kBaselineDays - 1); ++i) {
-            count += base.count[i];
-            sum += base.sum[i];
-          }
-        }
-        delta(d, a) = mean_30d(d, a) - sum / count;
+        const int64_t days = std::min<int64_t>(since + 1, kBaselineDays);
+        delta(d, a) = mean_30d(d, a) - sum[days] / count[days];
         if (since >= kBaselineDays) per_day(d, a) = delta(d, a) / static_cast<double>(since);
       }
     }
