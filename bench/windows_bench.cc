@@ -3,8 +3,9 @@
 //   --benchmark_report_aggregates_only=true
 // Apply: batches of 1,000 samples (125 assets x 8 metrics, 10 s apart), the shape the HTTP
 // loader sends, over 1,000 assets x 8 metrics; /0 in order, /1 with every second step arriving
-// before the one it follows (concurrent requests: late points that are new). Read: one series'
-// three windows.
+// before the one it follows (concurrent requests: late points that are new). Request: what one
+// of the loader's 5,000-line requests brings, 5 steps x 1,000 assets x 8 metrics (40,000 samples,
+// each series 5 times), in the order of its lines. Read: one series' three windows.
 #include "query/query.h"
 
 #include <benchmark/benchmark.h>
@@ -62,6 +63,33 @@ void Apply(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.size()));
 }
 BENCHMARK(Apply)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+void Request(benchmark::State& state) {
+  constexpr int kSteps = 5;
+  Fixture f;
+  query::Windows windows(f.db.get());
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> noise(50, 5);
+  const int assets = static_cast<int>(state.range(0));
+  std::vector<storage::Sample> batch(kSteps * assets * kMetrics);
+  int64_t tick = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    size_t i = 0;
+    for (int step = 0; step < kSteps; ++step, ++tick) {
+      for (int a = 0; a < assets; ++a) {
+        for (int m = 0; m < kMetrics; ++m) {
+          batch[i++] = {static_cast<storage::SeriesId>(1 + a * kMetrics + m), kStart + tick * kStep,
+                        storage::Value::Float(noise(rng))};
+        }
+      }
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(windows.Apply(f.tenant, batch));
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.size()));
+}
+BENCHMARK(Request)->Arg(kAssets)->Arg(100)->Unit(benchmark::kMicrosecond);
 
 void Read(benchmark::State& state) {
   Fixture f;

@@ -8,6 +8,8 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace foresight::query {
@@ -67,11 +69,15 @@ class Directory {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// A slot's count and sums; its min and max live in the ring's own arrays (see Ring).
+// A slot's count and sums. Its min and max are kept apart (Extremes) so that the window's min
+// and max are a reduction over one dense array.
 struct Slot {
-  int64_t index = 0;  // slot number since the epoch
   uint64_t count = 0;
   double sum = 0, squares = 0;
+};
+
+struct Extremes {
+  double lo = kInf, hi = -kInf;
 };
 
 struct Totals {
@@ -79,40 +85,46 @@ struct Totals {
   double sum = 0, squares = 0, min = kInf, max = -kInf;
 };
 
-// One window: a ring of slots (writer-only state, kept in the series' own arrays) and the totals
-// over them. Invariant: every slot is either in the window (index in (head - n, head]) or empty,
-// because advancing the head empties each slot it passes; so an empty slot has count 0, min +inf
-// and max -inf, and the window's min and max are plain reductions over the arrays.
+// One window of a series: a ring of slots and the totals over them (writer-only state). The
+// shape is a compile-time constant, so slot arithmetic compiles to multiplications, and the
+// slots sit right after the totals, so a point touches few cache lines. Invariant: every slot is
+// either in the window (number in (head - kSlots, head]) or empty, because advancing the head
+// empties each slot it passes; so a slot's number follows from its position, an empty slot has
+// count 0, min +inf and max -inf, and the window's min and max are plain reductions.
+template <size_t kSpanIndex>
 struct Ring {
-  int64_t width = 0;
-  Slot* slots = nullptr;
-  double* lo = nullptr;  // each slot's min
-  double* hi = nullptr;  // each slot's max
-  int64_t n = 0;
+  static constexpr size_t kSpan = kSpanIndex;
+  static constexpr int64_t kWidth = kSpanShapes[kSpan].width_ns;
+  static constexpr int64_t kSlots = kSpanShapes[kSpan].slots;
+
   int64_t head = 0;  // the newest slot number
   Totals total;
   // A slot holding the window's min or max expired: total.min and max are recomputed once, when
   // the series is next published, rather than after every point of a batch.
   bool extremes_stale = false;
+  std::array<Slot, kSlots> slots{};
+  std::array<Extremes, kSlots> extremes{};
 
-  int64_t Pos(int64_t index) const { return ((index % n) + n) % n; }
-  void Clear(int64_t p, int64_t index) {
-    slots[p] = Slot{index, 0, 0, 0};
-    lo[p] = kInf;
-    hi[p] = -kInf;
+  static int64_t Number(int64_t ts) { return FloorDiv(ts, kWidth); }
+  static size_t Pos(int64_t number) {
+    return static_cast<size_t>(((number % kSlots) + kSlots) % kSlots);
   }
-  void Start(int64_t index) {
-    for (int64_t p = 0; p < n; ++p) Clear(p, 0);
-    head = index;
+  bool InWindow(int64_t number) const { return number > head - kSlots; }
+  int64_t from_ns() const { return (head - kSlots + 1) * kWidth; }
+
+  void Start(int64_t number) {
+    slots.fill(Slot{});
+    extremes.fill(Extremes{});
+    head = number;
     total = Totals{};
     extremes_stale = false;
   }
   void Recount() {
     total = Totals{};
-    for (int64_t p = 0; p < n; ++p) {
-      total.count += slots[p].count;
-      total.sum += slots[p].sum;
-      total.squares += slots[p].squares;
+    for (const Slot& s : slots) {
+      total.count += s.count;
+      total.sum += s.sum;
+      total.squares += s.squares;
     }
     extremes_stale = true;
     Settle();
@@ -122,61 +134,70 @@ struct Ring {
     if (!extremes_stale) return;
     extremes_stale = false;
     double mn = kInf, mx = -kInf;
-    for (int64_t p = 0; p < n; ++p) {
-      mn = std::min(mn, lo[p]);
-      mx = std::max(mx, hi[p]);
+    for (const Extremes& e : extremes) {
+      mn = std::min(mn, e.lo);
+      mx = std::max(mx, e.hi);
     }
     total.min = mn;
     total.max = mx;
   }
-  // Moves the head to `index`, expiring the slots that leave the window.
-  void Advance(int64_t index) {
-    if (index <= head) return;
-    if (index - head >= n) {
-      Start(index);
+  // Moves the head to `number`, expiring the slots that leave the window.
+  void Advance(int64_t number) {
+    if (number <= head) return;
+    if (number - head >= kSlots) {
+      Start(number);
       return;
     }
     // A full recount every 64 laps bounds the rounding that subtraction leaves in the sums.
-    const bool recount = FloorDiv(index, 64 * n) != FloorDiv(head, 64 * n);
-    for (int64_t k = head + 1; k <= index; ++k) {
-      const int64_t p = Pos(k);
+    const bool recount = FloorDiv(number, 64 * kSlots) != FloorDiv(head, 64 * kSlots);
+    for (int64_t k = head + 1; k <= number; ++k) {
+      const size_t p = Pos(k);
       const Slot& s = slots[p];
       if (s.count) {
         total.count -= s.count;
         total.sum -= s.sum;
         total.squares -= s.squares;
-        extremes_stale |= lo[p] == total.min || hi[p] == total.max;
+        extremes_stale |= extremes[p].lo == total.min || extremes[p].hi == total.max;
+        slots[p] = Slot{};
+        extremes[p] = Extremes{};
       }
-      Clear(p, k);
     }
-    head = index;
+    head = number;
     if (recount || total.count == 0) Recount();
   }
-  // REQUIRES: index in the window.
-  void Add(int64_t index, double v) {
-    const int64_t p = Pos(index);
+  // REQUIRES: InWindow(number).
+  void Add(int64_t number, double v) {
+    const size_t p = Pos(number);
     Slot& s = slots[p];
-    if (s.index != index) Clear(p, index);
     ++s.count;
     s.sum += v;
     s.squares += v * v;
-    lo[p] = std::min(lo[p], v);
-    hi[p] = std::max(hi[p], v);
+    extremes[p].lo = std::min(extremes[p].lo, v);
+    extremes[p].hi = std::max(extremes[p].hi, v);
     ++total.count;
     total.sum += v;
     total.squares += v * v;
     total.min = std::min(total.min, v);
     total.max = std::max(total.max, v);
   }
-  // REQUIRES: index in the window.
-  void Set(int64_t index, const storage::Bucket* b) {
-    const int64_t p = Pos(index);
-    Clear(p, index);
+  // REQUIRES: InWindow(number).
+  void Set(int64_t number, const storage::Bucket* b) {
+    const size_t p = Pos(number);
+    slots[p] = Slot{};
+    extremes[p] = Extremes{};
     if (b && b->count) {
-      slots[p] = Slot{index, b->count, b->sum, b->sum_squares};
-      lo[p] = b->min;
-      hi[p] = b->max;
+      slots[p] = Slot{b->count, b->sum, b->sum_squares};
+      extremes[p] = Extremes{b->min, b->max};
     }
+  }
+  // What adding a point at `ts`, and a few after it, touches: the totals, the point's slot and
+  // the next few (a request often brings several points of a series, one slot apart).
+  void Prefetch(int64_t ts) const {
+    const int64_t number = Number(ts);
+    __builtin_prefetch(this, 1);
+    for (int64_t k = 0; k < 5; k += 2) __builtin_prefetch(&slots[Pos(number + k)], 1);
+    __builtin_prefetch(&extremes[Pos(number)], 1);
+    __builtin_prefetch(&extremes[Pos(number + 4)], 1);
   }
 };
 
@@ -198,7 +219,7 @@ struct Published {
 // stored point of the series with ts >= covered_from is among them.
 class Recent {
  public:
-  static constexpr uint32_t kSize = 64;
+  static constexpr uint32_t kSize = 256;
   void Reset(int64_t ts) {
     begin_ = 0;
     size_ = 1;
@@ -211,19 +232,18 @@ class Recent {
     ts_[(begin_ + size_++) % kSize] = ts;
   }
   // True when `ts` is known not to be stored yet; then it is taken in.
+  // What the next PushNewest touches.
+  void Prefetch() const {
+    __builtin_prefetch(&ts_[begin_], 1);
+    __builtin_prefetch(&ts_[(begin_ + size_) % kSize], 1);
+  }
   bool InsertIfNew(int64_t ts) {
     if (ts < covered_from_) return false;
-    // Lower bound over the ring, oldest first.
-    uint32_t lo = 0, hi = size_;
-    while (lo < hi) {
-      const uint32_t mid = (lo + hi) / 2;
-      if (At(mid) < ts) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    if (lo < size_ && At(lo) == ts) return false;
+    // Where it goes, searched from the newest: late points are mostly a few steps late, and the
+    // entries passed over are the ones that move up to make room.
+    uint32_t lo = size_;
+    while (lo > 0 && At(lo - 1) > ts) --lo;
+    if (lo > 0 && At(lo - 1) == ts) return false;
     if (size_ == kSize) {
       if (lo == 0) {  // older than all it holds: nothing to keep it by
         covered_from_ = ts + 1;
@@ -245,97 +265,122 @@ class Recent {
     begin_ = (begin_ + 1) % kSize;
     --size_;
   }
-  std::array<int64_t, kSize> ts_{};
+  // The bookkeeping first: it shares the series' first cache line (see SeriesState).
   uint32_t begin_ = 0, size_ = 0;
   int64_t covered_from_ = 0;
+  std::array<int64_t, kSize> ts_{};
 };
 
-constexpr int kAllSlots = [] {
-  int n = 0;
-  for (const SpanShape& shape : kSpanShapes) n += shape.slots;
-  return n;
-}();
-
-struct SeriesState {
-  SeriesState() {
-    size_t next = 0;
-    for (size_t i = 0; i < kSpans; ++i) {
-      rings[i].width = kSpanShapes[i].width_ns;
-      rings[i].slots = &slots[next];
-      rings[i].lo = &lo[next];
-      rings[i].hi = &hi[next];
-      rings[i].n = kSpanShapes[i].slots;
-      next += static_cast<size_t>(rings[i].n);
-    }
-  }
-  SeriesState(const SeriesState&) = delete;
-  SeriesState& operator=(const SeriesState&) = delete;
+// Writer-only fields first and together (one cache line for the point's bookkeeping, one per
+// window for its totals and slot), what readers see last.
+struct alignas(64) SeriesState {
   // Writer side, under the shard mutex.
   bool has = false;
   int64_t last_ts = 0;
   double last = 0;
-  std::array<Ring, kSpans> rings;
   Recent recent;
-  uint64_t touched_by = 0;  // the Apply call that last queued it for publishing
+  std::tuple<Ring<0>, Ring<1>, Ring<2>> rings;
   Published pub;
-  std::array<Slot, kAllSlots> slots;
-  std::array<double, kAllSlots> lo, hi;
+
+  template <typename F>
+  void ForEachRing(F&& f) {
+    std::apply([&](auto&... r) { (f(r), ...); }, rings);
+  }
+  template <typename F>
+  void ForEachRing(F&& f) const {
+    std::apply([&](const auto&... r) { (f(r), ...); }, rings);
+  }
+
+  void Prefetch(int64_t ts) const {
+    __builtin_prefetch(this, 1);
+    ForEachRing([ts](const auto& r) { r.Prefetch(ts); });
+    __builtin_prefetch(&pub, 1);
+  }
 
   void Publish() {
-    for (Ring& r : rings) r.Settle();
+    ForEachRing([](auto& r) { r.Settle(); });
     constexpr auto relaxed = std::memory_order_relaxed;
     const uint32_t seq = pub.seq.load(relaxed);
     pub.seq.store(seq + 1, relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     pub.last_ts.store(last_ts, relaxed);
     pub.last.store(last, relaxed);
-    for (size_t i = 0; i < kSpans; ++i) {
-      const Ring& r = rings[i];
-      Published::W& w = pub.w[i];
-      w.from.store((r.head - r.n + 1) * r.width, relaxed);
+    ForEachRing([this](const auto& r) {
+      Published::W& w = pub.w[r.kSpan];
+      w.from.store(r.from_ns(), relaxed);
       w.count.store(r.total.count, relaxed);
       w.sum.store(r.total.sum, relaxed);
       w.squares.store(r.total.squares, relaxed);
       w.min.store(r.total.count ? r.total.min : 0, relaxed);
       w.max.store(r.total.count ? r.total.max : 0, relaxed);
-    }
+    });
     pub.seq.store(seq + 2, std::memory_order_release);
   }
 };
+static_assert(std::tuple_size_v<decltype(SeriesState::rings)> == kSpans);
 
 using SeriesIndex = Directory<SeriesState, kMaxSeriesPerTenant / 4096, 4096>;
 using TenantIndex = Directory<SeriesIndex, 64, 1024>;
 
 bool Numeric(storage::ValueType t) { return t != storage::ValueType::kString; }
 
-// Prefetches what adding a point at `ts` touches: the writer's fields and, per window, the slot
-// of `ts`, whose address follows from the layout alone.
-void Prefetch(const SeriesState& s, int64_t ts) {
-  const char* fields = reinterpret_cast<const char*>(&s);
-  for (size_t at = 0; at < offsetof(SeriesState, pub); at += 64) __builtin_prefetch(fields + at);
-  size_t base = 0;
-  for (const SpanShape& shape : kSpanShapes) {
-    const int64_t n = shape.slots;
-    const size_t p = base + static_cast<size_t>(((FloorDiv(ts, shape.width_ns) % n) + n) % n);
-    __builtin_prefetch(&s.slots[p]);
-    __builtin_prefetch(&s.lo[p]);
-    __builtin_prefetch(&s.hi[p]);
-    base += static_cast<size_t>(n);
-  }
-}
-
 // A slot of one series to re-read from storage.
 struct Dirty {
   storage::SeriesId series;
   SeriesState* state;
-  size_t ring;
-  int64_t index;
+  size_t span;
+  int64_t number;  // of the slot
   bool operator==(const Dirty&) const = default;
 };
 
+size_t ShardOf(storage::TenantId tenant, storage::SeriesId series) {
+  static_assert(kShards == 16);
+  return ((uint64_t{tenant} << 32 | series) * 0x9E3779B97F4A7C15ull) >> 60;
+}
+
+// A sample's place in Apply's walk: its shard (4 bits) and series (22 bits) above its position
+// in the call (32 bits).
+constexpr int kSeriesBits = 22;
+static_assert(kMaxSeriesPerTenant <= (1u << kSeriesBits));
+uint64_t KeyOf(storage::TenantId tenant, storage::SeriesId series, size_t position) {
+  return (uint64_t{ShardOf(tenant, series)} << kSeriesBits | series) << 32 |
+         static_cast<uint32_t>(position);
+}
+size_t ShardOfKey(uint64_t key) { return key >> (32 + kSeriesBits); }
+storage::SeriesId SeriesOfKey(uint64_t key) {
+  return static_cast<storage::SeriesId>(key >> 32 & ((1u << kSeriesBits) - 1));
+}
+size_t PositionOfKey(uint64_t key) { return static_cast<uint32_t>(key); }
+
+// Sorts keys by shard and series, keeping the positions of each series in order: a
+// least-significant-digit radix sort (stable) of three 9-bit digits, using `spare` as the other
+// buffer. It beats std::sort about threefold on a request's 40,000 keys.
+void SortKeys(std::vector<uint64_t>* keys, std::vector<uint64_t>* spare) {
+  if (keys->size() < 256) {
+    std::sort(keys->begin(), keys->end());
+    return;
+  }
+  constexpr int kDigitBits = 9, kPasses = 3;
+  static_assert(kDigitBits * kPasses >= 4 + kSeriesBits);
+  constexpr uint64_t kMask = (1u << kDigitBits) - 1;
+  auto digit = [](uint64_t key, int pass) { return key >> (32 + pass * kDigitBits) & kMask; };
+  std::array<std::array<uint32_t, kMask + 1>, kPasses> counts{};
+  for (uint64_t key : *keys) {
+    for (int pass = 0; pass < kPasses; ++pass) ++counts[pass][digit(key, pass)];
+  }
+  spare->resize(keys->size());
+  for (int pass = 0; pass < kPasses; ++pass) {
+    auto& count = counts[pass];
+    if (count[digit(keys->front(), pass)] == keys->size()) continue;  // one digit for all
+    uint32_t next = 0;
+    for (uint32_t& c : count) next += std::exchange(c, next);
+    for (uint64_t key : *keys) (*spare)[count[digit(key, pass)]++] = key;
+    keys->swap(*spare);
+  }
+}
+
 struct ApplyScratch {
-  std::vector<uint32_t> order;  // sample positions, grouped by shard
-  std::vector<uint8_t> shard;   // of each sample
+  std::vector<uint64_t> keys, spare;  // KeyOf each numeric sample; SortKeys' other buffer
   std::vector<Dirty> dirty;
   std::vector<SeriesState*> touched;
 };
@@ -359,26 +404,29 @@ struct Windows::Impl {
       return new SeriesState();
     });
   }
-  static size_t ShardOf(storage::TenantId tenant, storage::SeriesId series) {
-    return ((uint64_t{tenant} << 32 | series) * 0x9E3779B97F4A7C15ull) >> 60;
-  }
-  // Sets slot `index` of ring `r` from storage. REQUIRES: the series' shard mutex.
-  Status Reread(storage::TenantId tenant, storage::SeriesId series, SeriesState* s, size_t r,
-                int64_t index) {
-    Ring& ring = s->rings[r];
-    if (index <= ring.head - ring.n) return Status::OK();  // left the window since
-    auto buckets =
-        storage->ReadDownsampled(tenant, series, index * ring.width, (index + 1) * ring.width,
-                                 std::chrono::nanoseconds(ring.width));
-    if (!buckets.ok()) return buckets.status();
-    ring.Set(index, buckets->empty() ? nullptr : &buckets->front());
-    ring.Recount();
-    if (r == 0 && index == ring.head && !buckets->empty()) s->last = buckets->front().last;
-    return Status::OK();
+  // Sets the slot of `d` from storage. REQUIRES: the series' shard mutex.
+  Status Reread(storage::TenantId tenant, const Dirty& d) {
+    Status status;
+    d.state->ForEachRing([&](auto& ring) {
+      if (ring.kSpan != d.span || !ring.InWindow(d.number)) return;  // or left the window since
+      const int64_t width = ring.kWidth;
+      auto buckets =
+          storage->ReadDownsampled(tenant, d.series, d.number * width, (d.number + 1) * width,
+                                   std::chrono::nanoseconds(width));
+      if (!buckets.ok()) {
+        status = buckets.status();
+        return;
+      }
+      ring.Set(d.number, buckets->empty() ? nullptr : &buckets->front());
+      ring.Recount();
+      if (ring.kSpan == 0 && d.number == ring.head && !buckets->empty()) {
+        d.state->last = buckets->front().last;
+      }
+    });
+    return status;
   }
 
   storage::Storage* const storage;
-  std::atomic<uint64_t> calls{0};
   TenantIndex tenants;
   std::array<std::mutex, kShards> shards;
   std::atomic<size_t> tracked{0};
@@ -388,56 +436,74 @@ Windows::Windows(storage::Storage* storage) : impl_(std::make_unique<Impl>(stora
 Windows::~Windows() = default;
 
 Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample> samples) {
-  // Grouped by shard (a counting sort, so in order within each) so that each mutex is taken
-  // once per call; the scratch is kept per thread because this runs on every write.
+  // Sorted by shard, then series, then arrival: each mutex is taken once per call, and each
+  // series' state (kilobytes, far apart in memory) is fetched once for all of its samples
+  // rather than once per sample. The scratch is kept per thread because this runs on every write.
   thread_local ApplyScratch scratch;
-  auto& [order, shard, dirty, touched] = scratch;
-  std::array<uint32_t, kShards + 1> start{};
-  shard.resize(samples.size());
+  auto& [keys, spare, dirty, touched] = scratch;
+  keys.clear();
   for (size_t i = 0; i < samples.size(); ++i) {
-    shard[i] = static_cast<uint8_t>(Impl::ShardOf(tenant, samples[i].series));
-    ++start[shard[i] + 1];
+    const storage::Sample& sample = samples[i];
+    // Past the capacity a series is not tracked (see Directory), and would not fit the key.
+    if (Numeric(sample.value.type) && sample.series < kMaxSeriesPerTenant) {
+      keys.push_back(KeyOf(tenant, sample.series, i));
+    }
   }
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  order.resize(samples.size());
-  std::array<uint32_t, kShards> next;
-  std::copy_n(start.begin(), kShards, next.begin());
-  for (size_t i = 0; i < samples.size(); ++i) order[next[shard[i]]++] = static_cast<uint32_t>(i);
+  SortKeys(&keys, &spare);
 
-  const uint64_t call = impl_->calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  // Samples and series states are far apart in memory, so the walk fetches ahead in stages,
+  // each using what the stage before brought in: the sample 3 * kAhead keys before it is
+  // applied, its series' state and slots 2 * kAhead keys before (found through the sample's
+  // series and time; once per series), and the state's recent timestamps kAhead keys before
+  // (which reads the state, so only in the shard whose mutex is held: keys before `locked_end`).
+  constexpr ptrdiff_t kAhead = 8;
+  const auto n = static_cast<ptrdiff_t>(keys.size());
   const SeriesIndex* index = impl_->tenants.Find(tenant);
-  for (size_t sh = 0; sh < kShards; ++sh) {
-    const size_t begin = start[sh], end = start[sh + 1];
-    if (begin == end) continue;
-    std::lock_guard lock(impl_->shards[sh]);
+  auto first_of_series = [&](ptrdiff_t j) {
+    return j == 0 || SeriesOfKey(keys[j - 1]) != SeriesOfKey(keys[j]);
+  };
+  auto state_at = [&](ptrdiff_t j) { return index ? index->Find(SeriesOfKey(keys[j])) : nullptr; };
+  auto prefetch = [&](ptrdiff_t k, ptrdiff_t locked_end) {  // k: the key about to be applied
+    if (ptrdiff_t j = k + 3 * kAhead; j >= 0 && j < n) {
+      __builtin_prefetch(&samples[PositionOfKey(keys[j])]);
+    }
+    if (ptrdiff_t j = k + 2 * kAhead; j >= 0 && j < n && first_of_series(j)) {
+      if (const SeriesState* p = state_at(j)) p->Prefetch(samples[PositionOfKey(keys[j])].ts_ns);
+    }
+    if (ptrdiff_t j = k + kAhead; j >= 0 && j < locked_end && first_of_series(j)) {
+      if (const SeriesState* p = state_at(j)) p->recent.Prefetch();
+    }
+  };
+  for (ptrdiff_t k = -3 * kAhead; k < 0; ++k) prefetch(k, 0);
+
+  for (size_t begin = 0; begin < keys.size();) {
+    const uint64_t shard = ShardOfKey(keys[begin]);
+    size_t end = begin;
+    while (end < keys.size() && ShardOfKey(keys[end]) == shard) ++end;
+    std::lock_guard lock(impl_->shards[shard]);
     dirty.clear();
     touched.clear();
+    SeriesState* s = nullptr;
     for (size_t k = begin; k < end; ++k) {
-      // The series states are far apart in memory: fetch the lines a later sample will touch.
-      if (constexpr size_t kAhead = 16; index && k + kAhead < end) {
-        const storage::Sample& later = samples[order[k + kAhead]];
-        if (const SeriesState* p = index->Find(later.series)) Prefetch(*p, later.ts_ns);
+      prefetch(static_cast<ptrdiff_t>(k), static_cast<ptrdiff_t>(end));
+      const storage::Sample& sample = samples[PositionOfKey(keys[k])];
+      if (k == begin || SeriesOfKey(keys[k - 1]) != sample.series) {
+        s = impl_->State(tenant, sample.series);
+        if (s) touched.push_back(s);
       }
-      const storage::Sample& sample = samples[order[k]];
-      if (!Numeric(sample.value.type)) continue;
-      SeriesState* s = impl_->State(tenant, sample.series);
       if (!s) continue;
       const double v = sample.value.AsDouble();
       const int64_t ts = sample.ts_ns;
-      if (s->touched_by != call) {
-        s->touched_by = call;
-        touched.push_back(s);
-      }
       if (!s->has || ts > s->last_ts) {
-        for (Ring& r : s->rings) {
-          const int64_t index = FloorDiv(ts, r.width);
+        s->ForEachRing([&](auto& r) {
+          const int64_t number = r.Number(ts);
           if (s->has) {
-            r.Advance(index);
+            r.Advance(number);
           } else {
-            r.Start(index);
+            r.Start(number);
           }
-          r.Add(index, v);
-        }
+          r.Add(number, v);
+        });
         if (s->has) {
           s->recent.PushNewest(ts);
         } else {
@@ -451,29 +517,27 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
       // Before T and known to be new (points from concurrent requests interleave): added to
       // the slots still in each window.
       if (s->recent.InsertIfNew(ts)) {
-        for (Ring& r : s->rings) {
-          const int64_t index = FloorDiv(ts, r.width);
-          if (index > r.head - r.n) r.Add(index, v);
-        }
+        s->ForEachRing([&](auto& r) {
+          if (const int64_t number = r.Number(ts); r.InWindow(number)) r.Add(number, v);
+        });
         continue;
       }
       // A rewrite, or too old to tell: its slot is read back from storage.
-      for (size_t r = 0; r < kSpans; ++r) {
-        const Ring& ring = s->rings[r];
-        const int64_t index = FloorDiv(ts, ring.width);
-        const Dirty d{sample.series, s, r, index};
-        if (index > ring.head - ring.n && std::find(dirty.begin(), dirty.end(), d) == dirty.end()) {
+      s->ForEachRing([&](const auto& r) {
+        const Dirty d{sample.series, s, r.kSpan, r.Number(ts)};
+        if (r.InWindow(d.number) && std::find(dirty.begin(), dirty.end(), d) == dirty.end()) {
           dirty.push_back(d);
         }
-      }
+      });
     }
     for (const Dirty& d : dirty) {
-      if (Status st = impl_->Reread(tenant, d.series, d.state, d.ring, d.index); !st.ok()) {
-        for (SeriesState* s : touched) s->Publish();
+      if (Status st = impl_->Reread(tenant, d); !st.ok()) {
+        for (SeriesState* t : touched) t->Publish();
         return st;
       }
     }
-    for (SeriesState* s : touched) s->Publish();
+    for (SeriesState* t : touched) t->Publish();
+    begin = end;
   }
   return Status::OK();
 }
@@ -516,18 +580,24 @@ Status Windows::Rebuild(storage::TenantId tenant) {
       return latest.status();
     }
     if (latest->size() == 0) continue;
-    std::lock_guard lock(impl_->shards[Impl::ShardOf(tenant, info.id)]);
+    std::lock_guard lock(impl_->shards[ShardOf(tenant, info.id)]);
     SeriesState* s = impl_->State(tenant, info.id);
     if (!s) continue;
     const int64_t t = latest->ts_ns[0];
-    for (Ring& r : s->rings) {
-      r.Start(FloorDiv(t, r.width));
-      auto buckets = impl_->storage->ReadDownsampled(tenant, info.id, (r.head - r.n + 1) * r.width,
-                                                     t + 1, std::chrono::nanoseconds(r.width));
-      if (!buckets.ok()) return buckets.status();
-      for (const storage::Bucket& b : *buckets) r.Set(FloorDiv(b.start_ns, r.width), &b);
+    Status status;
+    s->ForEachRing([&](auto& r) {
+      if (!status.ok()) return;
+      r.Start(r.Number(t));
+      auto buckets = impl_->storage->ReadDownsampled(tenant, info.id, r.from_ns(), t + 1,
+                                                     std::chrono::nanoseconds(r.kWidth));
+      if (!buckets.ok()) {
+        status = buckets.status();
+        return;
+      }
+      for (const storage::Bucket& b : *buckets) r.Set(r.Number(b.start_ns), &b);
       r.Recount();
-    }
+    });
+    if (!status.ok()) return status;
     s->has = true;
     s->last_ts = t;
     s->last = latest->AsDouble(0);
