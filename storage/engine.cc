@@ -1432,10 +1432,18 @@ Status Engine::FlushLocked() {
     shard.frozen = std::move(shard.active);
     shard.active.clear();
     for (const auto& [key, head] : shard.frozen) {
+      if (head.size() == 0) continue;
       frozen_points += head.size();
       frozen_bytes += head.size() * 16;
       for (const std::string& str : head.strings) frozen_bytes += str.size();
       frozen.emplace_back(key, &head);
+      // A series' next head usually gets as many points as this one. Sized for them up front,
+      // it grows without reallocating and without doubling's slack, which held up to half of
+      // the heads' memory. A series that stops reporting keeps its empty head one flush longer.
+      Points& next = shard.active[key];
+      next.type = head.type;
+      next.ts_ns.reserve(head.size());
+      next.bits.reserve(head.size());
     }
   }
   if (frozen.empty() && cut_seq == truncated_seq_) return Status::OK();

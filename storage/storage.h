@@ -259,7 +259,9 @@ struct Options {
   std::chrono::milliseconds fsync_interval{100};
   // Unsealed points are sealed into blocks when their memory passes this many bytes or when
   // the oldest is older than `head_flush_interval`. Larger heads give larger blocks (better
-  // compression) and a longer WAL replay after a crash. Default 64 MiB and 10 min.
+  // compression) and a longer WAL replay after a crash. While a flush runs, new points fill
+  // fresh heads; appends wait once the two together reach twice this, so heads take up to about
+  // 2x this much memory. Default 64 MiB and 10 min.
   size_t head_flush_bytes = 64u << 20;
   std::chrono::milliseconds head_flush_interval{std::chrono::minutes(10)};
   // How often the background thread forces a retention compaction of each tenant with a

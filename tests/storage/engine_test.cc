@@ -351,6 +351,25 @@ TEST_F(StorageTest, LatestPointComesFromTheHeadOrTheNewestBlock) {
   EXPECT_EQ(latest.AsDouble(0), 9);
 }
 
+TEST_F(StorageTest, ASeriesThatStopsReportingReadsTheSameAcrossFlushes) {
+  SeriesId quiet = Series("pump-1", "temperature");
+  SeriesId busy = Series("pump-2", "temperature");
+  Write(quiet, {{kT0 + 1, 1}, {kT0 + 2, 2}});
+  Write(busy, {{kT0 + 1, 10}});
+  Must(db_->Flush());  // each series' next head is sized after this one
+  Write(busy, {{kT0 + 2, 20}});
+  Must(db_->Flush());  // quiet's next head stayed empty
+  Must(db_->Flush());
+  EXPECT_EQ(Read(quiet), (Pts{{kT0 + 1, 1}, {kT0 + 2, 2}}));
+  EXPECT_EQ(Read(busy), (Pts{{kT0 + 1, 10}, {kT0 + 2, 20}}));
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, quiet)).ts_ns[0], kT0 + 2);
+  EXPECT_EQ(db_->GetStats().head_points, 0u);
+  EXPECT_EQ(db_->GetStats().blocks_written, 3u);  // no block for an empty head
+  Write(quiet, {{kT0 + 3, 3}});
+  Reopen();
+  EXPECT_EQ(Read(quiet), (Pts{{kT0 + 1, 1}, {kT0 + 2, 2}, {kT0 + 3, 3}}));
+}
+
 TEST_F(StorageTest, RetentionDeletesExpiredRawDataAndRollups) {
   SeriesId s = Series("pump-1", "temperature");
   int64_t now =
