@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <map>
@@ -439,6 +440,41 @@ TEST_F(StorageTest, ConcurrentWritersShareGroupCommitsAndLoseNothing) {
   Stats stats = db_->GetStats();
   EXPECT_EQ(stats.points_appended, uint64_t{kThreads * kBatches * kPerBatch});
   EXPECT_LE(stats.wal_writes, stats.batches_appended);
+}
+
+TEST_F(StorageTest, ReadersSeeEveryPointWhileAFlushWritesManyChunks) {
+  // Random values barely compress, so sealing these heads takes more than one 4 MiB write, and
+  // readers meet a flush half written.
+  constexpr int kSeries = 1000, kSteps = 1000;
+  std::vector<SeriesId> series;
+  for (int i = 0; i < kSeries; ++i) series.push_back(Series("pump-" + std::to_string(i), "rpm"));
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> value(0, 1);
+  for (int step = 0; step < kSteps; step += 100) {
+    std::vector<Sample> samples;
+    for (int k = step; k < step + 100; ++k) {
+      for (SeriesId id : series) samples.push_back({id, kT0 + k * kSec, Value::Float(value(rng))});
+    }
+    Must(db_->Append(tenant_, samples));
+  }
+  const std::vector<SeriesId> watched = {series.front(), series[kSeries / 2], series.back()};
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (SeriesId id : watched) ASSERT_EQ(Read(id).size(), size_t{kSteps});
+      reads.fetch_add(1);
+    }
+  });
+  const uint64_t blocks_before = db_->GetStats().blocks_written;
+  Must(db_->Flush());
+  done.store(true);
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(db_->GetStats().blocks_written - blocks_before, uint64_t{kSeries});
+  EXPECT_EQ(db_->GetStats().head_points, 0u);
+  EXPECT_EQ(db_->GetStats().head_bytes, 0u);
+  for (SeriesId id : watched) EXPECT_EQ(Read(id).size(), size_t{kSteps});
 }
 
 TEST(FsyncPolicy, ParsesTheThreePoliciesAndRejectsOthers) {
