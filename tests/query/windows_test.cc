@@ -39,6 +39,14 @@ std::vector<SeriesId> MakeSeries(Storage& db, TenantId tenant, int n,
   return ids;
 }
 
+// A fresh store with tenant "acme", and windows over it.
+struct Fixture {
+  testing::TempDir dir;
+  std::unique_ptr<Storage> db = OpenStorage(dir.Sub("db"));
+  TenantId tenant = db->CreateTenant("acme").value();
+  Windows windows{db.get()};
+};
+
 // Appends, then folds in, as the ingest path does.
 void Write(Storage& db, Windows& windows, TenantId tenant, const std::vector<Sample>& batch) {
   ASSERT_TRUE(db.Append(tenant, batch).ok());
@@ -116,40 +124,31 @@ uint64_t WriteMixedStream(Storage& db, Windows& windows, TenantId tenant,
 }
 
 TEST(Windows, EqualTheStoredPointsAfterAStreamWithLateAndRewrittenPoints) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const auto series = MakeSeries(*db, tenant, 3);
-  Windows windows(db.get());
+  Fixture f;
+  const auto series = MakeSeries(*f.db, f.tenant, 3);
 
   // 30 hours of readings in batches of 30.
-  EXPECT_GT(WriteMixedStream(*db, windows, tenant, series, 400, 30, 40), 500u);
-  EXPECT_EQ(windows.tracked(), series.size());
+  EXPECT_GT(WriteMixedStream(*f.db, f.windows, f.tenant, series, 400, 30, 40), 500u);
+  EXPECT_EQ(f.windows.tracked(), series.size());
 }
 
 TEST(Windows, EqualTheStoredPointsAfterLargeBatchesOfManySeries) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const auto series = MakeSeries(*db, tenant, 600);
-  Windows windows(db.get());
+  Fixture f;
+  const auto series = MakeSeries(*f.db, f.tenant, 600);
 
   // Batches the size of a loader's request, each bringing most series several times over, some
   // of them rewritten within the batch.
-  EXPECT_GT(WriteMixedStream(*db, windows, tenant, series, 30, 5000, 10), 10'000u);
-  EXPECT_EQ(windows.tracked(), series.size());
+  EXPECT_GT(WriteMixedStream(*f.db, f.windows, f.tenant, series, 30, 5000, 10), 10'000u);
+  EXPECT_EQ(f.windows.tracked(), series.size());
 }
 
 TEST(Windows, SpanAJumpLongerThanEveryWindow) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const SeriesId id = MakeSeries(*db, tenant, 1)[0];
-  Windows windows(db.get());
-  Write(*db, windows, tenant,
+  Fixture f;
+  const SeriesId id = MakeSeries(*f.db, f.tenant, 1)[0];
+  Write(*f.db, f.windows, f.tenant,
         {{id, kStart, Value::Float(1)}, {id, kStart + kSecond, Value::Float(9)}});
-  Write(*db, windows, tenant, {{id, kStart + 3 * 86400 * kSecond, Value::Float(4)}});
-  const SeriesWindows w = windows.Read(tenant, id).value();
+  Write(*f.db, f.windows, f.tenant, {{id, kStart + 3 * 86400 * kSecond, Value::Float(4)}});
+  const SeriesWindows w = f.windows.Read(f.tenant, id).value();
   for (const Window& window : w.windows) {
     EXPECT_EQ(window.count, 1u);
     EXPECT_EQ(window.min, 4);
@@ -157,31 +156,28 @@ TEST(Windows, SpanAJumpLongerThanEveryWindow) {
     EXPECT_EQ(window.mean(), 4);
     EXPECT_EQ(window.stddev(), 0);
   }
-  ExpectMatchesStorage(*db, windows, tenant, id);
+  ExpectMatchesStorage(*f.db, f.windows, f.tenant, id);
 }
 
 TEST(Windows, CountIntegersAndBooleansAndSkipStrings) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const SeriesId ints = MakeSeries(*db, tenant, 1, storage::ValueType::kInt)[0];
+  Fixture f;
+  const SeriesId ints = MakeSeries(*f.db, f.tenant, 1, storage::ValueType::kInt)[0];
   std::vector<storage::SeriesSpec> specs = {
       {{"m", {{"asset_id", "b"}}, "on"}, storage::ValueType::kBool},
       {{"m", {{"asset_id", "c"}}, "state"}, storage::ValueType::kString}};
-  auto resolved = db->ResolveSeries(tenant, specs);
+  auto resolved = f.db->ResolveSeries(f.tenant, specs);
   const SeriesId bools = (*resolved)[0].value(), strings = (*resolved)[1].value();
-  Windows windows(db.get());
-  Write(*db, windows, tenant,
+  Write(*f.db, f.windows, f.tenant,
         {{ints, kStart, Value::Int(-3)},
          {ints, kStart + kSecond, Value::Int(5)},
          {bools, kStart, Value::Bool(true)},
          {bools, kStart + kSecond, Value::Bool(false)},
          {strings, kStart, Value::String("running")}});
-  EXPECT_EQ(windows.Read(tenant, ints)->windows[0].mean(), 1);
-  EXPECT_EQ(windows.Read(tenant, bools)->windows[0].mean(), 0.5);
-  EXPECT_FALSE(windows.Read(tenant, strings).has_value());
-  EXPECT_FALSE(windows.Read(tenant, 999).has_value());
-  EXPECT_FALSE(windows.Read(tenant + 1, ints).has_value());
+  EXPECT_EQ(f.windows.Read(f.tenant, ints)->windows[0].mean(), 1);
+  EXPECT_EQ(f.windows.Read(f.tenant, bools)->windows[0].mean(), 0.5);
+  EXPECT_FALSE(f.windows.Read(f.tenant, strings).has_value());
+  EXPECT_FALSE(f.windows.Read(f.tenant, 999).has_value());
+  EXPECT_FALSE(f.windows.Read(f.tenant + 1, ints).has_value());
 }
 
 TEST(Windows, AreRebuiltFromStorageAfterARestart) {
@@ -228,14 +224,11 @@ TEST(Windows, AreRebuiltFromStorageAfterARestart) {
 // Readers never see a half-written window: every value is 1, so a torn copy would show a sum
 // or a sum of squares unequal to its count.
 TEST(Windows, StayExactWhileWritersShareSeries) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const auto series = MakeSeries(*db, tenant, 64);
-  Windows windows(db.get());
+  Fixture f;
+  const auto series = MakeSeries(*f.db, f.tenant, 64);
   std::vector<Sample> first;
   for (SeriesId id : series) first.push_back({id, kStart - kSecond, Value::Float(0)});
-  Write(*db, windows, tenant, first);
+  Write(*f.db, f.windows, f.tenant, first);
   // Two writers, each storing then folding in batches of every series at five timestamps of its
   // own (even or odd seconds), a batch apart at most, so that each one's points land just
   // before and after the other's: late points that are new, not the same-instant re-read that
@@ -250,21 +243,18 @@ TEST(Windows, StayExactWhileWritersShareSeries) {
                            Value::Float(static_cast<double>(i % 7 + offset))});
         }
       }
-      Write(*db, windows, tenant, batch);
+      Write(*f.db, f.windows, f.tenant, batch);
       step.arrive_and_wait();
     }
   };
   std::thread writers[] = {std::thread(writer, 0), std::thread(writer, 1)};
   for (auto& t : writers) t.join();
-  for (SeriesId id : series) ExpectMatchesStorage(*db, windows, tenant, id);
+  for (SeriesId id : series) ExpectMatchesStorage(*f.db, f.windows, f.tenant, id);
 }
 
 TEST(Windows, ReadersSeeWholeSnapshotsWhileWritersApply) {
-  testing::TempDir dir;
-  auto db = OpenStorage(dir.Sub("db"));
-  const TenantId tenant = db->CreateTenant("acme").value();
-  const auto series = MakeSeries(*db, tenant, 4);
-  Windows windows(db.get());
+  Fixture f;
+  const auto series = MakeSeries(*f.db, f.tenant, 4);
   std::atomic<bool> done{false};
   std::atomic<uint64_t> reads{0};
   auto writer = [&](size_t first) {
@@ -273,13 +263,13 @@ TEST(Windows, ReadersSeeWholeSnapshotsWhileWritersApply) {
       for (size_t s = first; s < series.size(); s += 2) {
         batch.push_back({series[s], kStart + i * kSecond, Value::Float(1)});
       }
-      ASSERT_TRUE(windows.Apply(tenant, batch).ok());  // in order: no storage read needed
+      ASSERT_TRUE(f.windows.Apply(f.tenant, batch).ok());  // in order: no storage read needed
     }
   };
   auto reader = [&] {
     while (!done.load()) {
       for (SeriesId id : series) {
-        auto w = windows.Read(tenant, id);
+        auto w = f.windows.Read(f.tenant, id);
         if (!w) continue;
         for (const Window& window : w->windows) {
           ASSERT_EQ(window.sum, static_cast<double>(window.count));
@@ -297,7 +287,7 @@ TEST(Windows, ReadersSeeWholeSnapshotsWhileWritersApply) {
   for (auto& t : readers) t.join();
   EXPECT_GT(reads.load(), 0u);
   for (SeriesId id : series) {
-    const SeriesWindows w = windows.Read(tenant, id).value();
+    const SeriesWindows w = f.windows.Read(f.tenant, id).value();
     EXPECT_EQ(w.windows[0].count, 300u);  // 10 s slots x 30 at one point a second
     EXPECT_EQ(w.windows[1].count, 3000u);
   }
