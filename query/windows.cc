@@ -183,12 +183,9 @@ struct Ring {
   // REQUIRES: InWindow(number).
   void Set(int64_t number, const storage::Bucket* b) {
     const size_t p = Pos(number);
-    slots[p] = Slot{};
-    extremes[p] = Extremes{};
-    if (b && b->count) {
-      slots[p] = Slot{b->count, b->sum, b->sum_squares};
-      extremes[p] = Extremes{b->min, b->max};
-    }
+    const bool some = b && b->count;
+    slots[p] = some ? Slot{b->count, b->sum, b->sum_squares} : Slot{};
+    extremes[p] = some ? Extremes{b->min, b->max} : Extremes{};
   }
   // What adding a point at `ts`, and a few after it, touches: the totals, the point's slot and
   // the next few (a request often brings several points of a series, one slot apart).
@@ -487,7 +484,7 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
     for (size_t k = begin; k < end; ++k) {
       prefetch(static_cast<ptrdiff_t>(k), static_cast<ptrdiff_t>(end));
       const storage::Sample& sample = samples[PositionOfKey(keys[k])];
-      if (k == begin || SeriesOfKey(keys[k - 1]) != sample.series) {
+      if (first_of_series(static_cast<ptrdiff_t>(k))) {
         s = impl_->State(tenant, sample.series);
         if (s) touched.push_back(s);
       }
