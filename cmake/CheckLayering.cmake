@@ -3,16 +3,19 @@
 #
 # Rules:
 #  - a module may include only the public headers of the modules it may use;
-#  - the public headers are <module>/<module>.h, plus storage/log.h (the shared logging seam);
+#  - tools/ (main() and the subcommands) may use every module, through its public header only;
+#  - the public headers are listed in PublicHeaders.cmake: <module>/<module>.h, plus
+#    storage/log.h (the shared logging seam);
 #  - inside its own folder a module may include anything.
 set(allowed_storage "")
 set(allowed_query storage)
 set(allowed_ingest storage query)
 set(allowed_ml storage query)
 set(allowed_http storage query ingest ml)
-set(modules storage query ingest ml http)
-set(public_headers storage/storage.h storage/log.h query/query.h ingest/ingest.h ml/ml.h
-    http/http.h)
+set(allowed_tools storage query ingest ml http)
+set(modules storage query ingest ml http tools)
+include(${CMAKE_CURRENT_LIST_DIR}/PublicHeaders.cmake)
+set(public_headers ${FORESIGHT_PUBLIC_HEADERS})
 
 set(violations "")
 foreach(module IN LISTS modules)

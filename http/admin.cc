@@ -8,13 +8,16 @@ namespace foresight::http {
 namespace {
 
 json::object ClientJson(const Auth::Client& c) {
-  return {
-      {"client_id", c.id}, {"role", RoleName(c.role)}, {"created_at", FormatTime(c.created_ns)}};
+  return {{"client_id", c.id},
+          {"role", RoleName(c.role)},
+          {"created_at", storage::FormatRfc3339(c.created_ns)}};
 }
 
 json::object TokenJson(const Auth::ApiToken& t) {
-  json::object o = {{"id", t.id}, {"name", t.name}, {"created_at", FormatTime(t.created_ns)}};
-  o["revoked_at"] = t.revoked_ns ? json::value(FormatTime(t.revoked_ns)) : json::value(nullptr);
+  json::object o = {
+      {"id", t.id}, {"name", t.name}, {"created_at", storage::FormatRfc3339(t.created_ns)}};
+  o["revoked_at"] =
+      t.revoked_ns ? json::value(storage::FormatRfc3339(t.revoked_ns)) : json::value(nullptr);
   return o;
 }
 
@@ -59,7 +62,7 @@ Response IssueTokenRoute(Ctx& ctx) {
   }
   if (client_id.empty()) return Error(ctx, BadField("client_id", "client_id is required"));
   if (secret.empty()) return Error(ctx, BadField("client_secret", "client_secret is required"));
-  auto issued = ctx.services.auth->IssueToken(client_id, secret, NowNs() / 1'000'000'000);
+  auto issued = ctx.services.auth->IssueToken(client_id, secret, ctx.NowNs() / storage::kSecondNs);
   if (!issued.ok()) {
     return Error(
         ctx,

@@ -12,12 +12,6 @@
 
 namespace foresight::http {
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string_view Header(const Request& req, bhttp::field field) {
   auto it = req.find(field);
   return it == req.end() ? std::string_view()
@@ -254,7 +248,7 @@ Result<std::shared_ptr<Collection>> Api::Docs(storage::TenantId tenant, std::str
 
 std::optional<double> Api::Take(storage::TenantId key, double rate, double burst) {
   if (rate <= 0) return std::nullopt;
-  int64_t now = NowNs();
+  int64_t now = storage_->clock().NowNs();
   std::lock_guard l(mu_);
   auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& b = it->second;
@@ -275,12 +269,12 @@ std::optional<double> Api::Throttle(storage::TenantId tenant) {
 std::optional<double> Api::ThrottleSignIn() { return Take(0, kSignInsPerSecond, kSignInBurst); }
 
 std::string Api::NewId(std::string_view prefix) {
-  return fmt::format("{}{:016x}{:04x}", prefix, NowNs(), id_counter_++ & 0xffff);
+  return fmt::format("{}{:016x}{:04x}", prefix, storage_->clock().NowNs(), id_counter_++ & 0xffff);
 }
 
 Status Api::Audit(const Ctx& ctx, unsigned status) {
   json::object o;
-  o["time"] = FormatTime(NowNs());
+  o["time"] = storage::FormatRfc3339(storage_->clock().NowNs());
   o["actor"] = ctx.principal.subject;
   o["role"] = RoleName(ctx.principal.role);
   o["method"] = std::string(ctx.req.method_string());
@@ -386,23 +380,6 @@ void RequestMetrics::Render(std::string* out) const {
 
 // --- Time and pages --------------------------------------------------------------------------
 
-std::string FormatTime(int64_t ns) {
-  int64_t secs = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
-  int64_t frac = ns - secs * 1'000'000'000;
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (frac != 0) {
-    std::string digits = fmt::format("{:09d}", frac);
-    while (digits.back() == '0') digits.pop_back();
-    out += "." + digits;
-  }
-  return out + "Z";
-}
-
 namespace {
 std::optional<int64_t> MillisToNs(int64_t ms) {
   if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return std::nullopt;
@@ -420,53 +397,13 @@ std::optional<int64_t> ParseTime(std::string_view text) {
     if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
     return MillisToNs(ms);
   }
-  // YYYY-MM-DD, optionally followed by Thh:mm:ss[.frac](Z|±hh:mm)
-  struct tm tm {};
-  int y, mo, d, h = 0, mi = 0, s = 0, consumed = 0;
-  std::string str(text);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
-    return std::nullopt;
-  }
-  std::string_view rest = text.substr(10);
-  int64_t frac_ns = 0, offset_s = 0;
-  if (!rest.empty()) {
-    if (rest[0] != 'T' && rest[0] != 't' && rest[0] != ' ') return std::nullopt;
-    if (std::sscanf(str.c_str() + 11, "%2d:%2d:%2d%n", &h, &mi, &s, &consumed) != 3 ||
-        consumed != 8) {
-      return std::nullopt;
-    }
-    rest = rest.substr(9);
-    if (!rest.empty() && rest[0] == '.') {
-      size_t i = 1;
-      int64_t scale = 100'000'000;
-      while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
-        frac_ns += (rest[i] - '0') * scale;
-        scale /= 10;
-        ++i;
-      }
-      if (i == 1) return std::nullopt;
-      rest = rest.substr(i);
-    }
-    if (rest == "Z" || rest == "z") {
-    } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-      int oh = 0, om = 0;
-      if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) {
-        return std::nullopt;
-      }
-      offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  time_t t = timegm(&tm);
-  return (static_cast<int64_t>(t) - offset_s) * 1'000'000'000 + frac_ns;
+  // A date alone is its midnight in UTC.
+  constexpr size_t kDateLength = 10;  // YYYY-MM-DD
+  Result<int64_t> t = text.size() == kDateLength
+                          ? storage::ParseRfc3339(std::string(text) + "T00:00:00Z")
+                          : storage::ParseRfc3339(text);
+  if (!t.ok()) return std::nullopt;
+  return *t;
 }
 
 std::optional<int64_t> ParseTimeValue(const json::value& v) {

@@ -7,8 +7,8 @@
 // (413, from the headers). Handlers validate their own input (400 naming the field).
 #pragma once
 
-#include "http/auth.h"
 #include "http/handlers.h"
+#include "http/http.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
@@ -32,7 +32,6 @@ namespace foresight::http {
 
 namespace json = boost::json;
 
-int64_t NowNs();
 // Lower-case hex of `bytes`.
 std::string Hex(std::string_view bytes);
 std::string_view Header(const Request& req, bhttp::field field);
@@ -102,6 +101,7 @@ struct Ctx {
 
   const std::string& Param(size_t i) const { return params[i]; }
   std::string Actor() const { return principal.subject; }
+  int64_t NowNs() const { return services.storage->clock().NowNs(); }
 };
 
 // A handler answers the request or returns an error to be rendered in the API's shape.
@@ -326,16 +326,17 @@ struct AlertCounts {
   }
 };
 // Open alerts per asset id; none without an alerts service.
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const query::Alerts* alerts,
-                                                     storage::TenantId tenant);
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx);
+// Fails when the tenant's alerts cannot be loaded.
+Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const query::Alerts* alerts,
+                                                             storage::TenantId tenant);
+Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const Ctx& ctx);
 // The counts of asset `id`: zero when it has no open alert.
 AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id);
 // Alerts (kept by query::Alerts) as the API shows them; every alert of the tenant, rendered.
 json::object AlertJson(const query::Alert& alert);
 // {"5m": {from, count, mean, min, max, stddev}, "1h": ..., "24h": ...}
 json::object WindowsJson(const query::SeriesWindows& windows);
-std::vector<json::object> AlertDocs(const Ctx& ctx);
+Result<std::vector<json::object>> AlertDocs(const Ctx& ctx);
 int HealthScore(const AlertCounts& counts);
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
 
@@ -347,13 +348,11 @@ std::string_view AssetTag(const Services& services);
 // An asset attribute's value, or `fallback`.
 std::string_view AssetAttr(const storage::Asset& asset, std::string_view key,
                            std::string_view fallback);
-// low 0, medium 1, high 2, critical 3; anything else counts as medium.
-int CriticalityRank(std::string_view criticality);
 // "a, b, c": the allowed values in a 400 message.
 std::string Join(std::span<const std::string_view> options);
 
-// Timestamps in the API are RFC 3339 (UTC, "Z") out; in, RFC 3339 or epoch milliseconds.
-std::string FormatTime(int64_t ns);
+// Timestamps in the API are RFC 3339 (UTC, "Z"; storage::FormatRfc3339) out; in, RFC 3339, a
+// date alone (its midnight, UTC) or epoch milliseconds.
 std::optional<int64_t> ParseTime(std::string_view text);
 std::optional<int64_t> ParseTimeValue(const json::value& v);
 

@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kFields[] = {"name",   "asset_type",   "site",         "criticality",
                                         "status", "installed_at", "manufacturer", "model"};
-constexpr std::string_view kCriticalities[] = {"low", "medium", "high", "critical"};
+using ml::kCriticalities;
 constexpr std::string_view kStatuses[] = {"active", "inactive", "maintenance", "retired"};
 constexpr size_t kMaxText = 256;
 
@@ -69,7 +69,7 @@ std::optional<ApiError> ApplyAssetFields(const json::object& body, storage::Asse
     if (key == "installed_at") {
       std::optional<int64_t> t = ParseTime(text);
       if (!t) return BadField(key, "installed_at must be an RFC 3339 time or a date (YYYY-MM-DD)");
-      text = FormatTime(*t);
+      text = storage::FormatRfc3339(*t);
     }
     attrs[std::string(key)] = std::move(text);
   }
@@ -148,13 +148,6 @@ AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const st
   return it == counts.end() ? AlertCounts{} : it->second;
 }
 
-int CriticalityRank(std::string_view c) {
-  for (size_t i = 0; i < std::size(kCriticalities); ++i) {
-    if (kCriticalities[i] == c) return static_cast<int>(i);
-  }
-  return 1;
-}
-
 int HealthScore(const AlertCounts& counts) {
   return std::max(0, 100 - 30 * counts.critical - 10 * counts.warning - 2 * counts.info);
 }
@@ -174,7 +167,7 @@ json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts) {
   if (!o.contains("criticality")) o["criticality"] = "medium";
   if (!o.contains("status")) o["status"] = "active";
   o["attributes"] = std::move(attributes);
-  o["created_at"] = FormatTime(asset.created_ns);
+  o["created_at"] = storage::FormatRfc3339(asset.created_ns);
   o["open_alerts"] = alerts.open;
   o["health"] = HealthScore(alerts);
   return o;
@@ -200,7 +193,9 @@ Response ListAssets(Ctx& ctx) {
   std::string status = ctx.query.Get("status"), type = ctx.query.Get("asset_type"),
               criticality = ctx.query.Get("criticality"), site = ctx.query.Get("site"),
               q = Lower(ctx.query.Get("q"));
-  const std::map<std::string, AlertCounts> counts = OpenAlertsByAsset(ctx);
+  auto open_alerts = OpenAlertsByAsset(ctx);
+  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
+  const std::map<std::string, AlertCounts>& counts = *open_alerts;
   json::array items;
   size_t total = 0;
   ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
@@ -231,7 +226,7 @@ Response ListAssets(Ctx& ctx) {
         Keyed k{a->id, 0, a};
         if (sort == "name") k.text = AssetAttr(*a, "name", a->id);
         if (sort == "criticality")
-          k.number = CriticalityRank(AssetAttr(*a, "criticality", "medium"));
+          k.number = ml::CriticalityRank(AssetAttr(*a, "criticality", "medium"));
         if (sort == "health") k.number = HealthScore(CountsFor(counts, a->id));
         if (sort == "created_at") k.number = a->created_ns;
         keyed.push_back(k);
@@ -259,7 +254,7 @@ Response CreateAsset(Ctx& ctx) {
   if (!id) return Error(ctx, BadField("id", "id is required"));
   if (!id->is_string()) return Error(ctx, BadField("id", "id must be a string"));
   if (auto e = ValidId("id", id->as_string())) return Error(ctx, *e);
-  storage::Asset asset{std::string(id->as_string()), {}, NowNs()};
+  storage::Asset asset{std::string(id->as_string()), {}, ctx.NowNs()};
   if (auto e = ApplyAssetFields(*body, &asset)) return Error(ctx, *e);
   if (ctx.services.storage->GetAsset(ctx.tenant, asset.id).ok()) {
     return Error(ctx, Conflict("asset '" + asset.id + "' already exists"));
@@ -275,13 +270,17 @@ Response CreateAsset(Ctx& ctx) {
 Response GetAssetRoute(Ctx& ctx) {
   auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
   if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
+  auto alert_docs = AlertDocs(ctx);
+  auto open_alerts = OpenAlertsByAsset(ctx);
+  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
+  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
   json::array open;
-  for (json::object& a : AlertDocs(ctx)) {
+  for (json::object& a : *alert_docs) {
     if (a.at("asset_id").as_string() == asset->id && a.at("status").as_string() != "resolved") {
       open.push_back(std::move(a));
     }
   }
-  json::object o = AssetJson(*asset, CountsFor(OpenAlertsByAsset(ctx), asset->id));
+  json::object o = AssetJson(*asset, CountsFor(*open_alerts, asset->id));
   o["alerts"] = std::move(open);
   return Json(ctx, o);
 }
@@ -301,7 +300,9 @@ Response UpdateAsset(Ctx& ctx) {
     return Error(ctx, FromStatus(s));
   }
   if (ctx.services.alerts) ctx.services.alerts->AssetsChanged(ctx.tenant);
-  return Json(ctx, AssetJson(*asset, CountsFor(OpenAlertsByAsset(ctx), asset->id)));
+  auto open_alerts = OpenAlertsByAsset(ctx);
+  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
+  return Json(ctx, AssetJson(*asset, CountsFor(*open_alerts, asset->id)));
 }
 
 Response DeleteAssetRoute(Ctx& ctx) {
@@ -318,7 +319,7 @@ Response AssetReadings(Ctx& ctx) {
   }
   std::string metric = ctx.query.Get("metric");
   if (metric.empty()) return Error(ctx, BadField("metric", "metric is required"));
-  int64_t now = NowNs();
+  int64_t now = ctx.NowNs();
   int64_t from = now - 86'400'000'000'000, to = now + 1;
   if (ctx.query.Has("from")) {
     auto t = ParseTime(ctx.query.Get("from"));
@@ -375,7 +376,8 @@ Response AssetReadings(Ctx& ctx) {
     if (!raw.ok()) return Error(ctx, FromStatus(raw.status()));
     size_t n = std::min(raw->size(), limit);
     for (size_t i = 0; i < n; ++i) {
-      points.push_back({{"time", FormatTime(raw->ts_ns[i])}, {"value", PointValue(*raw, i)}});
+      points.push_back(
+          {{"time", storage::FormatRfc3339(raw->ts_ns[i])}, {"value", PointValue(*raw, i)}});
     }
     o["truncated"] = raw->size() > n;
   } else {
@@ -407,7 +409,7 @@ Response AssetReadings(Ctx& ctx) {
         double mean = b.mean();
         v = std::sqrt(std::max(0.0, b.sum_squares / static_cast<double>(b.count) - mean * mean));
       }
-      points.push_back({{"time", FormatTime(b.start_ns)},
+      points.push_back({{"time", storage::FormatRfc3339(b.start_ns)},
                         {"value", std::isfinite(v) ? json::value(v) : json::value(nullptr)},
                         {"count", b.count}});
     }
@@ -438,7 +440,7 @@ Response AssetWindows(Ctx& ctx) {
     items.push_back({{"metric", MetricName(s)},
                      {"measurement", s.key.measurement},
                      {"last", w->last},
-                     {"time", FormatTime(w->last_ts_ns)},
+                     {"time", storage::FormatRfc3339(w->last_ts_ns)},
                      {"windows", WindowsJson(*w)}});
   }
   if (!metric.empty() && items.empty()) {
@@ -451,7 +453,7 @@ json::object WindowsJson(const query::SeriesWindows& w) {
   json::object o;
   for (size_t i = 0; i < query::kSpans; ++i) {
     const query::Window& x = w.windows[i];
-    o[query::kSpanShapes[i].name] = {{"from", FormatTime(x.from_ns)},
+    o[query::kSpanShapes[i].name] = {{"from", storage::FormatRfc3339(x.from_ns)},
                                      {"count", x.count},
                                      {"mean", x.mean()},
                                      {"min", x.min},
@@ -474,7 +476,7 @@ Response LatestReadings(Ctx& ctx) {
       items.push_back({{"asset_id", asset},
                        {"metric", MetricName(s)},
                        {"measurement", s.key.measurement},
-                       {"time", FormatTime(latest->ts_ns[0])},
+                       {"time", storage::FormatRfc3339(latest->ts_ns[0])},
                        {"value", PointValue(*latest, 0)}});
     }
   }

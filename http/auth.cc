@@ -1,8 +1,7 @@
 // Credentials. Secrets and tokens are never kept: client secrets as Argon2id hashes (storage),
 // write tokens as SHA-256 digests (memory and storage), so a stolen data directory or core dump
 // hands out nothing usable.
-#include "http/auth.h"
-
+#include "http/http.h"
 #include "storage/log.h"
 
 #include <boost/json.hpp>
@@ -13,9 +12,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace foresight::http {
 
@@ -103,12 +105,6 @@ bool StaticTokenChar(char c) {
          std::string_view("_.~+/=-").find(c) != std::string_view::npos;
 }
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status Refused() { return Status::InvalidArgument("invalid client id or secret"); }
 
 }  // namespace
@@ -134,34 +130,45 @@ Result<Role> ParseClientRole(std::string_view name) {
   return Status::InvalidArgument("role must be one of viewer, engineer, admin");
 }
 
-Auth::Auth(storage::Storage* storage, const AuthOptions& options)
-    : storage_(storage), options_(options) {}
-Auth::~Auth() = default;
+struct Auth::Impl {
+  Impl(storage::Storage* s, const AuthOptions& o) : storage(s), options(o) {}
+  Status Load();
+  Status LoadRecords();
+  Status LoadKey();
+  // Tenants are never renamed, so a name is looked up once per credential, not per request.
+  std::string TenantName(storage::TenantId tenant) const;
 
-Result<std::unique_ptr<Auth>> Auth::Open(storage::Storage* storage, const AuthOptions& options) {
-  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  std::unique_ptr<Auth> auth(new Auth(storage, options));
-  if (Status s = auth->LoadKey(); !s.ok()) return s;
-  if (Status s = auth->Load(); !s.ok()) return s;
-  return auth;
-}
+  struct TokenEntry {
+    storage::TenantId tenant;
+    std::string tenant_name;
+    std::string id;  // empty for static tokens
+  };
 
-Status Auth::LoadKey() {
-  if (!options_.jwt_secret.empty()) {
-    if (options_.jwt_secret.size() < kKeyBytes) {
+  storage::Storage* const storage;
+  const AuthOptions options;
+  std::string key;
+  mutable std::shared_mutex mu;
+  // client id -> (tenant, client); SHA-256 digest -> write token (revoked ones are removed).
+  std::map<std::string, std::pair<storage::TenantId, Client>, std::less<>> clients;
+  std::unordered_map<std::string, TokenEntry> tokens;
+};
+
+Status Auth::Impl::LoadKey() {
+  if (!options.jwt_secret.empty()) {
+    if (options.jwt_secret.size() < kKeyBytes) {
       return Status::InvalidArgument("auth.jwt_secret must be at least 32 characters");
     }
-    key_ = options_.jwt_secret;
+    key = options.jwt_secret;
     return Status::OK();
   }
-  if (options_.key_file.empty()) return Status::InvalidArgument("no JWT key and no key file");
-  const std::string& path = options_.key_file;
+  if (options.key_file.empty()) return Status::InvalidArgument("no JWT key and no key file");
+  const std::string& path = options.key_file;
   std::ifstream in(path);
   if (in) {
     std::string hex;
     in >> hex;
-    key_ = Unhex(hex);
-    if (key_.size() != kKeyBytes) {
+    key = Unhex(hex);
+    if (key.size() != kKeyBytes) {
       return Status::Corruption("JWT key file '" + path + "' does not hold 64 hex digits");
     }
     struct stat st {};
@@ -171,12 +178,12 @@ Status Auth::LoadKey() {
     }
     return Status::OK();
   }
-  key_ = RandomBytes(kKeyBytes);
+  key = RandomBytes(kKeyBytes);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Status::IOError("cannot create JWT key file '" + path + "': " + std::strerror(errno));
   }
-  std::string hex = Hex(key_) + "\n";
+  std::string hex = Hex(key) + "\n";
   bool ok =
       ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
   ::close(fd);
@@ -185,8 +192,8 @@ Status Auth::LoadKey() {
   return Status::OK();
 }
 
-Status Auth::Load() {
-  std::string_view spec = options_.static_tokens;
+Status Auth::Impl::Load() {
+  std::string_view spec = options.static_tokens;
   while (!spec.empty()) {
     size_t comma = spec.find(',');
     std::string_view entry = spec.substr(0, comma);
@@ -203,9 +210,9 @@ Status Auth::Load() {
       return Status::InvalidArgument("auth.tokens: the token of tenant '" + tenant_name +
                                      "' must be at least 16 characters of [A-Za-z0-9_.~+/=-]");
     }
-    Result<storage::TenantId> tenant = storage_->CreateTenant(tenant_name);
+    Result<storage::TenantId> tenant = storage->CreateTenant(tenant_name);
     if (!tenant.ok()) return tenant.status();
-    if (!tokens_.emplace(Sha256(token), TokenEntry{*tenant, tenant_name, {}}).second) {
+    if (!tokens.emplace(Sha256(token), TokenEntry{*tenant, tenant_name, {}}).second) {
       return Status::InvalidArgument("auth.tokens: a token is listed twice");
     }
   }
@@ -217,26 +224,44 @@ Status Auth::Load() {
   }
 }
 
-Status Auth::LoadRecords() {
-  for (const auto& [tenant, name] : storage_->ListTenants()) {
-    auto clients = storage_->ScanRecords(tenant, kClientKind, {});
-    if (!clients.ok()) return clients.status();
-    for (const auto& [id, value] : *clients) {
+Status Auth::Impl::LoadRecords() {
+  for (const auto& [tenant, name] : storage->ListTenants()) {
+    auto client_records = storage->ScanRecords(tenant, kClientKind, {});
+    if (!client_records.ok()) return client_records.status();
+    for (const auto& [id, value] : *client_records) {
       json::object o = json::parse(value).as_object();
       Result<Role> role = ParseClientRole(o.at("role").as_string());
       if (!role.ok()) return Status::Corruption("client '" + id + "' has an unknown role");
-      clients_.emplace(
+      clients.emplace(
           id, std::pair{tenant, Client{id, *role, o.at("created_ns").to_number<int64_t>()}});
     }
-    auto tokens = storage_->ScanRecords(tenant, kTokenKind, {});
-    if (!tokens.ok()) return tokens.status();
-    for (const auto& [id, value] : *tokens) {
+    auto token_records = storage->ScanRecords(tenant, kTokenKind, {});
+    if (!token_records.ok()) return token_records.status();
+    for (const auto& [id, value] : *token_records) {
       json::object o = json::parse(value).as_object();
       if (o.at("revoked_ns").to_number<int64_t>() != 0) continue;
-      tokens_.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, name, id});
+      tokens.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, name, id});
     }
   }
   return Status::OK();
+}
+
+std::string Auth::Impl::TenantName(storage::TenantId tenant) const {
+  for (const auto& [t, name] : storage->ListTenants()) {
+    if (t == tenant) return name;
+  }
+  return {};
+}
+
+Auth::Auth(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Auth::~Auth() = default;
+
+Result<std::unique_ptr<Auth>> Auth::Open(storage::Storage* storage, const AuthOptions& options) {
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  auto impl = std::make_unique<Impl>(storage, options);
+  if (Status s = impl->LoadKey(); !s.ok()) return s;
+  if (Status s = impl->Load(); !s.ok()) return s;
+  return std::unique_ptr<Auth>(new Auth(std::move(impl)));
 }
 
 Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string_view id,
@@ -244,7 +269,8 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
   if (role == Role::kWriter) return Status::InvalidArgument("clients cannot have the writer role");
   std::string client_id(id);
   if (client_id.empty()) {
-    client_id = TenantName(tenant) + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
+    client_id =
+        impl_->TenantName(tenant) + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
   }
   if (client_id.size() < 3 || client_id.size() > 64 ||
       !std::all_of(client_id.begin(), client_id.end(), IdChar)) {
@@ -258,38 +284,38 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
     return Status::ResourceExhausted("out of memory hashing the client secret");
   }
   hash.resize(std::strlen(hash.c_str()));
-  Client client{client_id, role, NowNs()};
+  Client client{client_id, role, impl_->storage->clock().NowNs()};
   json::object o;
   o["role"] = RoleName(role);
   o["hash"] = hash;
   o["created_ns"] = client.created_ns;
   std::string value = json::serialize(o);
-  std::unique_lock l(mu_);
-  if (clients_.contains(client_id)) {
+  std::unique_lock l(impl_->mu);
+  if (impl_->clients.contains(client_id)) {
     return Status::AlreadyExists("client '" + client_id + "' already exists");
   }
   storage::Storage::RecordWrite write{kClientKind, client_id, value};
-  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  clients_.emplace(client_id, std::pair{tenant, client});
+  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  impl_->clients.emplace(client_id, std::pair{tenant, client});
   return NewClient{std::move(client), std::move(secret)};
 }
 
 Status Auth::DeleteClient(storage::TenantId tenant, std::string_view id) {
-  std::unique_lock l(mu_);
-  auto it = clients_.find(id);
-  if (it == clients_.end() || it->second.first != tenant) {
+  std::unique_lock l(impl_->mu);
+  auto it = impl_->clients.find(id);
+  if (it == impl_->clients.end() || it->second.first != tenant) {
     return Status::NotFound("no client '" + std::string(id) + "'");
   }
   storage::Storage::RecordWrite write{kClientKind, id, std::nullopt};
-  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  clients_.erase(it);
+  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  impl_->clients.erase(it);
   return Status::OK();
 }
 
 std::vector<Auth::Client> Auth::ListClients(storage::TenantId tenant) const {
-  std::shared_lock l(mu_);
+  std::shared_lock l(impl_->mu);
   std::vector<Client> out;
-  for (const auto& [id, entry] : clients_) {
+  for (const auto& [id, entry] : impl_->clients) {
     if (entry.first == tenant) out.push_back(entry.second);
   }
   return out;
@@ -300,9 +326,9 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   storage::TenantId tenant = 0;
   Role role = Role::kViewer;
   {
-    std::shared_lock l(mu_);
-    auto it = clients_.find(client_id);
-    if (it != clients_.end()) {
+    std::shared_lock l(impl_->mu);
+    auto it = impl_->clients.find(client_id);
+    if (it != impl_->clients.end()) {
       tenant = it->second.first;
       role = it->second.second.role;
     }
@@ -320,13 +346,13 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   }();
   std::string hash = kDecoy;
   if (tenant != 0) {
-    auto record = storage_->GetRecord(tenant, kClientKind, client_id);
+    auto record = impl_->storage->GetRecord(tenant, kClientKind, client_id);
     if (record.ok()) hash = std::string(json::parse(*record).at("hash").as_string());
   }
   bool verified = crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) == 0;
   if (!verified || tenant == 0) return Refused();
-  Principal principal{tenant, TenantName(tenant), role, std::string(client_id)};
-  int64_t ttl = options_.token_ttl.count();
+  Principal principal{tenant, impl_->TenantName(tenant), role, std::string(client_id)};
+  int64_t ttl = impl_->options.token_ttl.count();
   return IssuedToken{SignJwt(principal, now_s, now_s + ttl), ttl, std::move(principal)};
 }
 
@@ -340,7 +366,7 @@ std::string Auth::SignJwt(const Principal& principal, int64_t issued_at_s,
   claims["exp"] = expires_at_s;
   std::string signing_input =
       Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64Url(json::serialize(claims));
-  return signing_input + "." + Base64Url(HmacSha256(key_, signing_input));
+  return signing_input + "." + Base64Url(HmacSha256(impl_->key, signing_input));
 }
 
 Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
@@ -364,7 +390,7 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   if (!alg || !alg->is_string() || alg->as_string() != "HS256") {
     return invalid("only HS256 is accepted");
   }
-  std::string expected = HmacSha256(key_, jwt.substr(0, dot2));
+  std::string expected = HmacSha256(impl_->key, jwt.substr(0, dot2));
   if (signature->size() != expected.size() ||
       sodium_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
     return invalid("bad signature");
@@ -382,14 +408,15 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   if (!role || !role->is_string()) return invalid("no role");
   Result<Role> r = ParseClientRole(role->as_string());
   if (!r.ok()) return invalid("unknown role");
-  Result<storage::TenantId> id = storage_->FindTenant(tenant->as_string());
+  Result<storage::TenantId> id = impl_->storage->FindTenant(tenant->as_string());
   if (!id.ok()) return invalid("unknown tenant");
   Principal principal{*id, std::string(tenant->as_string()), *r,
                       sub && sub->is_string() ? std::string(sub->as_string()) : std::string(),
                       exp->as_int64()};
-  std::shared_lock l(mu_);
-  auto it = clients_.find(principal.subject);
-  if (it == clients_.end() || it->second.first != *id) return invalid("the client was deleted");
+  std::shared_lock l(impl_->mu);
+  auto it = impl_->clients.find(principal.subject);
+  if (it == impl_->clients.end() || it->second.first != *id)
+    return invalid("the client was deleted");
   return principal;
 }
 
@@ -397,7 +424,7 @@ Result<Auth::NewApiToken> Auth::CreateApiToken(storage::TenantId tenant, std::st
   if (name.empty() || name.size() > 128) {
     return Status::InvalidArgument("name must be 1..128 characters");
   }
-  ApiToken token{Hex(RandomBytes(6)), std::string(name), NowNs(), 0};
+  ApiToken token{Hex(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0};
   std::string secret = "fst_" + Base64Url(RandomBytes(30));
   std::string digest = Sha256(secret);
   json::object o;
@@ -406,30 +433,31 @@ Result<Auth::NewApiToken> Auth::CreateApiToken(storage::TenantId tenant, std::st
   o["created_ns"] = token.created_ns;
   o["revoked_ns"] = 0;
   std::string value = json::serialize(o);
-  std::unique_lock l(mu_);
+  std::unique_lock l(impl_->mu);
   storage::Storage::RecordWrite write{kTokenKind, token.id, value};
-  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  tokens_.emplace(std::move(digest), TokenEntry{tenant, TenantName(tenant), token.id});
+  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  impl_->tokens.emplace(std::move(digest),
+                        Impl::TokenEntry{tenant, impl_->TenantName(tenant), token.id});
   return NewApiToken{std::move(token), std::move(secret)};
 }
 
 Status Auth::RevokeApiToken(storage::TenantId tenant, std::string_view id) {
-  std::unique_lock l(mu_);
-  auto record = storage_->GetRecord(tenant, kTokenKind, id);
+  std::unique_lock l(impl_->mu);
+  auto record = impl_->storage->GetRecord(tenant, kTokenKind, id);
   if (!record.ok()) return record.status();
   json::object o = json::parse(*record).as_object();
   if (o.at("revoked_ns").to_number<int64_t>() != 0) return Status::OK();
-  o["revoked_ns"] = NowNs();
+  o["revoked_ns"] = impl_->storage->clock().NowNs();
   std::string value = json::serialize(o);
   storage::Storage::RecordWrite write{kTokenKind, id, value};
-  if (Status s = storage_->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  tokens_.erase(Unhex(o.at("digest").as_string()));
+  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
+  impl_->tokens.erase(Unhex(o.at("digest").as_string()));
   return Status::OK();
 }
 
 std::vector<Auth::ApiToken> Auth::ListApiTokens(storage::TenantId tenant) const {
   std::vector<ApiToken> out;
-  auto records = storage_->ScanRecords(tenant, kTokenKind, {});
+  auto records = impl_->storage->ScanRecords(tenant, kTokenKind, {});
   if (!records.ok()) return out;
   for (const auto& [id, value] : *records) {
     json::object o = json::parse(value).as_object();
@@ -442,30 +470,23 @@ std::vector<Auth::ApiToken> Auth::ListApiTokens(storage::TenantId tenant) const 
 
 Result<storage::TenantId> Auth::Verify(std::string_view token) const {
   std::string digest = Sha256(token);
-  std::shared_lock l(mu_);
-  auto it = tokens_.find(digest);
-  if (it == tokens_.end()) return Status::InvalidArgument("invalid token");
+  std::shared_lock l(impl_->mu);
+  auto it = impl_->tokens.find(digest);
+  if (it == impl_->tokens.end()) return Status::InvalidArgument("invalid token");
   return it->second.tenant;
 }
 
 Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s) const {
   std::string digest = Sha256(credential);
-  TokenEntry entry;
+  Impl::TokenEntry entry;
   {
-    std::shared_lock l(mu_);
-    auto it = tokens_.find(digest);
-    if (it == tokens_.end()) return VerifyJwt(credential, now_s);
+    std::shared_lock l(impl_->mu);
+    auto it = impl_->tokens.find(digest);
+    if (it == impl_->tokens.end()) return VerifyJwt(credential, now_s);
     entry = it->second;
   }
   return Principal{entry.tenant, std::move(entry.tenant_name), Role::kWriter,
                    entry.id.empty() ? "static-token" : "token:" + entry.id};
-}
-
-std::string Auth::TenantName(storage::TenantId tenant) const {
-  for (const auto& [t, name] : storage_->ListTenants()) {
-    if (t == tenant) return name;
-  }
-  return {};
 }
 
 }  // namespace foresight::http

@@ -173,8 +173,15 @@ struct Hub::Impl {
 
   void Pace();
   std::string UpdateMessage(Sub& sub);
-  int Health(storage::TenantId tenant, const std::string& asset);
+  std::optional<int> Health(storage::TenantId tenant, const std::string& asset);
 };
+
+// The sessions below reach the hub's state through this friend of Hub.
+struct HubAccess {
+  using Impl = Hub::Impl;
+  static Impl* Of(const Hub& hub) { return hub.impl_.get(); }
+};
+using HubImpl = HubAccess::Impl;
 
 namespace {
 
@@ -184,12 +191,12 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
   WsSession(tcp::socket socket, const Services& services, ConnectionSet* set)
       : ws_(std::move(socket)), services_(services), set_(set), auth_timer_(ws_.get_executor()) {
     set_->Add(this);
-    if (Hub::Impl* hub = Impl()) hub->connections.fetch_add(1);
+    if (HubImpl* hub = Impl()) hub->connections.fetch_add(1);
   }
   ~WsSession() override {
     // Out of the set first: a server stopping never reaches a session being destroyed.
     set_->Remove(this);
-    if (Hub::Impl* hub = Impl()) {
+    if (HubImpl* hub = Impl()) {
       hub->Remove(this, {});
       hub->connections.fetch_sub(1);
     }
@@ -219,19 +226,20 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
 
   // REQUIRES: the server's pool has stopped. Its subscriptions go, so the hub finds it no more.
   void CloseNow() override {
-    if (Hub::Impl* hub = Impl()) hub->Remove(this, {});
+    if (HubImpl* hub = Impl()) hub->Remove(this, {});
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().close(ec);
   }
 
  private:
-  Hub::Impl* Impl() const;
+  HubImpl* Impl() const;
 
   // Signs the connection in, or says why not. A signed-in connection may sign in again with a
   // fresh token for the same tenant, which moves its expiry.
   std::string Authenticate(std::string_view token) {
     if (!services_.auth) return "this server has no sign-in";
-    auto p = services_.auth->VerifyJwt(token, NowNs() / 1'000'000'000);
+    auto p =
+        services_.auth->VerifyJwt(token, services_.storage->clock().NowNs() / storage::kSecondNs);
     if (!p.ok()) return "the token is not valid: " + std::string(p.status().message());
     if (principal_ && p->tenant != principal_->tenant) {
       return "the token is for another tenant than this connection's";
@@ -267,7 +275,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
                       {"tenant", principal_->tenant_name},
                       {"role", RoleName(principal_->role)}};
     if (principal_->expires_s > 0)
-      o["expires_at"] = FormatTime(principal_->expires_s * 1'000'000'000);
+      o["expires_at"] = storage::FormatRfc3339(principal_->expires_s * 1'000'000'000);
     Enqueue(json::serialize(o), nullptr);
   }
 
@@ -327,7 +335,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
   }
 
   void Subscribe(const json::object& m) {
-    Hub::Impl* hub = Impl();
+    HubImpl* hub = Impl();
     auto str = [&](std::string_view key) -> std::optional<std::string> {
       const json::value* x = m.if_contains(key);
       if (!x) return std::string();
@@ -402,7 +410,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
 
   void Enqueue(std::string text, const Sub* key) {
     if (close_code_) return;
-    Hub::Impl* hub = Impl();
+    HubImpl* hub = Impl();
     const size_t first = writing_ ? 1 : 0;  // the front is on the wire
     if (key) {
       for (size_t i = first; i < queue_.size(); ++i) {
@@ -477,7 +485,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
   bool flush_ = false;
 };
 
-Hub::Impl* WsSession::Impl() const { return services_.hub ? services_.hub->impl() : nullptr; }
+HubImpl* WsSession::Impl() const { return services_.hub ? HubAccess::Of(*services_.hub) : nullptr; }
 
 }  // namespace
 
@@ -491,9 +499,9 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
                            {"max", acc.max},
                            {"last", acc.last},
                            {"count", acc.count},
-                           {"time", FormatTime(acc.ts)}};
+                           {"time", storage::FormatRfc3339(acc.ts)}};
       } else {
-        metrics[metric] = {{"value", acc.last}, {"time", FormatTime(acc.ts)}};
+        metrics[metric] = {{"value", acc.last}, {"time", storage::FormatRfc3339(acc.ts)}};
       }
     }
     sub.pending.clear();
@@ -502,8 +510,9 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
       const Names* n = NamesOf(sub.tenant, series);
       auto w = windows ? windows->Read(sub.tenant, series) : std::nullopt;
       if (n && w) {
-        metrics[n->metric] = {
-            {"last", w->last}, {"time", FormatTime(w->last_ts_ns)}, {"windows", WindowsJson(*w)}};
+        metrics[n->metric] = {{"last", w->last},
+                              {"time", storage::FormatRfc3339(w->last_ts_ns)},
+                              {"windows", WindowsJson(*w)}};
       }
     }
     sub.touched.clear();
@@ -515,9 +524,16 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
                                       {"metrics", std::move(metrics)}});
 }
 
-// The asset's health from its open alerts, as the REST API computes it.
-int Hub::Impl::Health(storage::TenantId tenant, const std::string& asset) {
-  return HealthScore(CountsFor(OpenAlertsByAsset(alerts, tenant), asset));
+// The asset's health from its open alerts, as the REST API computes it; nullopt (and no health
+// event) while the alerts cannot be read.
+std::optional<int> Hub::Impl::Health(storage::TenantId tenant, const std::string& asset) {
+  auto counts = OpenAlertsByAsset(alerts, tenant);
+  if (!counts.ok()) {
+    log::Warn("hub: no health for asset {} of tenant {}: {}", asset, tenant,
+              counts.status().ToString());
+    return std::nullopt;
+  }
+  return HealthScore(CountsFor(*counts, asset));
 }
 
 void Hub::Impl::Deliver(std::vector<Outgoing>& out) {
@@ -552,14 +568,15 @@ void Hub::Impl::Pace() {
     l.unlock();
     Deliver(out);
     // Health reads the alerts, whose lock OnAlert holds while it takes ours: not under mu.
-    std::vector<int> health;
+    std::vector<std::optional<int>> health;
     for (const auto& [tenant, asset] : jobs) health.push_back(Health(tenant, asset));
     l.lock();
     for (size_t i = 0; i < jobs.size(); ++i) {
       const auto& [tenant, asset] = jobs[i];
+      if (!health[i]) continue;
       auto [it, fresh] = last_health.try_emplace(jobs[i], -1);
-      if (it->second == health[i]) continue;
-      it->second = health[i];
+      if (it->second == *health[i]) continue;
+      it->second = *health[i];
       for (const std::shared_ptr<Sub>& sub : events[tenant]) {
         if (sub->topic != Topic::kHealth || (!sub->asset_id.empty() && sub->asset_id != asset)) {
           continue;
@@ -569,7 +586,7 @@ void Hub::Impl::Pace() {
                          json::serialize(json::object{{"type", "health"},
                                                       {"sub", sub->id},
                                                       {"asset_id", asset},
-                                                      {"health", health[i]}}),
+                                                      {"health", *health[i]}}),
                          nullptr});
         }
       }

@@ -27,8 +27,8 @@ json::object PredictionJson(const ml::Prediction& p) {
   json::object models;
   for (const auto& [target, id] : p.models) models[target] = id;
   return {{"asset_id", p.asset_id},
-          {"as_of", FormatTime(p.as_of_ns)},
-          {"scored_at", FormatTime(p.scored_ns)},
+          {"as_of", storage::FormatRfc3339(p.as_of_ns)},
+          {"scored_at", storage::FormatRfc3339(p.scored_ns)},
           {"fails_7d", Num(p.fails_7d)},
           {"fails_30d", Num(p.fails_30d)},
           {"rul_days", Num(p.rul_days)},
@@ -63,16 +63,16 @@ json::object ModelJson(const ml::ModelInfo& m, bool full) {
       {"target", m.target},
       {"objective", m.objective == ml::Objective::kBinaryLogistic ? "binary" : "regression"},
       {"status", m.status},
-      {"created_at", FormatTime(m.created_ns)},
+      {"created_at", storage::FormatRfc3339(m.created_ns)},
       {"run_id", m.run_id},
       {"rounds", m.rounds},
       {"train_rows", m.train_rows},
       {"validation_rows", m.validation_rows},
       {"metrics", EvaluationJson(m.evaluation, m.objective)}};
   if (m.data_to_ns > m.data_from_ns) {
-    o["data"] = json::object{{"from", FormatTime(m.data_from_ns)},
-                             {"to", FormatTime(m.data_to_ns)},
-                             {"validation_from", FormatTime(m.split_ns)}};
+    o["data"] = json::object{{"from", storage::FormatRfc3339(m.data_from_ns)},
+                             {"to", storage::FormatRfc3339(m.data_to_ns)},
+                             {"validation_from", storage::FormatRfc3339(m.split_ns)}};
   }
   if (full) {
     o["params"] = json::parse(m.params);
@@ -94,11 +94,11 @@ json::object RunJson(const ml::RunInfo& r) {
                  {"progress", r.progress},
                  {"actor", r.actor},
                  {"targets", std::move(targets)},
-                 {"created_at", FormatTime(r.created_ns)},
+                 {"created_at", storage::FormatRfc3339(r.created_ns)},
                  {"models", std::move(models)},
                  {"notes", std::move(notes)}};
-  if (r.started_ns) o["started_at"] = FormatTime(r.started_ns);
-  if (r.finished_ns) o["finished_at"] = FormatTime(r.finished_ns);
+  if (r.started_ns) o["started_at"] = storage::FormatRfc3339(r.started_ns);
+  if (r.finished_ns) o["finished_at"] = storage::FormatRfc3339(r.finished_ns);
   if (!r.error.empty()) o["error"] = r.error;
   return o;
 }
@@ -171,68 +171,6 @@ std::optional<ApiError> ReadDataset(const json::object& body, bool labelled, ml:
 }
 
 }  // namespace
-
-Result<ml::Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenant,
-                            std::string_view asset_tag) {
-  ml::Fleet fleet;
-  fleet.tenant = tenant;
-  std::map<std::string, uint32_t, std::less<>> index;
-  for (const storage::Asset& a : storage.ListAssets(tenant)) {
-    ml::FleetAsset asset;
-    asset.id = a.id;
-    asset.criticality = CriticalityRank(AssetAttr(a, "criticality", "medium"));
-    asset.installed_ns = ParseTime(AssetAttr(a, "installed_at", "")).value_or(a.created_ns);
-    index.emplace(a.id, static_cast<uint32_t>(fleet.assets.size()));
-    fleet.assets.push_back(std::move(asset));
-  }
-  for (const storage::SeriesInfo& s : storage.ListSeries(tenant)) {
-    if (s.type == storage::ValueType::kString) continue;
-    for (const auto& [k, v] : s.key.tags) {
-      if (k != asset_tag) continue;
-      auto it = index.find(v);
-      if (it != index.end()) fleet.assets[it->second].metrics.emplace_back(s.key.field, s.id);
-      break;
-    }
-  }
-  for (ml::FleetAsset& a : fleet.assets) {
-    // One series per metric name: the first created wins.
-    std::stable_sort(a.metrics.begin(), a.metrics.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    a.metrics.erase(std::unique(a.metrics.begin(), a.metrics.end(),
-                                [](const auto& x, const auto& y) { return x.first == y.first; }),
-                    a.metrics.end());
-  }
-  auto events = [&](std::string_view kind, std::string_view time_field,
-                    std::vector<ml::FleetEvent>* out) -> Status {
-    auto records = storage.ScanRecords(tenant, kind, {});
-    if (!records.ok()) return records.status();
-    for (const auto& [id, text] : *records) {
-      boost::system::error_code ec;
-      json::value doc = json::parse(text, ec);
-      if (ec || !doc.is_object() || doc.as_object().contains("deleted_at")) continue;
-      const json::object& o = doc.as_object();
-      const json::value* asset = o.if_contains("asset_id");
-      const json::value* at = o.if_contains(time_field);
-      if (!asset || !asset->is_string() || !at) continue;
-      auto it = index.find(std::string_view(asset->as_string()));
-      auto ts = ParseTimeValue(*at);
-      if (it == index.end() || !ts) continue;
-      const json::value* k = o.if_contains("kind");
-      const bool failure =
-          k && k->is_string() && (k->as_string() == "failure" || k->as_string() == "corrective");
-      out->push_back({it->second, *ts, failure});
-    }
-    return Status::OK();
-  };
-  if (Status s = events("maintenance", "performed_at", &fleet.maintenance); !s.ok()) return s;
-  auto alerts = query::ReadAlerts(storage, tenant);
-  if (!alerts.ok()) return alerts.status();
-  for (const query::Alert& a : *alerts) {
-    auto it = index.find(std::string_view(a.asset_id));
-    if (it != index.end()) fleet.alerts.push_back({it->second, a.opened_ns, false});
-  }
-  return fleet;
-}
 
 Response Predict(Ctx& ctx) {
   if (auto e = NeedEngine(ctx)) return Error(ctx, *e);

@@ -52,7 +52,7 @@ std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, jso
     case Type::kTime: {
       std::optional<int64_t> t = ParseTimeValue(v);
       if (!t) return BadField(name, name + " must be an RFC 3339 time or epoch milliseconds");
-      *out = json::string(FormatTime(*t));
+      *out = json::string(storage::FormatRfc3339(*t));
       return std::nullopt;
     }
     case Type::kEnum:
@@ -253,7 +253,7 @@ Response CreateDoc(Ctx& ctx, std::string_view kind, std::string_view id_prefix,
   if (!docs) return Error(ctx, error);
   std::string id = ctx.api.NewId(id_prefix);
   doc["id"] = id;
-  doc["created_at"] = FormatTime(NowNs());
+  doc["created_at"] = storage::FormatRfc3339(ctx.NowNs());
   doc["created_by"] = ctx.Actor();
   if (Status s = docs->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
   return Json(ctx, doc, bhttp::status::created);
@@ -274,7 +274,7 @@ Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun,
   }
   if (auto e = ApplyFields(*body, spec, false, &*doc)) return Error(ctx, *e);
   if (auto e = check(*doc)) return Error(ctx, *e);
-  (*doc)["updated_at"] = FormatTime(NowNs());
+  (*doc)["updated_at"] = storage::FormatRfc3339(ctx.NowNs());
   (*doc)["updated_by"] = ctx.Actor();
   if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
   return Json(ctx, *doc);
@@ -362,7 +362,7 @@ Response ImportMaintenance(Ctx& ctx) {
     }
     std::string id = w.id.empty() ? ctx.api.NewId("wo_") : w.id;
     doc["id"] = id;
-    doc["created_at"] = FormatTime(NowNs());
+    doc["created_at"] = storage::FormatRfc3339(ctx.NowNs());
     doc["created_by"] = ctx.Actor();
     doc["source"] = parsed.format;
     good.emplace_back(std::move(id), std::move(doc));
@@ -409,90 +409,23 @@ const std::vector<FieldSpec>& RuleSpec() {
 std::optional<ApiError> CheckRule(const json::object& rule) {
   const json::value* clear = rule.if_contains("clear_threshold");
   if (!clear) return std::nullopt;
-  double threshold = rule.at("threshold").to_number<double>(), c = clear->to_number<double>();
-  std::string_view op = rule.at("operator").as_string();
-  if ((op == "gt" || op == "gte") && c > threshold) {
-    return BadField("clear_threshold",
-                    "clear_threshold must not be above threshold for " + std::string(op));
-  }
-  if ((op == "lt" || op == "lte") && c < threshold) {
-    return BadField("clear_threshold",
-                    "clear_threshold must not be below threshold for " + std::string(op));
-  }
-  if (op == "eq" || op == "ne") {
-    return BadField("clear_threshold", "clear_threshold applies to gt, gte, lt and lte only");
-  }
+  auto op = static_cast<query::Op>(
+      std::find(query::kOpNames.begin(), query::kOpNames.end(), rule.at("operator").as_string()) -
+      query::kOpNames.begin());
+  Status s = query::CheckClearThreshold(op, rule.at("threshold").to_number<double>(),
+                                        clear->to_number<double>());
+  if (!s.ok()) return BadField("clear_threshold", std::string(s.message()));
   return std::nullopt;
-}
-
-template <size_t N>
-size_t IndexIn(const std::array<std::string_view, N>& names, std::string_view v) {
-  return static_cast<size_t>(std::find(names.begin(), names.end(), v) - names.begin());
-}
-
-// A stored rule as the live engine runs it, or nullopt for a deleted one.
-std::optional<query::Rule> RuleFromDoc(const json::object& d) {
-  if (d.contains("deleted_at")) return std::nullopt;
-  query::Rule r;
-  r.id = Str(d, "id");
-  r.name = Str(d, "name");
-  r.metric = Str(d, "metric");
-  r.op = static_cast<query::Op>(IndexIn(query::kOpNames, Str(d, "operator")));
-  r.threshold = d.at("threshold").to_number<double>();
-  if (const json::value* c = d.if_contains("clear_threshold")) {
-    r.clear_threshold = c->to_number<double>();
-  }
-  if (std::string source = Str(d, "source"); !source.empty() && source != "raw") {
-    for (size_t i = 0; i < query::kSpans; ++i) {
-      if (query::kSpanShapes[i].name == source) r.window = static_cast<query::Span>(i);
-    }
-  }
-  if (std::string aggregate = Str(d, "aggregate"); !aggregate.empty()) {
-    r.aggregate = static_cast<query::Aggregate>(IndexIn(query::kAggregateNames, aggregate));
-  }
-  if (const json::value* scope = d.if_contains("scope"); scope && scope->is_object()) {
-    r.asset_type = Str(scope->as_object(), "asset_type");
-    r.site = Str(scope->as_object(), "site");
-    r.asset_id = Str(scope->as_object(), "asset_id");
-  }
-  constexpr int64_t kSecondNs = 1'000'000'000;
-  if (const json::value* v = d.if_contains("for_seconds"))
-    r.for_ns = v->to_number<int64_t>() * kSecondNs;
-  if (const json::value* v = d.if_contains("cooldown_seconds")) {
-    r.cooldown_ns = v->to_number<int64_t>() * kSecondNs;
-  }
-  if (std::string severity = Str(d, "severity"); !severity.empty()) {
-    r.severity = static_cast<query::Severity>(IndexIn(query::kSeverityNames, severity));
-  }
-  if (const json::value* v = d.if_contains("enabled"); v && v->is_bool()) r.enabled = v->as_bool();
-  return r;
 }
 
 // After a rule changed: the engine runs the stored rules from the next point.
 Response Installed(Ctx& ctx, Response res) {
   return AfterChange(ctx, std::move(res), [&] {
-    return ctx.services.alerts
-               ? InstallRules(*ctx.services.storage, ctx.services.alerts, ctx.tenant)
-               : Status::OK();
+    return ctx.services.alerts ? ctx.services.alerts->LoadRules(ctx.tenant) : Status::OK();
   });
 }
 
 }  // namespace
-
-Status InstallRules(const storage::Storage& storage, query::Alerts* alerts,
-                    storage::TenantId tenant) {
-  auto records = storage.ScanRecords(tenant, "rule", {});
-  if (!records.ok()) return records.status();
-  std::vector<query::Rule> rules;
-  for (const auto& [id, text] : *records) {
-    boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
-    if (ec || !doc.is_object()) continue;
-    if (auto r = RuleFromDoc(doc.as_object())) rules.push_back(std::move(*r));
-  }
-  alerts->SetRules(tenant, std::move(rules));
-  return Status::OK();
-}
 
 Response ListRules(Ctx& ctx) {
   Filters f;
@@ -509,7 +442,7 @@ Response ListRules(Ctx& ctx) {
     }
     enabled = v == "true";
   }
-  return ListDocs(ctx, "rule", "id", {"id", "name", "severity", "metric"},
+  return ListDocs(ctx, query::kRuleKind, "id", {"id", "name", "severity", "metric"},
                   [&](const json::object& d) {
                     if (!include_deleted && d.contains("deleted_at")) return false;
                     if (enabled && d.at("enabled").as_bool() != *enabled) return false;
@@ -521,25 +454,25 @@ Response CreateRule(Ctx& ctx) {
   json::object defaults = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
                            {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
                            {"enabled", true}};
-  return Installed(ctx,
-                   CreateDoc(ctx, "rule", "rule_", RuleSpec(), std::move(defaults), CheckRule));
+  return Installed(
+      ctx, CreateDoc(ctx, query::kRuleKind, "rule_", RuleSpec(), std::move(defaults), CheckRule));
 }
 
-Response GetRule(Ctx& ctx) { return GetDoc(ctx, "rule", "rule"); }
+Response GetRule(Ctx& ctx) { return GetDoc(ctx, query::kRuleKind, "rule"); }
 
 Response UpdateRule(Ctx& ctx) {
-  return Installed(ctx, UpdateDoc(ctx, "rule", "rule", RuleSpec(), CheckRule));
+  return Installed(ctx, UpdateDoc(ctx, query::kRuleKind, "rule", RuleSpec(), CheckRule));
 }
 
 Response DeleteRule(Ctx& ctx) {
   ApiError error;
-  auto docs = Docs(ctx, "rule", &error);
+  auto docs = Docs(ctx, query::kRuleKind, &error);
   if (!docs) return Error(ctx, error);
   auto doc = docs->Get(ctx.Param(1));
   if (!doc || doc->contains("deleted_at")) {
     return Error(ctx, NotFound("no rule '" + ctx.Param(1) + "'"));
   }
-  (*doc)["deleted_at"] = FormatTime(NowNs());
+  (*doc)["deleted_at"] = storage::FormatRfc3339(ctx.NowNs());
   (*doc)["deleted_by"] = ctx.Actor();
   (*doc)["enabled"] = false;
   if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
@@ -582,7 +515,9 @@ Response ListAlerts(Ctx& ctx) {
                            {"asset_id", "rule_id"}, "opened_at", &f)) {
     return Error(ctx, *e);
   }
-  std::vector<json::object> docs = AlertDocs(ctx);
+  auto alert_docs = AlertDocs(ctx);
+  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
+  const std::vector<json::object>& docs = *alert_docs;
   return ListRows(
       ctx,
       [&](const auto& fn) {
@@ -605,7 +540,7 @@ Response CreateAlert(Ctx& ctx) {
   query::Alert alert;
   alert.rule_id = Str(doc, "rule_id");
   if (!alert.rule_id.empty()) {
-    auto rules = Docs(ctx, "rule", &error);
+    auto rules = Docs(ctx, query::kRuleKind, &error);
     if (!rules) return Error(ctx, error);
     if (!rules->Get(alert.rule_id)) {
       return Error(ctx, BadField("rule_id", "rule_id names no rule"));
@@ -665,7 +600,7 @@ json::object AlertJson(const query::Alert& a) {
                     {"severity", query::kSeverityNames[static_cast<size_t>(a.severity)]},
                     {"message", a.message},
                     {"status", query::kAlertStatusNames[static_cast<size_t>(a.status)]},
-                    {"opened_at", FormatTime(a.opened_ns)},
+                    {"opened_at", storage::FormatRfc3339(a.opened_ns)},
                     {"source", a.history.empty() || a.history[0].by != "rule" ? "user" : "rule"}};
   if (!a.rule_id.empty()) o["rule_id"] = a.rule_id;
   if (!a.metric.empty()) o["metric"] = a.metric;
@@ -673,7 +608,8 @@ json::object AlertJson(const query::Alert& a) {
   json::array history;
   for (const query::AlertStep& step : a.history) {
     std::string_view status = query::kAlertStatusNames[static_cast<size_t>(step.status)];
-    json::object h = {{"status", status}, {"by", step.by}, {"at", FormatTime(step.at_ns)}};
+    json::object h = {
+        {"status", status}, {"by", step.by}, {"at", storage::FormatRfc3339(step.at_ns)}};
     if (!step.notes.empty()) h["notes"] = step.notes;
     if (step.status != query::AlertStatus::kOpen) {
       o[std::string(status) + "_at"] = h["at"];
@@ -682,35 +618,38 @@ json::object AlertJson(const query::Alert& a) {
     }
     history.push_back(std::move(h));
   }
-  if (a.status == query::AlertStatus::kResolved) o["cleared_at"] = FormatTime(a.closed_ns);
+  if (a.status == query::AlertStatus::kResolved)
+    o["cleared_at"] = storage::FormatRfc3339(a.closed_ns);
   o["history"] = std::move(history);
   return o;
 }
 
-std::vector<json::object> AlertDocs(const Ctx& ctx) {
+Result<std::vector<json::object>> AlertDocs(const Ctx& ctx) {
   std::vector<json::object> out;
   if (!ctx.services.alerts) return out;
-  (void)ctx.services.alerts->Read(ctx.tenant, [&](std::span<const query::Alert* const> all) {
+  Status s = ctx.services.alerts->Read(ctx.tenant, [&](std::span<const query::Alert* const> all) {
     out.reserve(all.size());
     for (const query::Alert* a : all) out.push_back(AlertJson(*a));
   });
+  if (!s.ok()) return s;
   return out;
 }
 
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const query::Alerts* alerts,
-                                                     storage::TenantId tenant) {
+Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const query::Alerts* alerts,
+                                                             storage::TenantId tenant) {
   std::map<std::string, AlertCounts> out;
   if (!alerts) return out;
-  (void)alerts->Read(tenant, [&](std::span<const query::Alert* const> all) {
+  Status s = alerts->Read(tenant, [&](std::span<const query::Alert* const> all) {
     for (const query::Alert* a : all) {
       if (a->status == query::AlertStatus::kResolved) continue;
       out[a->asset_id].Add(a->severity);
     }
   });
+  if (!s.ok()) return s;
   return out;
 }
 
-std::map<std::string, AlertCounts> OpenAlertsByAsset(const Ctx& ctx) {
+Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const Ctx& ctx) {
   return OpenAlertsByAsset(ctx.services.alerts, ctx.tenant);
 }
 

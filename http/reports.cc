@@ -11,8 +11,8 @@
 namespace foresight::http {
 namespace {
 
-constexpr int64_t kDayNs = 86'400'000'000'000;
-constexpr std::string_view kCriticalities[] = {"low", "medium", "high", "critical"};
+using ml::kCriticalities;
+using storage::kDayNs;
 
 json::object DefaultSettings() {
   return {{"cost_model",
@@ -83,7 +83,9 @@ Response FleetSummary(Ctx& ctx) {
   json::object settings = Settings(ctx);
   int at_risk_below = static_cast<int>(
       settings.at("risk").as_object().at("at_risk_below_health").to_number<double>());
-  auto counts = OpenAlertsByAsset(ctx);
+  auto open_alerts = OpenAlertsByAsset(ctx);
+  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
+  const std::map<std::string, AlertCounts>& counts = *open_alerts;
   std::map<std::string, int64_t> by_status;
   int64_t at_risk = 0;
   size_t asset_count = 0;
@@ -131,7 +133,7 @@ Response FleetSummary(Ctx& ctx) {
                       {"warning", open.warning},
                       {"info", open.info}}},
                     {"fleet_health", fleet_health},
-                    {"generated_at", FormatTime(NowNs())}});
+                    {"generated_at", storage::FormatRfc3339(ctx.NowNs())}});
 }
 
 Response Trends(Ctx& ctx) {
@@ -144,7 +146,7 @@ Response Trends(Ctx& ctx) {
   if (!asset.empty() && !ctx.services.storage->GetAsset(ctx.tenant, asset).ok()) {
     return Error(ctx, NotFound("no asset '" + asset + "'"));
   }
-  int64_t now = NowNs();
+  int64_t now = ctx.NowNs();
   int64_t to = (now / kDayNs + 1) * kDayNs, from = to - days * kDayNs;
   std::map<int64_t, storage::Bucket> by_day;
   auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
@@ -169,14 +171,14 @@ Response Trends(Ctx& ctx) {
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"date", "mean", "min", "max", "count"});
     for (const auto& [day, b] : by_day) {
-      out += CsvLine({FormatTime(day).substr(0, 10), Num(b.mean()), Num(b.min), Num(b.max),
-                      std::to_string(b.count)});
+      out += CsvLine({storage::FormatRfc3339(day).substr(0, 10), Num(b.mean()), Num(b.min),
+                      Num(b.max), std::to_string(b.count)});
     }
     return Csv(ctx, std::move(out), "trend-" + metric + ".csv");
   }
   json::array points;
   for (const auto& [day, b] : by_day) {
-    points.push_back({{"date", FormatTime(day).substr(0, 10)},
+    points.push_back({{"date", storage::FormatRfc3339(day).substr(0, 10)},
                       {"mean", b.mean()},
                       {"min", b.min},
                       {"max", b.max},
@@ -196,14 +198,16 @@ Response CostAvoidance(Ctx& ctx) {
   const json::object& unplanned = model.at("unplanned_failure_cost").as_object();
   double ratio = model.at("planned_to_unplanned_ratio").to_number<double>();
   int64_t lookback = static_cast<int64_t>(model.at("lookback_days").to_number<double>()) * kDayNs;
-  int64_t now = NowNs(), from = now - days * kDayNs;
+  int64_t now = ctx.NowNs(), from = now - days * kDayNs;
 
   std::map<std::string, std::string> criticality;
   for (const storage::Asset& a : ctx.services.storage->ListAssets(ctx.tenant)) {
     criticality[a.id] = AssetAttr(a, "criticality", "medium");
   }
   std::map<std::string, std::vector<int64_t>> alerts_by_asset;
-  for (const json::object& a : AlertDocs(ctx)) {
+  auto alert_docs = AlertDocs(ctx);
+  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
+  for (const json::object& a : *alert_docs) {
     if (auto t = TimeOf(a, "opened_at")) {
       alerts_by_asset[std::string(a.at("asset_id").as_string())].push_back(*t);
     }
@@ -232,7 +236,7 @@ Response CostAvoidance(Ctx& ctx) {
     ++avoided;
     gross += unplanned_cost;
     planned += cost;
-    lines.push_back({std::string(m.at("id").as_string()), asset, crit, FormatTime(*at),
+    lines.push_back({std::string(m.at("id").as_string()), asset, crit, storage::FormatRfc3339(*at),
                      Num(unplanned_cost), Num(cost), Num(unplanned_cost - cost)});
   }
   std::string currency(model.at("currency").as_string());
@@ -267,11 +271,15 @@ Response AssetReport(Ctx& ctx) {
   if (auto e = FormatOk(ctx)) return Error(ctx, *e);
   auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
   if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
-  auto counts = OpenAlertsByAsset(ctx);
+  auto open_alerts = OpenAlertsByAsset(ctx);
+  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
+  const std::map<std::string, AlertCounts>& counts = *open_alerts;
   AlertCounts open = CountsFor(counts, asset->id);
-  int64_t now = NowNs();
+  int64_t now = ctx.NowNs();
   int64_t alerts_30d = 0;
-  for (const json::object& a : AlertDocs(ctx)) {
+  auto alert_docs = AlertDocs(ctx);
+  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
+  for (const json::object& a : *alert_docs) {
     if (a.at("asset_id").as_string() != asset->id) continue;
     if (auto t = TimeOf(a, "opened_at"); t && *t >= now - 30 * kDayNs) ++alerts_30d;
   }
@@ -290,7 +298,8 @@ Response AssetReport(Ctx& ctx) {
   for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset->id)) {
     auto p = ctx.services.storage->ReadLatest(ctx.tenant, s.id);
     if (!p.ok() || p->size() == 0 || p->type == storage::ValueType::kString) continue;
-    latest[s.key.field] = {{"time", FormatTime(p->ts_ns[0])}, {"value", p->AsDouble(0)}};
+    latest[s.key.field] = {{"time", storage::FormatRfc3339(p->ts_ns[0])},
+                           {"value", p->AsDouble(0)}};
   }
   json::object asset_json = AssetJson(*asset, open);
   if (WantsCsv(ctx)) {
@@ -304,7 +313,7 @@ Response AssetReport(Ctx& ctx) {
     for (const auto& [k, n] : by_kind) out += CsvLine({"maintenance", k, std::to_string(n)});
     out += CsvLine({"maintenance", "total_cost", Num(cost)});
     out += CsvLine({"maintenance", "downtime_hours", Num(downtime)});
-    out += CsvLine({"maintenance", "last_performed_at", last ? FormatTime(*last) : ""});
+    out += CsvLine({"maintenance", "last_performed_at", last ? storage::FormatRfc3339(*last) : ""});
     for (const auto& [k, v] : latest) {
       out += CsvLine({"latest", k, Num(v.as_object().at("value").as_double())});
     }
@@ -316,13 +325,13 @@ Response AssetReport(Ctx& ctx) {
       {"by_kind", std::move(kinds)},
       {"total_cost", cost},
       {"downtime_hours", downtime},
-      {"last_performed_at", last ? json::value(FormatTime(*last)) : nullptr},
+      {"last_performed_at", last ? json::value(storage::FormatRfc3339(*last)) : nullptr},
       {"days_since_last", last ? json::value((now - *last) / kDayNs) : json::value(nullptr)}};
   return Json(ctx, {{"asset", std::move(asset_json)},
                     {"alerts", {{"open", open.open}, {"opened_last_30_days", alerts_30d}}},
                     {"maintenance", std::move(maintenance)},
                     {"latest", std::move(latest)},
-                    {"generated_at", FormatTime(now)}});
+                    {"generated_at", storage::FormatRfc3339(now)}});
 }
 
 Response GetSettings(Ctx& ctx) { return Json(ctx, Settings(ctx)); }

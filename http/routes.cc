@@ -725,7 +725,7 @@ Response Answer(Ctx& ctx, const Route& route) {
     std::string_view credential = SchemeToken(Header(ctx.req, bhttp::field::authorization));
     Result<Principal> principal = Status::InvalidArgument("no credentials");
     if (!credential.empty()) {
-      principal = ctx.services.auth->Authenticate(credential, NowNs() / 1'000'000'000);
+      principal = ctx.services.auth->Authenticate(credential, ctx.NowNs() / storage::kSecondNs);
     }
     if (!principal.ok()) {
       Response res = Error(ctx, {bhttp::status::unauthorized,

@@ -162,7 +162,8 @@ struct Notifier::Impl {
   NotifierStats stats;
   std::vector<std::thread> workers;
 
-  static int64_t Now() { return NowNs(); }
+  // Not built over a Storage: due times and attempt times are the system clock's.
+  static int64_t Now() { return storage::SystemClock().NowNs(); }
 
   // REQUIRES: mu.
   const WebhookConfig* Find(storage::TenantId tenant, const std::string& id) const {
@@ -313,7 +314,7 @@ void Notifier::OnAlert(const query::AlertEvent& event) {
         return json::serialize(json::object{{"event", name},
                                             {"tenant_id", event.tenant},
                                             {"alert", AlertJson(a)},
-                                            {"sent_at", FormatTime(NowNs())}});
+                                            {"sent_at", storage::FormatRfc3339(Impl::Now())}});
       });
 }
 
@@ -340,8 +341,8 @@ void Notifier::OnDrift(const ml::DriftAlert& alert) {
                      {"model", json::object{{"id", alert.model_id}, {"target", alert.target}}},
                      {"psi_threshold", alert.threshold},
                      {"features", std::move(features)},
-                     {"measured_at", FormatTime(alert.measured_ns)},
-                     {"sent_at", FormatTime(NowNs())}});
+                     {"measured_at", storage::FormatRfc3339(alert.measured_ns)},
+                     {"sent_at", storage::FormatRfc3339(Impl::Now())}});
   });
 }
 
@@ -392,8 +393,8 @@ json::object Render(const Ctx& ctx, json::object doc) {
                     {"failed", st.failed},
                     {"attempts", st.attempts},
                     {"pending", st.pending}};
-  if (st.last_attempt_ns) s["last_attempt_at"] = FormatTime(st.last_attempt_ns);
-  if (st.last_success_ns) s["last_success_at"] = FormatTime(st.last_success_ns);
+  if (st.last_attempt_ns) s["last_attempt_at"] = storage::FormatRfc3339(st.last_attempt_ns);
+  if (st.last_success_ns) s["last_success_at"] = storage::FormatRfc3339(st.last_success_ns);
   if (st.last_http_status) s["last_http_status"] = st.last_http_status;
   if (!st.last_error.empty()) s["last_error"] = st.last_error;
   doc["status"] = std::move(s);
@@ -495,7 +496,7 @@ Response CreateWebhook(Ctx& ctx) {
   if (!hooks.ok()) return Error(ctx, FromStatus(hooks.status()));
   const std::string id = ctx.api.NewId("hook_");
   doc["id"] = id;
-  doc["created_at"] = FormatTime(NowNs());
+  doc["created_at"] = storage::FormatRfc3339(ctx.NowNs());
   doc["created_by"] = ctx.Actor();
   if (Status s = (*hooks)->Put(id, doc); !s.ok()) return Error(ctx, FromStatus(s));
   return Installed(ctx, Json(ctx, Render(ctx, doc), bhttp::status::created));
@@ -518,7 +519,7 @@ Response UpdateWebhook(Ctx& ctx) {
   auto doc = (*hooks)->Get(ctx.Param(1));
   if (!doc) return Error(ctx, NotFound("no webhook '" + ctx.Param(1) + "'"));
   if (auto e = ApplyWebhookFields(*body, &*doc)) return Error(ctx, *e);
-  (*doc)["updated_at"] = FormatTime(NowNs());
+  (*doc)["updated_at"] = storage::FormatRfc3339(ctx.NowNs());
   (*doc)["updated_by"] = ctx.Actor();
   if (Status s = (*hooks)->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
   return Installed(ctx, Json(ctx, Render(ctx, *doc)));

@@ -3,7 +3,7 @@
 // Each answers only after ingest has made the stored points durable. Credentials decide the
 // tenant; `db`, `org` and `bucket` are accepted for compatibility and ignored.
 #include "http/api.h"
-#include "http/auth.h"
+#include "http/http.h"
 
 #include <boost/json.hpp>
 #include <boost/url.hpp>
@@ -159,8 +159,8 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
   std::string_view body;
   if (auto refused = DecodeBody(req, services, &inflated, &body, error)) return *refused;
 
-  ingest::WriteReport report =
-      services.ingestor->WriteLineProtocol(*tenant, body, *precision, NowNs());
+  ingest::WriteReport report = services.ingestor->WriteLineProtocol(
+      *tenant, body, *precision, services.storage->clock().NowNs());
   if (!report.status.ok()) {
     return MakeResponse(req, bhttp::status::internal_server_error,
                         error("internal error", "storage: " + report.status.ToString()));
@@ -199,8 +199,8 @@ Response HandleReadings(const Request& req, const Services& services, storage::T
   };
   if (auto refused = DecodeBody(req, services, &inflated, &body, error)) return *refused;
 
-  ingest::WriteReport report =
-      services.ingestor->WriteJsonReadings(tenant, body, *precision, NowNs());
+  ingest::WriteReport report = services.ingestor->WriteJsonReadings(
+      tenant, body, *precision, services.storage->clock().NowNs());
   if (report.status.code() == Status::Code::kInvalidArgument) {
     return MakeResponse(req, bhttp::status::bad_request,
                         ErrorJson("malformed_json", report.status.message()));

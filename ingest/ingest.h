@@ -172,6 +172,8 @@ class Ingestor {
                                 Precision precision, int64_t now_ns);
 
   const IngestOptions& options() const { return options_; }
+  // The storage's clock: "now" for lines without a timestamp.
+  const storage::Clock& clock() const;
   IngestStats GetStats() const;
 
  private:

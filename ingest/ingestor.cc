@@ -106,6 +106,8 @@ Ingestor::Ingestor(storage::Storage* storage, IngestOptions options, AppendObser
 }
 Ingestor::~Ingestor() = default;
 
+const storage::Clock& Ingestor::clock() const { return impl_->storage->clock(); }
+
 IngestStats Ingestor::GetStats() const {
   IngestStats s;
   s.lines = impl_->lines.load(std::memory_order_relaxed);

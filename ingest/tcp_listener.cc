@@ -46,12 +46,6 @@ Op DecodeOp(uint64_t data) { return static_cast<Op>(data & 0xff); }
 uint32_t DecodeSlot(uint64_t data) { return static_cast<uint32_t>(data >> 8) & 0xffffff; }
 uint32_t DecodeGeneration(uint64_t data) { return static_cast<uint32_t>(data >> 32); }
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Connection {
   int fd = -1;
   uint32_t generation = 0;
@@ -483,8 +477,8 @@ class UringListener final : public TcpListener {
         }
         const std::string_view piece(p.text.data() + begin, end - begin);
         begin = end;
-        WriteReport report =
-            ingestor_->WriteLineProtocol(tenant, piece, options_.precision, NowNs());
+        WriteReport report = ingestor_->WriteLineProtocol(tenant, piece, options_.precision,
+                                                          ingestor_->clock().NowNs());
         if (!report.status.ok()) {
           log::Error("tcp ingest: storing {} lines failed: {}", report.lines,
                      report.status.ToString());

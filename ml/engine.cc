@@ -4,12 +4,14 @@
 #include "storage/log.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -25,12 +27,6 @@ constexpr std::string_view kSchedule = "ml.schedule";
 // How far back the schedules look for the newest fleet run.
 constexpr size_t kRunsScanned = 64;
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Hex16(int64_t v) {
   char buf[20];
@@ -217,36 +213,125 @@ std::vector<Factor> TopFactors(const Forest& forest, const std::vector<std::stri
 
 }  // namespace
 
-struct Engine::State {
-  mutable std::mutex mu;
-  std::condition_variable wake;
-  mutable std::condition_variable done;
-  bool stop = false;
-  struct Job {
-    storage::TenantId tenant;
-    std::string id;
-    TrainingRequest request;
+struct Engine::Impl {
+  struct State {
+    mutable std::mutex mu;
+    std::condition_variable wake;
+    mutable std::condition_variable done;
+    bool stop = false;
+    struct Job {
+      storage::TenantId tenant;
+      std::string id;
+      TrainingRequest request;
+    };
+    std::deque<Job> queue;
+    // Runs queued or running, by (tenant, id); finished ones live only in storage.
+    std::map<std::pair<storage::TenantId, std::string>, RunInfo> active;
+    std::atomic<uint32_t> counter{0};
+    // Compiled models by (tenant, model id); models never change, so entries never go stale.
+    std::mutex forests_mu;
+    std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests;
+    std::thread worker;
   };
-  std::deque<Job> queue;
-  // Runs queued or running, by (tenant, id); finished ones live only in storage.
-  std::map<std::pair<storage::TenantId, std::string>, RunInfo> active;
-  std::atomic<uint32_t> counter{0};
-  // Compiled models by (tenant, model id); models never change, so entries never go stale.
-  std::mutex forests_mu;
-  std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests;
-  std::thread worker;
+
+  Impl(storage::Storage* storage, FleetSource fleet, const EngineOptions& options)
+      : storage_(storage),
+        fleet_(std::move(fleet)),
+        options_(options),
+        registry_(storage),
+        state_(std::make_unique<State>()) {}
+  // Cancels a run in progress and joins the worker.
+  ~Impl();
+
+  // The public methods, as Engine's header documents them.
+  Result<RunInfo> Submit(storage::TenantId tenant, TrainingRequest request);
+  Result<RunInfo> GetRun(storage::TenantId tenant, std::string_view id) const;
+  Result<std::vector<RunInfo>> ListRuns(storage::TenantId tenant, size_t limit) const;
+  Result<RunInfo> Wait(storage::TenantId tenant, std::string_view id) const;
+  Result<std::vector<Prediction>> Score(storage::TenantId tenant,
+                                        std::span<const std::string> asset_ids,
+                                        std::optional<int64_t> as_of_ns, bool record);
+  Result<std::vector<GivenPrediction>> PredictGiven(storage::TenantId tenant,
+                                                    std::string_view target,
+                                                    std::string_view model_id, const Dataset& rows);
+  Result<std::vector<Prediction>> History(storage::TenantId tenant, std::string_view asset_id,
+                                          int64_t from_ns, int64_t to_ns, size_t limit) const;
+  Result<std::vector<FeatureDrift>> LatestDrift(storage::TenantId tenant,
+                                                std::string_view model_id) const;
+  Status RunSchedules(int64_t now_ns);
+
+  // The worker thread: runs queued jobs one at a time and, when enabled, the schedules.
+  void Work();
+  Status Execute(storage::TenantId tenant, const std::string& run_id, const TrainingRequest& r);
+  Result<std::vector<Prediction>> ScoreFleet(const Fleet& fleet,
+                                             std::span<const std::string> asset_ids,
+                                             std::optional<int64_t> as_of_ns, bool record);
+  // Drift of each champion's features: its training rows against the fleet's 30 days to
+  // `last_day`, recorded and logged.
+  Status RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
+                     int64_t now_ns);
+  // A model compiled once and kept (models never change, so the cache never goes stale).
+  Result<std::shared_ptr<const Forest>> Compiled(storage::TenantId tenant, const std::string& id);
+
+  storage::Storage* const storage_;
+  const FleetSource fleet_;
+  const EngineOptions options_;
+  Registry registry_;
+  std::unique_ptr<State> state_;
 };
 
-Engine::Engine(storage::Storage* storage, FleetSource fleet, const EngineOptions& options)
-    : storage_(storage),
-      fleet_(std::move(fleet)),
-      options_(options),
-      registry_(storage),
-      state_(std::make_unique<State>()) {}
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+Registry& Engine::registry() { return impl_->registry_; }
+const EngineOptions& Engine::options() const { return impl_->options_; }
+
+Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request) {
+  return impl_->Submit(tenant, std::move(request));
+}
+Result<RunInfo> Engine::GetRun(storage::TenantId tenant, std::string_view id) const {
+  return impl_->GetRun(tenant, id);
+}
+Result<std::vector<RunInfo>> Engine::ListRuns(storage::TenantId tenant, size_t limit) const {
+  return impl_->ListRuns(tenant, limit);
+}
+Result<RunInfo> Engine::Wait(storage::TenantId tenant, std::string_view id) const {
+  return impl_->Wait(tenant, id);
+}
+Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
+                                              std::span<const std::string> asset_ids,
+                                              std::optional<int64_t> as_of_ns, bool record) {
+  return impl_->Score(tenant, asset_ids, as_of_ns, record);
+}
+Result<std::vector<Engine::GivenPrediction>> Engine::PredictGiven(storage::TenantId tenant,
+                                                                  std::string_view target,
+                                                                  std::string_view model_id,
+                                                                  const Dataset& rows) {
+  return impl_->PredictGiven(tenant, target, model_id, rows);
+}
+Result<std::vector<Prediction>> Engine::History(storage::TenantId tenant, std::string_view asset_id,
+                                                int64_t from_ns, int64_t to_ns,
+                                                size_t limit) const {
+  return impl_->History(tenant, asset_id, from_ns, to_ns, limit);
+}
+Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
+                                                      std::string_view model_id) const {
+  return impl_->LatestDrift(tenant, model_id);
+}
+Status Engine::RunSchedules(int64_t now_ns) { return impl_->RunSchedules(now_ns); }
+
+Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage,
+                                              const EngineOptions& options) {
+  return Start(
+      storage,
+      [storage, tag = options.asset_tag](storage::TenantId t) {
+        return LoadFleet(*storage, t, tag);
+      },
+      options);
+}
 
 Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage, FleetSource fleet,
                                               const EngineOptions& options) {
-  std::unique_ptr<Engine> engine(new Engine(storage, std::move(fleet), options));
+  auto impl = std::make_unique<Impl>(storage, std::move(fleet), options);
   for (const auto& [tenant, name] : storage->ListTenants()) {
     auto runs = storage->ScanRecords(tenant, kRun, {});
     if (!runs.ok()) return runs.status();
@@ -255,17 +340,17 @@ Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage, FleetSo
       if (!run.ok() || (run->status != "queued" && run->status != "running")) continue;
       run->status = "failed";
       run->error = "interrupted: the server stopped before the run finished";
-      run->finished_ns = Now();
+      run->finished_ns = storage->clock().NowNs();
       const std::string value = EncodeRun(*run);
       const storage::Storage::RecordWrite write{kRun, id, value};
       if (Status s = storage->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
     }
   }
-  engine->state_->worker = std::thread([e = engine.get()] { e->Work(); });
-  return engine;
+  impl->state_->worker = std::thread([i = impl.get()] { i->Work(); });
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Engine::~Engine() {
+Engine::Impl::~Impl() {
   {
     std::lock_guard lock(state_->mu);
     state_->stop = true;
@@ -274,7 +359,7 @@ Engine::~Engine() {
   if (state_->worker.joinable()) state_->worker.join();
 }
 
-Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request) {
+Result<RunInfo> Engine::Impl::Submit(storage::TenantId tenant, TrainingRequest request) {
   RunInfo run;
   if (request.dataset) {
     const Dataset& d = *request.dataset;
@@ -309,7 +394,7 @@ Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request
   if (request.rul_cap_days && !(*request.rul_cap_days >= 1 && *request.rul_cap_days <= 3650)) {
     return Status::InvalidArgument("rul_cap_days: between 1 and 3650");
   }
-  run.created_ns = Now();
+  run.created_ns = storage_->clock().NowNs();
   run.id = "run_" + Hex16(run.created_ns) + Hex16(state_->counter.fetch_add(1)).substr(12);
   run.status = "queued";
   run.stage = "queued";
@@ -330,7 +415,7 @@ Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request
   return run;
 }
 
-Result<RunInfo> Engine::GetRun(storage::TenantId tenant, std::string_view id) const {
+Result<RunInfo> Engine::Impl::GetRun(storage::TenantId tenant, std::string_view id) const {
   {
     std::lock_guard lock(state_->mu);
     auto it = state_->active.find({tenant, std::string(id)});
@@ -346,7 +431,7 @@ Result<RunInfo> Engine::GetRun(storage::TenantId tenant, std::string_view id) co
   return DecodeRun(*json);
 }
 
-Result<std::vector<RunInfo>> Engine::ListRuns(storage::TenantId tenant, size_t limit) const {
+Result<std::vector<RunInfo>> Engine::Impl::ListRuns(storage::TenantId tenant, size_t limit) const {
   storage::Storage::ScanOptions scan;
   scan.limit = limit;
   scan.reverse = true;
@@ -360,7 +445,7 @@ Result<std::vector<RunInfo>> Engine::ListRuns(storage::TenantId tenant, size_t l
   return out;
 }
 
-Result<RunInfo> Engine::Wait(storage::TenantId tenant, std::string_view id) const {
+Result<RunInfo> Engine::Impl::Wait(storage::TenantId tenant, std::string_view id) const {
   {
     std::unique_lock lock(state_->mu);
     state_->done.wait(lock, [&] {
@@ -370,7 +455,7 @@ Result<RunInfo> Engine::Wait(storage::TenantId tenant, std::string_view id) cons
   return GetRun(tenant, id);
 }
 
-void Engine::Work() {
+void Engine::Impl::Work() {
   auto next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   std::unique_lock lock(state_->mu);
   while (!state_->stop) {
@@ -380,12 +465,12 @@ void Engine::Work() {
       RunInfo& run = state_->active[{job.tenant, job.id}];
       run.status = "running";
       run.stage = "reading";
-      run.started_ns = Now();
+      run.started_ns = storage_->clock().NowNs();
       lock.unlock();
       Status s = Execute(job.tenant, job.id, job.request);
       lock.lock();
       RunInfo done = state_->active[{job.tenant, job.id}];
-      done.finished_ns = Now();
+      done.finished_ns = storage_->clock().NowNs();
       done.status = s.ok() ? "succeeded" : "failed";
       done.error = s.ok() ? "" : std::string(s.message());
       done.stage = s.ok() ? "done" : "failed";
@@ -406,7 +491,8 @@ void Engine::Work() {
     }
     if (options_.schedules && std::chrono::steady_clock::now() >= next_tick) {
       lock.unlock();
-      if (Status s = RunSchedules(Now()); !s.ok()) log::Warn("ml: schedules: {}", s.ToString());
+      if (Status s = RunSchedules(storage_->clock().NowNs()); !s.ok())
+        log::Warn("ml: schedules: {}", s.ToString());
       lock.lock();
       next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
       continue;
@@ -416,8 +502,8 @@ void Engine::Work() {
   state_->done.notify_all();
 }
 
-Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
-                       const TrainingRequest& request) {
+Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id,
+                             const TrainingRequest& request) {
   // Progress is kept in memory (readers poll it); only start and end are written.
   double base = 0, share = 1;
   auto report = [&](std::string_view stage, double fraction) {
@@ -649,8 +735,8 @@ Status Engine::Execute(storage::TenantId tenant, const std::string& run_id,
   return Status::OK();
 }
 
-Result<std::shared_ptr<const Forest>> Engine::Compiled(storage::TenantId tenant,
-                                                       const std::string& id) {
+Result<std::shared_ptr<const Forest>> Engine::Impl::Compiled(storage::TenantId tenant,
+                                                             const std::string& id) {
   {
     std::lock_guard lock(state_->forests_mu);
     auto it = state_->forests.find({tenant, id});
@@ -666,17 +752,18 @@ Result<std::shared_ptr<const Forest>> Engine::Compiled(storage::TenantId tenant,
   return std::shared_ptr<const Forest>(forest);
 }
 
-Result<std::vector<Prediction>> Engine::Score(storage::TenantId tenant,
-                                              std::span<const std::string> asset_ids,
-                                              std::optional<int64_t> as_of_ns, bool record) {
+Result<std::vector<Prediction>> Engine::Impl::Score(storage::TenantId tenant,
+                                                    std::span<const std::string> asset_ids,
+                                                    std::optional<int64_t> as_of_ns, bool record) {
   auto fleet = fleet_(tenant);
   if (!fleet.ok()) return fleet.status();
   return ScoreFleet(*fleet, asset_ids, as_of_ns, record);
 }
 
-Result<std::vector<Prediction>> Engine::ScoreFleet(const Fleet& fleet,
-                                                   std::span<const std::string> asset_ids,
-                                                   std::optional<int64_t> as_of_ns, bool record) {
+Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
+                                                         std::span<const std::string> asset_ids,
+                                                         std::optional<int64_t> as_of_ns,
+                                                         bool record) {
   const storage::TenantId tenant = fleet.tenant;
   // The champions, compiled once per model.
   struct Champion {
@@ -715,7 +802,7 @@ Result<std::vector<Prediction>> Engine::ScoreFleet(const Fleet& fleet,
     as_of[a] = as_of_ns ? DayOf(*as_of_ns) : LatestDay(*storage_, tenant, fleet.assets[a]);
   }
 
-  const int64_t scored_ns = Now();
+  const int64_t scored_ns = storage_->clock().NowNs();
   std::vector<Prediction> out(fleet.assets.size());
   for (size_t a = 0; a < out.size(); ++a) {
     out[a].asset_id = fleet.assets[a].id;
@@ -799,10 +886,10 @@ Result<std::vector<Prediction>> Engine::ScoreFleet(const Fleet& fleet,
   return result;
 }
 
-Result<std::vector<Engine::GivenPrediction>> Engine::PredictGiven(storage::TenantId tenant,
-                                                                  std::string_view target,
-                                                                  std::string_view model_id,
-                                                                  const Dataset& rows) {
+Result<std::vector<Engine::GivenPrediction>> Engine::Impl::PredictGiven(storage::TenantId tenant,
+                                                                        std::string_view target,
+                                                                        std::string_view model_id,
+                                                                        const Dataset& rows) {
   std::string id(model_id);
   if (id.empty()) {
     auto champion = registry_.Champion(tenant, target);
@@ -845,9 +932,9 @@ Result<std::vector<Engine::GivenPrediction>> Engine::PredictGiven(storage::Tenan
   return out;
 }
 
-Result<std::vector<Prediction>> Engine::History(storage::TenantId tenant, std::string_view asset_id,
-                                                int64_t from_ns, int64_t to_ns,
-                                                size_t limit) const {
+Result<std::vector<Prediction>> Engine::Impl::History(storage::TenantId tenant,
+                                                      std::string_view asset_id, int64_t from_ns,
+                                                      int64_t to_ns, size_t limit) const {
   // Newest first: scan backwards from just past the asset's last id.
   std::string prefix(asset_id);
   prefix += '\0';
@@ -874,8 +961,8 @@ Result<std::vector<Prediction>> Engine::History(storage::TenantId tenant, std::s
   return out;
 }
 
-Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
-                                                      std::string_view model_id) const {
+Result<std::vector<FeatureDrift>> Engine::Impl::LatestDrift(storage::TenantId tenant,
+                                                            std::string_view model_id) const {
   auto json = storage_->GetRecord(tenant, kDrift, model_id);
   if (!json.ok()) return json.status();
   simdjson::dom::parser parser;
@@ -892,8 +979,8 @@ Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
   return out;
 }
 
-Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
-                           int64_t now_ns) {
+Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
+                                 int64_t now_ns) {
   const storage::TenantId tenant = fleet.tenant;
   for (std::string_view target : kFleetTargets) {
     auto id = registry_.Champion(tenant, target);
@@ -959,7 +1046,7 @@ Status Engine::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int
   return Status::OK();
 }
 
-Status Engine::RunSchedules(int64_t now_ns) {
+Status Engine::Impl::RunSchedules(int64_t now_ns) {
   const int64_t today = DayOf(now_ns);
   const int64_t retrain_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retrain_interval).count();

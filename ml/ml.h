@@ -26,12 +26,11 @@
 
 #include "storage/storage.h"
 
-#include <atomic>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -148,7 +147,7 @@ class Forest {
 
 // --- Fleet history: what features and labels are computed from --------------------------------
 
-inline constexpr int64_t kDayNs = 86'400'000'000'000;
+using storage::kDayNs;
 // The day (UTC, since the epoch) a time falls in.
 inline int64_t DayOf(int64_t ts_ns) {
   return ts_ns >= 0 ? ts_ns / kDayNs : -((-ts_ns - 1) / kDayNs) - 1;
@@ -166,14 +165,29 @@ struct FleetEvent {
   int64_t ts_ns = 0;
   bool failure = false;  // maintenance: a failure or corrective record
 };
-// A tenant's fleet as the modules that own its parts describe it (the API platform owns
-// maintenance records and alerts; storage owns the series).
+// A tenant's fleet as the modules that own its parts describe it (storage the assets and
+// series, query the alerts, the API's maintenance records).
 struct Fleet {
   storage::TenantId tenant = 0;
   std::vector<FleetAsset> assets;
   std::vector<FleetEvent> maintenance;
   std::vector<FleetEvent> alerts;  // when each alert opened
 };
+
+// An asset's "criticality" attribute, in rank order: CriticalityRank gives the index, and
+// anything else counts as medium (1).
+inline constexpr std::array<std::string_view, 4> kCriticalities = {"low", "medium", "high",
+                                                                   "critical"};
+int CriticalityRank(std::string_view criticality);
+
+// A tenant's fleet read from storage: its assets with their criticality and installed_at
+// attributes (an asset without a valid installed_at counts from its creation), their numeric
+// series by `asset_tag` (one per field name: the first created wins), the maintenance records
+// (storage records of kind "maintenance", JSON documents with asset_id, kind and an RFC 3339
+// performed_at; failure and corrective ones are failures) and when each alert opened
+// (query::ReadAlerts). Reads storage only; safe from any thread.
+Result<Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenant,
+                        std::string_view asset_tag);
 
 // --- Features ----------------------------------------------------------------------------------
 //
@@ -339,7 +353,10 @@ struct ModelInfo {
 // Thread-safe. `storage` is borrowed and must outlive the registry.
 class Registry {
  public:
-  explicit Registry(storage::Storage* storage) : storage_(storage) {}
+  explicit Registry(storage::Storage* storage);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
   // Stores a new model; `info.id` and `info.created_ns` are assigned.
   Result<ModelInfo> Add(storage::TenantId tenant, ModelInfo info, std::string_view model_json,
                         std::span<const FeatureReference> reference);
@@ -359,8 +376,8 @@ class Registry {
 
  private:
   storage::Storage* const storage_;
-  mutable std::mutex mu_;  // serialises champion changes
-  std::atomic<uint32_t> counter_{0};
+  struct State;  // the champion lock and the id counter
+  std::unique_ptr<State> state_;
 };
 
 // --- The engine: training runs, scoring, schedules ----------------------------------------------
@@ -399,6 +416,8 @@ struct EngineOptions {
   // Told each drift alert, on the thread that runs the schedules (serve: webhooks).
   std::function<void(const DriftAlert&)> on_drift;
   size_t max_queued_runs = 16;
+  // The tag that names a series' asset (the ingest setting), for the fleet the engine reads.
+  std::string asset_tag = "asset_id";
 };
 
 // Features given directly (models of other data than the fleet's: a test set, a benchmark).
@@ -457,10 +476,14 @@ struct Prediction {
 // caller's thread.
 class Engine {
  public:
-  // The fleet of a tenant, read fresh for each run and each scoring.
-  using FleetSource = std::function<Result<Fleet>(storage::TenantId tenant)>;
   // `storage` is borrowed and must outlive the engine. Runs left queued or running by a previous
-  // process are marked failed.
+  // process are marked failed. The fleet of a tenant is read fresh for each run and each
+  // scoring, with LoadFleet(*storage, tenant, options.asset_tag).
+  static Result<std::unique_ptr<Engine>> Start(storage::Storage* storage,
+                                               const EngineOptions& options);
+  // The same with the fleet from `fleet` instead (fleets that are not in storage: tests and
+  // benchmarks of synthetic fleets).
+  using FleetSource = std::function<Result<Fleet>(storage::TenantId tenant)>;
   static Result<std::unique_ptr<Engine>> Start(storage::Storage* storage, FleetSource fleet,
                                                const EngineOptions& options);
   // Cancels a run in progress and joins the worker.
@@ -468,7 +491,7 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  Registry& registry() { return registry_; }
+  Registry& registry();
 
   // Queues a training run; InvalidArgument for a bad request, ResourceExhausted when full.
   Result<RunInfo> Submit(storage::TenantId tenant, TrainingRequest request);
@@ -504,28 +527,12 @@ class Engine {
   // minute; tests call it directly.
   Status RunSchedules(int64_t now_ns);
 
-  const EngineOptions& options() const { return options_; }
+  const EngineOptions& options() const;
 
  private:
-  struct State;
-  Engine(storage::Storage* storage, FleetSource fleet, const EngineOptions& options);
-  void Work();
-  Status Execute(storage::TenantId tenant, const std::string& run_id, const TrainingRequest& r);
-  Result<std::vector<Prediction>> ScoreFleet(const Fleet& fleet,
-                                             std::span<const std::string> asset_ids,
-                                             std::optional<int64_t> as_of_ns, bool record);
-  // Drift of each champion's features: its training rows against the fleet's 30 days to
-  // `last_day`, recorded and logged.
-  Status RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
-                     int64_t now_ns);
-  // A model compiled once and kept (models never change, so the cache never goes stale).
-  Result<std::shared_ptr<const Forest>> Compiled(storage::TenantId tenant, const std::string& id);
-
-  storage::Storage* const storage_;
-  const FleetSource fleet_;
-  const EngineOptions options_;
-  Registry registry_;
-  std::unique_ptr<State> state_;
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace foresight::ml

@@ -3,9 +3,11 @@
 #include "ml/ml.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
 
 namespace foresight::ml {
 namespace {
@@ -14,12 +16,6 @@ constexpr std::string_view kModel = "ml.model";
 constexpr std::string_view kModelJson = "ml.model_json";
 constexpr std::string_view kReference = "ml.reference";
 constexpr std::string_view kChampion = "ml.champion";
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view ObjectiveName(Objective o) {
   return o == Objective::kBinaryLogistic ? "binary" : "regression";
@@ -144,7 +140,7 @@ Status WriteChampions(storage::Storage* storage, storage::TenantId tenant, std::
   JsonWriter w;
   const std::string value = w.BeginObject()
                                 .Array("ids", c.ids)
-                                .Field("changed_ns", Now())
+                                .Field("changed_ns", storage->clock().NowNs())
                                 .Field("changed_by", actor)
                                 .EndObject()
                                 .Take();
@@ -166,13 +162,22 @@ bool ValidTargetName(std::string_view target) {
   });
 }
 
+struct Registry::State {
+  std::mutex mu;  // serialises champion changes
+  std::atomic<uint32_t> counter{0};
+};
+
+Registry::Registry(storage::Storage* storage)
+    : storage_(storage), state_(std::make_unique<State>()) {}
+Registry::~Registry() = default;
+
 Result<ModelInfo> Registry::Add(storage::TenantId tenant, ModelInfo info,
                                 std::string_view model_json,
                                 std::span<const FeatureReference> reference) {
-  info.created_ns = Now();
+  info.created_ns = storage_->clock().NowNs();
   char id[40];
   std::snprintf(id, sizeof id, "mdl_%016llx%04x", static_cast<unsigned long long>(info.created_ns),
-                counter_.fetch_add(1) & 0xffffu);
+                state_->counter.fetch_add(1) & 0xffffu);
   info.id = id;
   info.status = "challenger";
   JsonWriter w;
@@ -277,7 +282,7 @@ Result<std::string> Registry::Champion(storage::TenantId tenant, std::string_vie
 Status Registry::Promote(storage::TenantId tenant, std::string_view id, std::string_view actor) {
   auto m = Get(tenant, id);
   if (!m.ok()) return m.status();
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(state_->mu);
   auto c = ReadChampions(*storage_, tenant, m->target);
   if (!c.ok()) return c.status();
   if (!c->ids.empty() && c->ids.front() == id) return Status::OK();
@@ -288,7 +293,7 @@ Status Registry::Promote(storage::TenantId tenant, std::string_view id, std::str
 
 Result<std::string> Registry::Rollback(storage::TenantId tenant, std::string_view target,
                                        std::string_view actor) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(state_->mu);
   auto c = ReadChampions(*storage_, tenant, target);
   if (!c.ok()) return c.status();
   if (c->ids.size() < 2) {

@@ -24,12 +24,6 @@ namespace json = boost::json;
 constexpr std::string_view kKind = "alert";
 constexpr std::string_view kByRule = "rule";
 
-int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 template <size_t N>
 std::optional<size_t> IndexOf(const std::array<std::string_view, N>& names, std::string_view v) {
   for (size_t i = 0; i < N; ++i) {
@@ -242,7 +236,7 @@ struct Alerts::Impl {
   }
 
   std::string NewId() {
-    return fmt::format("alert_{:016x}{:04x}", WallNs(),
+    return fmt::format("alert_{:016x}{:04x}", storage->clock().NowNs(),
                        id_counter.fetch_add(1, std::memory_order_relaxed) & 0xffff);
   }
 
@@ -337,7 +331,7 @@ struct Alerts::Impl {
         Alert a = it->second;
         a.status = AlertStatus::kResolved;
         a.closed_ns = ts;
-        a.history.push_back({AlertStatus::kResolved, std::string(kByRule), WallNs(),
+        a.history.push_back({AlertStatus::kResolved, std::string(kByRule), storage->clock().NowNs(),
                              fmt::format("cleared: {} {:g}", Watched(r), v)});
         if (Status s = Commit(tenant, t, std::move(a)); !s.ok()) return s;
         counters.resolved_by_rule.fetch_add(1, std::memory_order_relaxed);
@@ -366,7 +360,8 @@ struct Alerts::Impl {
     a.severity = r.severity;
     a.value = v;
     a.opened_ns = ts;
-    a.history.push_back({AlertStatus::kOpen, std::string(kByRule), WallNs(), a.message});
+    a.history.push_back(
+        {AlertStatus::kOpen, std::string(kByRule), storage->clock().NowNs(), a.message});
     std::string id = a.id;
     if (Status s = Commit(tenant, t, std::move(a)); !s.ok()) return s;
     counters.opened.fetch_add(1, std::memory_order_relaxed);
@@ -387,6 +382,24 @@ void Alerts::SetRules(storage::TenantId tenant, std::vector<Rule> rules) {
   std::lock_guard l(t.rules_mu);
   t.all_rules = std::move(rules);
   t.current = std::move(set);
+}
+
+Status Alerts::LoadRules(storage::TenantId tenant) {
+  auto records = impl_->storage->ScanRecords(tenant, kRuleKind, {});
+  if (!records.ok()) return records.status();
+  std::vector<Rule> rules;
+  for (const auto& [id, text] : *records) {
+    auto rule = DecodeRule(text);
+    if (!rule.ok()) {
+      // One damaged record must not stop the tenant's other rules from running.
+      log::Warn("rules: record '{}' of tenant {} skipped: {}", id, tenant,
+                rule.status().ToString());
+      continue;
+    }
+    if (*rule) rules.push_back(std::move(**rule));
+  }
+  SetRules(tenant, std::move(rules));
+  return Status::OK();
 }
 
 void Alerts::AssetsChanged(storage::TenantId tenant) {
@@ -456,7 +469,7 @@ Result<Alert> Alerts::Raise(storage::TenantId tenant, Alert alert, std::string_v
   }
   alert.id = impl_->NewId();
   alert.status = AlertStatus::kOpen;
-  alert.opened_ns = WallNs();
+  alert.opened_ns = impl_->storage->clock().NowNs();
   alert.closed_ns = 0;
   alert.history = {{AlertStatus::kOpen, std::string(by), alert.opened_ns, ""}};
   Alert copy = alert;
@@ -480,7 +493,7 @@ Result<Alert> Alerts::Update(storage::TenantId tenant, std::string_view id, Aler
   }
   Alert a = it->second;
   a.status = to;
-  a.history.push_back({to, std::string(by), WallNs(), std::string(notes)});
+  a.history.push_back({to, std::string(by), impl_->storage->clock().NowNs(), std::string(notes)});
   State* st = nullptr;
   if (to == AlertStatus::kResolved) {
     auto s = t.states.find({a.rule_id, a.asset_id});

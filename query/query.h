@@ -209,6 +209,17 @@ struct AlertStats {
   uint64_t write_failures = 0;
 };
 
+// Rules are kept as storage records of kind kRuleKind, one JSON document per rule written by the
+// API (fields in query/README.md); a deleted rule keeps its record with "deleted_at" set.
+inline constexpr std::string_view kRuleKind = "rule";
+// A rule record as the engine runs it; nullopt for a deleted rule; Corruption for a record that
+// is not a rule.
+Result<std::optional<Rule>> DecodeRule(std::string_view record);
+// The one constraint between a rule's fields: a clear threshold lies on the cleared side of the
+// threshold (gt, gte: not above it; lt, lte: not below it) and eq, ne take none.
+// InvalidArgument with a message naming clear_threshold otherwise.
+Status CheckClearThreshold(Op op, double threshold, double clear_threshold);
+
 // A tenant's alerts as stored, in id order (for readers without an Alerts, such as features).
 Result<std::vector<Alert>> ReadAlerts(const storage::Storage& storage, storage::TenantId tenant);
 
@@ -223,6 +234,9 @@ class Alerts {
 
   // Replaces a tenant's rules (disabled ones are kept out). Takes effect from the next batch.
   void SetRules(storage::TenantId tenant, std::vector<Rule> rules);
+  // SetRules with the tenant's stored rule records (a record that does not decode is logged and
+  // skipped). Call on start and after every change to them. Fails only on a storage error.
+  Status LoadRules(storage::TenantId tenant);
   // An asset's attributes changed: scopes are matched again from the next batch.
   void AssetsChanged(storage::TenantId tenant);
   // Called with every transition, in order. Add listeners before traffic starts.

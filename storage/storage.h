@@ -30,6 +30,7 @@
 // Formats are documented in storage/FORMAT.md.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -132,6 +133,46 @@ class [[nodiscard]] Result {
 };
 
 namespace storage {
+
+// --- Time --------------------------------------------------------------------------------------
+// Every timestamp in FORESIGHT is int64 nanoseconds since the Unix epoch (UTC).
+inline constexpr int64_t kSecondNs = 1'000'000'000;
+inline constexpr int64_t kMinuteNs = 60 * kSecondNs;
+inline constexpr int64_t kHourNs = 60 * kMinuteNs;
+inline constexpr int64_t kDayNs = 24 * kHourNs;
+
+// The wall clock. One per appliance: Options::clock gives it to the Storage, and every module
+// built over a Storage reads the time from Storage::clock(), so a test that sets a ManualClock
+// moves the whole appliance's "now" without sleeping. Intervals that must not jump with the
+// wall clock (timeouts, schedules' pacing) use std::chrono::steady_clock instead.
+// Thread-safe: NowNs may be called from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowNs() const = 0;
+};
+// The system's real-time clock; lives as long as the process.
+const Clock& SystemClock();
+
+// The text form of a timestamp everywhere (API answers, records, reports): RFC 3339 in UTC with
+// "Z" and only as many fraction digits as it needs, "2026-11-22T10:00:00Z",
+// "2026-11-22T10:00:00.25Z".
+std::string FormatRfc3339(int64_t ts_ns);
+// YYYY-MM-DD(T|t| )hh:mm:ss[.fraction](Z|z|+hh:mm|-hh:mm), fraction 1 to 9 digits, within
+// [kMinTimestampNs, kMaxTimestampNs]; InvalidArgument naming the text otherwise.
+Result<int64_t> ParseRfc3339(std::string_view text);
+
+// A clock that moves only when told (tests). Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t now_ns) : now_ns_(now_ns) {}
+  int64_t NowNs() const override { return now_ns_.load(std::memory_order_relaxed); }
+  void Set(int64_t now_ns) { now_ns_.store(now_ns, std::memory_order_relaxed); }
+  void Advance(int64_t delta_ns) { now_ns_.fetch_add(delta_ns, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> now_ns_;
+};
 
 // Dense per-process tenant id. Fixed width on disk (4 bytes, big-endian) and the first bytes of
 // every key, so one tenant's data is one contiguous key range. 0 is reserved for the system.
@@ -272,6 +313,9 @@ struct Options {
   // Series a tenant may have; ResolveSeries refuses new ones past it (an inner
   // ResourceExhausted), so one tenant's runaway tags cannot exhaust the catalog. Default 1 M.
   size_t max_series_per_tenant = 1'000'000;
+  // The wall clock retention measures ages against, shared with every module built over this
+  // Storage (Storage::clock()). Must outlive the Storage. Default: SystemClock().
+  const Clock* clock = nullptr;
 };
 
 // Counters for /metrics and benchmarks. Monotonic since Open unless noted.
@@ -413,6 +457,8 @@ class Storage {
   virtual Stats GetStats() const = 0;
   // OK while the engine accepts writes; the sticky error after a failed write otherwise.
   virtual Status Health() const = 0;
+  // Options::clock (or SystemClock()): the appliance's "now".
+  virtual const Clock& clock() const = 0;
 
  protected:
   Storage() = default;

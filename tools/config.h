@@ -3,7 +3,6 @@
 // default). Private to tools/.
 #pragma once
 
-#include "http/auth.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "storage/log.h"

@@ -93,7 +93,7 @@ Result<std::unique_ptr<Demo>> Demo::Prepare(storage::Storage* db, http::Auth* au
   }
 
   // First start: the history ends now and begins `days` before, at a midnight.
-  const int64_t now = WallNowNs();
+  const int64_t now = storage::SystemClock().NowNs();
   demo->epoch_ns_ =
       (now - static_cast<int64_t>(options.days * sim::kDayNs)) / sim::kDayNs * sim::kDayNs;
   for (const TenantPlan& plan : Plans()) {
@@ -203,7 +203,7 @@ void Demo::Run(const std::string& url, StopFlag* stop, std::FILE* out) {
     // time the appliance was down, so charts have no hole).
     const int64_t step = options_.history_step_s * sim::kSecondNs;
     const int64_t from = (std::max(epoch_ns_, t.history_until_ns) + step - 1) / step * step;
-    const int64_t to = WallNowNs() / step * step;
+    const int64_t to = storage::SystemClock().NowNs() / step * step;
     if (from < to) {
       const double hours = static_cast<double>(to - from) / (3600.0 * sim::kSecondNs);
       std::fprintf(out, "demo: back-filling %.1f %s of history for %s (%d assets)\n",
@@ -257,7 +257,8 @@ void Demo::Run(const std::string& url, StopFlag* stop, std::FILE* out) {
     std::fflush(out);
   });
   // Live readings count as history: a restart back-fills only what came after.
-  for (Tenant& t : tenants_) t.history_until_ns = std::max(t.history_until_ns, WallNowNs());
+  for (Tenant& t : tenants_)
+    t.history_until_ns = std::max(t.history_until_ns, storage::SystemClock().NowNs());
   if (Status s = Save(); !s.ok()) std::fprintf(out, "demo: %s\n", s.ToString().c_str());
 }
 

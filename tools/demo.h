@@ -6,7 +6,7 @@
 // Threading: Prepare() before the server starts; Run() on its own thread after.
 #pragma once
 
-#include "http/auth.h"
+#include "http/http.h"
 #include "storage/storage.h"
 #include "tools/simulation.h"
 

@@ -1,5 +1,4 @@
 // `foresight`: the composition root. Parses the command line, wires the modules, runs them.
-#include "http/auth.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
@@ -81,7 +80,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
     const auto started = std::chrono::steady_clock::now();
     for (const auto& [tenant, name] : (*db)->ListTenants()) {
       if (Status s = windows.Rebuild(tenant); !s.ok()) return Fail("rolling windows", s);
-      if (Status s = http::InstallRules(**db, &alerts, tenant); !s.ok()) return Fail("rules", s);
+      if (Status s = alerts.LoadRules(tenant); !s.ok()) return Fail("rules", s);
       if (Status s = http::InstallWebhooks(**db, &notifier, tenant); !s.ok()) {
         return Fail("webhooks", s);
       }
@@ -121,14 +120,10 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
     tcp = std::move(*listener);
   }
 
-  const std::string asset_tag = config->ingest.asset_tag;
-  storage::Storage* storage = db->get();
   ml::EngineOptions ml_options = config->ml;
+  ml_options.asset_tag = config->ingest.asset_tag;
   ml_options.on_drift = [&notifier](const ml::DriftAlert& a) { notifier.OnDrift(a); };
-  auto engine = ml::Engine::Start(
-      storage,
-      [storage, asset_tag](storage::TenantId t) { return http::LoadFleet(*storage, t, asset_tag); },
-      ml_options);
+  auto engine = ml::Engine::Start(db->get(), ml_options);
   if (!engine.ok()) return Fail("ml", engine.status());
   http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),
                           &windows,  &alerts,   &hub,        &notifier};
@@ -202,7 +197,7 @@ struct SimulateArgs {
 // --duration.
 int Simulate(SimulateArgs args) {
   sigset_t stop_signals = BlockStopSignals();
-  const int64_t now = WallNowNs();
+  const int64_t now = storage::SystemClock().NowNs();
   args.sim.fleet.sites.clear();
   for (size_t at = 0; at <= args.sites.size();) {
     size_t comma = std::min(args.sites.find(',', at), args.sites.size());

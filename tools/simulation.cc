@@ -13,13 +13,9 @@ namespace {
 
 constexpr size_t kLinesPerRequest = 5000;
 
+// Whole seconds: what a CMMS export carries.
 std::string Rfc3339(int64_t t_ns) {
-  std::time_t s = static_cast<std::time_t>(t_ns / sim::kSecondNs);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
+  return storage::FormatRfc3339(t_ns / sim::kSecondNs * sim::kSecondNs);
 }
 
 // A CSV field, quoted when it needs to be.
@@ -34,12 +30,6 @@ std::string CsvField(std::string_view v) {
 }
 
 }  // namespace
-
-int64_t WallNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void StopFlag::Stop() {
   std::lock_guard lock(mu_);
@@ -153,7 +143,7 @@ Result<int64_t> Simulation::Backfill(int64_t from_ns, int64_t to_ns, int64_t int
       if (Status s = SendLines(batch); !s.ok()) return s;
       batch.clear();
       in_batch = 0;
-      const int64_t now = WallNowNs();
+      const int64_t now = storage::SystemClock().NowNs();
       if (progress && now - last_report_ns > 500'000'000) {
         progress(static_cast<double>(t - from_ns) / static_cast<double>(to_ns - from_ns));
         last_report_ns = now;
@@ -179,7 +169,7 @@ Status Simulation::Step(int64_t t_ns) {
 
 void RunLive(std::span<Simulation* const> simulations, int64_t interval_ns, int64_t duration_ns,
              StopFlag* stop, const std::function<void(const Status&)>& on_error) {
-  const int64_t start = WallNowNs();
+  const int64_t start = storage::SystemClock().NowNs();
   int64_t t = start / interval_ns * interval_ns;
   while (!stop->stopped() && (duration_ns == 0 || t - start < duration_ns)) {
     for (Simulation* s : simulations) {

@@ -86,9 +86,6 @@ class Simulation {
   uint64_t rows_ = 0, values_ = 0, events_ = 0;
 };
 
-// Wall-clock now in ns since the epoch.
-int64_t WallNowNs();
-
 // Steps every simulation in real time at multiples of `interval_ns` until stopped or
 // `duration_ns` (0: no end) has passed. Errors are reported to `on_error` and the run goes on
 // (a restarting server must not end the simulation).

@@ -12,6 +12,8 @@
 // Threading: one thread at a time (the life schedules are extended lazily).
 #pragma once
 
+#include "storage/storage.h"
+
 #include <cstdint>
 #include <random>
 #include <span>
@@ -33,8 +35,8 @@ struct MetricSpec {
 // The metrics an asset of `kind` reports, in line order.
 std::span<const MetricSpec> Metrics(Kind kind);
 
-constexpr int64_t kSecondNs = 1'000'000'000;
-constexpr int64_t kDayNs = 86'400 * kSecondNs;
+using storage::kDayNs;
+using storage::kSecondNs;
 
 struct FleetOptions {
   uint64_t seed = 1;

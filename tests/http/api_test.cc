@@ -1,7 +1,6 @@
 // The REST API end to end: a real server on loopback over a real storage engine, driven with
 // real HTTP requests. Credentials are real too: clients with Argon2id secrets, JWTs from
 // POST /auth/token or signed by the server's own key, and write tokens.
-#include "http/auth.h"
 #include "http/http.h"
 #include "tests/http_request.h"
 #include "tests/test_util.h"
@@ -117,11 +116,11 @@ class Api : public ::testing::Test {
     ml::EngineOptions mo;
     mo.schedules = false;
     mo.fit.booster.rounds = 60;
-    engine_ =
-        ml::Engine::Start(
-            storage_, [](storage::TenantId t) { return LoadFleet(*storage_, t, "asset_id"); }, mo)
-            .value()
-            .release();
+    engine_ = ml::Engine::Start(
+                  storage_,
+                  [](storage::TenantId t) { return ml::LoadFleet(*storage_, t, "asset_id"); }, mo)
+                  .value()
+                  .release();
     server_ =
         Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_, alerts_})
             .value()

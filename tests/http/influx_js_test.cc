@@ -1,7 +1,6 @@
 // A client nobody here wrote: the official InfluxDB JavaScript client (npm
 // @influxdata/influxdb-client, installed by tools/test.sh into tests/js) writes to the real
 // server over loopback, unchanged, and every point reads back as written.
-#include "http/auth.h"
 #include "http/http.h"
 #include "tests/test_util.h"
 

@@ -1,7 +1,6 @@
 // The live feed and the alert webhooks end to end: a real server on loopback, real Beast
 // WebSocket clients, real HTTP receivers for the webhooks, points written through the ingest
 // path and alerts raised by the live engine.
-#include "http/auth.h"
 #include "http/http.h"
 #include "tests/http_request.h"
 #include "tests/test_util.h"

@@ -1,6 +1,5 @@
 // The write routes over real loopback sockets: InfluxDB 1.x and 2.x writes, /ping, gzip, limits,
 // partial writes and JSON readings, answered by the real server on a real storage engine.
-#include "http/auth.h"
 #include "http/http.h"
 #include "tests/http_request.h"
 #include "tests/test_util.h"

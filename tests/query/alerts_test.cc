@@ -307,5 +307,66 @@ TEST_F(AlertRules, OpenOneAlertPerRuleAndAssetWhenSendersRaceWhileReadersList) {
   EXPECT_EQ(events_.size(), 2u);
 }
 
+TEST_F(AlertRules, LoadRulesRunsTheStoredRecordsAndSkipsDeletedAndDamagedOnes) {
+  const std::string hot =
+      R"({"id":"rule_hot","name":"Hot","metric":"temp","operator":"gt","threshold":80,)"
+      R"("source":"raw","scope":{"asset_type":"pump"},"severity":"critical","enabled":true})";
+  const std::string deleted =
+      R"({"id":"rule_old","name":"Old","metric":"temp","operator":"gt","threshold":10,)"
+      R"("deleted_at":"2026-01-01T00:00:00Z"})";
+  const std::string damaged = R"({"id":"rule_bad","metric":"temp")";
+  const storage::Storage::RecordWrite writes[] = {{kRuleKind, "rule_hot", hot},
+                                                  {kRuleKind, "rule_old", deleted},
+                                                  {kRuleKind, "rule_bad", damaged}};
+  ASSERT_TRUE(db_->WriteRecords(tenant_, writes).ok());
+  ASSERT_TRUE(alerts_->LoadRules(tenant_).ok());
+
+  Write(Series("pump-1", "temp"), 0, {50, 85});
+  Write(Series("fan-1", "temp"), 0, {85});
+  std::vector<Alert> all = All();
+  ASSERT_EQ(all.size(), 1u);  // the deleted rule opened nothing, the fan is out of scope
+  EXPECT_EQ(all[0].rule_id, "rule_hot");
+  EXPECT_EQ(all[0].asset_id, "pump-1");
+  EXPECT_EQ(all[0].severity, Severity::kCritical);
+}
+
+TEST(RuleRecords, DecodeEveryFieldTheApiWrites) {
+  auto rule = DecodeRule(
+      R"({"id":"r1","name":"Slow drift","metric":"vibration","operator":"lte","threshold":2.5,)"
+      R"("clear_threshold":3,"source":"1h","aggregate":"stddev","for_seconds":60,)"
+      R"("cooldown_seconds":300,"severity":"info","enabled":false,)"
+      R"("scope":{"site":"north","asset_id":"p7"}})");
+  ASSERT_TRUE(rule.ok()) << rule.status().ToString();
+  ASSERT_TRUE(rule->has_value());
+  const Rule& r = **rule;
+  EXPECT_EQ(r.id, "r1");
+  EXPECT_EQ(r.op, Op::kLte);
+  EXPECT_EQ(r.threshold, 2.5);
+  EXPECT_EQ(r.clear_threshold, 3.0);
+  EXPECT_EQ(r.window, Span::k1h);
+  EXPECT_EQ(r.aggregate, Aggregate::kStddev);
+  EXPECT_EQ(r.for_ns, 60 * kSecond);
+  EXPECT_EQ(r.cooldown_ns, 300 * kSecond);
+  EXPECT_EQ(r.severity, Severity::kInfo);
+  EXPECT_FALSE(r.enabled);
+  EXPECT_EQ(r.site, "north");
+  EXPECT_EQ(r.asset_id, "p7");
+  EXPECT_TRUE(r.asset_type.empty());
+}
+
+TEST(RuleRecords, RefuseARecordThatIsNotARule) {
+  EXPECT_EQ(DecodeRule("not json").status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(DecodeRule(R"({"id":"r1","threshold":"high"})").status().code(),
+            Status::Code::kCorruption);
+}
+
+TEST(RuleRecords, AClearThresholdLiesOnTheClearedSide) {
+  EXPECT_TRUE(CheckClearThreshold(Op::kGt, 80, 75).ok());
+  EXPECT_FALSE(CheckClearThreshold(Op::kGt, 80, 85).ok());
+  EXPECT_TRUE(CheckClearThreshold(Op::kLt, 10, 12).ok());
+  EXPECT_FALSE(CheckClearThreshold(Op::kLte, 10, 8).ok());
+  EXPECT_FALSE(CheckClearThreshold(Op::kEq, 10, 10).ok());
+}
+
 }  // namespace
 }  // namespace foresight::query

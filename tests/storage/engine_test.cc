@@ -398,6 +398,25 @@ TEST_F(StorageTest, RetentionDeletesExpiredRawDataAndRollups) {
   EXPECT_EQ(total, 3u);  // day rollups are kept forever
 }
 
+TEST_F(StorageTest, RetentionMeasuresAgesAgainstTheInjectedClock) {
+  ManualClock clock(kT0);
+  Options options;
+  options.clock = &clock;
+  Reopen(options);
+  EXPECT_EQ(db_->clock().NowNs(), kT0);
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0 - 3 * kDay, 1}, {kT0 - kDay, 2}});
+  Retention r;
+  r.raw = std::chrono::hours(24 * 2);
+  Must(db_->SetRetention(tenant_, r));
+  EXPECT_EQ(Read(s), (Pts{{kT0 - kDay, 2}}));
+  clock.Advance(2 * kDay);  // now the second point is three days old too
+  EXPECT_EQ(Read(s), Pts{});
+  clock.Set(kT0 - 2 * kDay);  // a clock set back shows the older point again
+  EXPECT_EQ(Read(s), (Pts{{kT0 - 3 * kDay, 1}, {kT0 - kDay, 2}}));
+  db_.reset();  // before the clock it borrows
+}
+
 TEST_F(StorageTest, CheckpointRestoresToAnIdenticalDataDirectory) {
   SeriesId s = Series("pump-1", "temperature");
   Write(s, {{kT0, 1}, {kT0 + 1, 2}});
