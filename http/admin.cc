@@ -13,7 +13,7 @@ json::object ClientJson(const Auth::Client& c) {
           {"created_at", storage::FormatRfc3339(c.created_ns)}};
 }
 
-json::object TokenJson(const Auth::ApiToken& t) {
+json::object TokenJson(const ingest::ApiTokens::Token& t) {
   json::object o = {
       {"id", t.id}, {"name", t.name}, {"created_at", storage::FormatRfc3339(t.created_ns)}};
   o["revoked_at"] =
@@ -132,7 +132,7 @@ Response DeleteClientRoute(Ctx& ctx) {
 
 Response ListTokensRoute(Ctx& ctx) {
   json::array items;
-  for (const Auth::ApiToken& t : ctx.services.auth->ListApiTokens(ctx.tenant)) {
+  for (const ingest::ApiTokens::Token& t : ctx.services.auth->tokens().List(ctx.tenant)) {
     items.push_back(TokenJson(t));
   }
   return Json(ctx, {{"items", std::move(items)}});
@@ -149,7 +149,7 @@ Response CreateTokenRoute(Ctx& ctx) {
     name = v.as_string();
   }
   if (name.empty()) return Error(ctx, BadField("name", "name is required"));
-  auto created = ctx.services.auth->CreateApiToken(ctx.tenant, name);
+  auto created = ctx.services.auth->tokens().Create(ctx.tenant, name);
   if (!created.ok()) return Error(ctx, FromStatus(created.status(), "name"));
   json::object o = TokenJson(created->token);
   o["token"] = created->secret;
@@ -157,7 +157,7 @@ Response CreateTokenRoute(Ctx& ctx) {
 }
 
 Response RevokeTokenRoute(Ctx& ctx) {
-  if (Status s = ctx.services.auth->RevokeApiToken(ctx.tenant, ctx.Param(1)); !s.ok()) {
+  if (Status s = ctx.services.auth->tokens().Revoke(ctx.tenant, ctx.Param(1)); !s.ok()) {
     return Error(ctx, FromStatus(s));
   }
   return NoContent(ctx);

@@ -1,6 +1,5 @@
-// Credentials. Secrets and tokens are never kept: client secrets as Argon2id hashes (storage),
-// write tokens as SHA-256 digests (memory and storage), so a stolen data directory or core dump
-// hands out nothing usable.
+// Sign-in credentials. Secrets are never kept: client secrets as Argon2id hashes (storage), so a
+// stolen data directory or core dump hands out nothing usable (write tokens: ingest/api_tokens.cc).
 #include "http/http.h"
 #include "storage/log.h"
 
@@ -34,16 +33,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view kClientKind = "client";
-constexpr std::string_view kTokenKind = "api_token";
-constexpr size_t kMinStaticTokenBytes = 16;
 constexpr size_t kKeyBytes = 32;
-
-std::string Sha256(std::string_view text) {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  return out;
-}
 
 std::string Unhex(std::string_view hex) {
   std::string out(hex.size() / 2, '\0');
@@ -100,11 +90,6 @@ bool IdChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
 }
 
-bool StaticTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("_.~+/=-").find(c) != std::string_view::npos;
-}
-
 Status Refused() { return Status::InvalidArgument("invalid client id or secret"); }
 
 }  // namespace
@@ -138,19 +123,13 @@ struct Auth::Impl {
   // Tenants are never renamed, so a name is looked up once per credential, not per request.
   std::string TenantName(storage::TenantId tenant) const;
 
-  struct TokenEntry {
-    storage::TenantId tenant;
-    std::string tenant_name;
-    std::string id;  // empty for static tokens
-  };
-
   storage::Storage* const storage;
   const AuthOptions options;
   std::string key;
   mutable std::shared_mutex mu;
-  // client id -> (tenant, client); SHA-256 digest -> write token (revoked ones are removed).
+  // client id -> (tenant, client).
   std::map<std::string, std::pair<storage::TenantId, Client>, std::less<>> clients;
-  std::unordered_map<std::string, TokenEntry> tokens;
+  std::unique_ptr<ingest::ApiTokens> tokens;
 };
 
 Status Auth::Impl::LoadKey() {
@@ -193,29 +172,9 @@ Status Auth::Impl::LoadKey() {
 }
 
 Status Auth::Impl::Load() {
-  std::string_view spec = options.static_tokens;
-  while (!spec.empty()) {
-    size_t comma = spec.find(',');
-    std::string_view entry = spec.substr(0, comma);
-    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
-    if (entry.empty()) continue;
-    size_t colon = entry.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return Status::InvalidArgument("auth.tokens: each entry must be tenant:token");
-    }
-    std::string tenant_name(entry.substr(0, colon));
-    std::string_view token = entry.substr(colon + 1);
-    if (token.size() < kMinStaticTokenBytes ||
-        !std::all_of(token.begin(), token.end(), StaticTokenChar)) {
-      return Status::InvalidArgument("auth.tokens: the token of tenant '" + tenant_name +
-                                     "' must be at least 16 characters of [A-Za-z0-9_.~+/=-]");
-    }
-    Result<storage::TenantId> tenant = storage->CreateTenant(tenant_name);
-    if (!tenant.ok()) return tenant.status();
-    if (!tokens.emplace(Sha256(token), TokenEntry{*tenant, tenant_name, {}}).second) {
-      return Status::InvalidArgument("auth.tokens: a token is listed twice");
-    }
-  }
+  auto opened = ingest::ApiTokens::Open(storage, options.static_tokens);
+  if (!opened.ok()) return opened.status();
+  tokens = std::move(*opened);
   // Records are written only by this file; one that does not parse means damaged storage.
   try {
     return LoadRecords();
@@ -234,13 +193,6 @@ Status Auth::Impl::LoadRecords() {
       if (!role.ok()) return Status::Corruption("client '" + id + "' has an unknown role");
       clients.emplace(
           id, std::pair{tenant, Client{id, *role, o.at("created_ns").to_number<int64_t>()}});
-    }
-    auto token_records = storage->ScanRecords(tenant, kTokenKind, {});
-    if (!token_records.ok()) return token_records.status();
-    for (const auto& [id, value] : *token_records) {
-      json::object o = json::parse(value).as_object();
-      if (o.at("revoked_ns").to_number<int64_t>() != 0) continue;
-      tokens.emplace(Unhex(o.at("digest").as_string()), TokenEntry{tenant, name, id});
     }
   }
   return Status::OK();
@@ -420,73 +372,13 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   return principal;
 }
 
-Result<Auth::NewApiToken> Auth::CreateApiToken(storage::TenantId tenant, std::string_view name) {
-  if (name.empty() || name.size() > 128) {
-    return Status::InvalidArgument("name must be 1..128 characters");
-  }
-  ApiToken token{Hex(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0};
-  std::string secret = "fst_" + Base64Url(RandomBytes(30));
-  std::string digest = Sha256(secret);
-  json::object o;
-  o["name"] = token.name;
-  o["digest"] = Hex(digest);
-  o["created_ns"] = token.created_ns;
-  o["revoked_ns"] = 0;
-  std::string value = json::serialize(o);
-  std::unique_lock l(impl_->mu);
-  storage::Storage::RecordWrite write{kTokenKind, token.id, value};
-  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  impl_->tokens.emplace(std::move(digest),
-                        Impl::TokenEntry{tenant, impl_->TenantName(tenant), token.id});
-  return NewApiToken{std::move(token), std::move(secret)};
-}
-
-Status Auth::RevokeApiToken(storage::TenantId tenant, std::string_view id) {
-  std::unique_lock l(impl_->mu);
-  auto record = impl_->storage->GetRecord(tenant, kTokenKind, id);
-  if (!record.ok()) return record.status();
-  json::object o = json::parse(*record).as_object();
-  if (o.at("revoked_ns").to_number<int64_t>() != 0) return Status::OK();
-  o["revoked_ns"] = impl_->storage->clock().NowNs();
-  std::string value = json::serialize(o);
-  storage::Storage::RecordWrite write{kTokenKind, id, value};
-  if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  impl_->tokens.erase(Unhex(o.at("digest").as_string()));
-  return Status::OK();
-}
-
-std::vector<Auth::ApiToken> Auth::ListApiTokens(storage::TenantId tenant) const {
-  std::vector<ApiToken> out;
-  auto records = impl_->storage->ScanRecords(tenant, kTokenKind, {});
-  if (!records.ok()) return out;
-  for (const auto& [id, value] : *records) {
-    json::object o = json::parse(value).as_object();
-    out.push_back({id, std::string(o.at("name").as_string()),
-                   o.at("created_ns").to_number<int64_t>(),
-                   o.at("revoked_ns").to_number<int64_t>()});
-  }
-  return out;
-}
-
-Result<storage::TenantId> Auth::Verify(std::string_view token) const {
-  std::string digest = Sha256(token);
-  std::shared_lock l(impl_->mu);
-  auto it = impl_->tokens.find(digest);
-  if (it == impl_->tokens.end()) return Status::InvalidArgument("invalid token");
-  return it->second.tenant;
-}
-
 Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s) const {
-  std::string digest = Sha256(credential);
-  Impl::TokenEntry entry;
-  {
-    std::shared_lock l(impl_->mu);
-    auto it = impl_->tokens.find(digest);
-    if (it == impl_->tokens.end()) return VerifyJwt(credential, now_s);
-    entry = it->second;
-  }
-  return Principal{entry.tenant, std::move(entry.tenant_name), Role::kWriter,
-                   entry.id.empty() ? "static-token" : "token:" + entry.id};
+  std::optional<ingest::ApiTokens::Holder> holder = impl_->tokens->Find(credential);
+  if (!holder) return VerifyJwt(credential, now_s);
+  return Principal{holder->tenant, std::move(holder->tenant_name), Role::kWriter,
+                   holder->id.empty() ? "static-token" : "token:" + holder->id};
 }
+
+ingest::ApiTokens& Auth::tokens() const { return *impl_->tokens; }
 
 }  // namespace foresight::http

@@ -36,10 +36,10 @@ namespace foresight::http {
 // Who may do what: client credentials, JWTs, roles and write tokens.
 //
 // Tenants' client credentials (secrets kept only as Argon2id hashes), `POST /auth/token`
-// issuing HS256 JWTs that carry tenant, role and expiry, verification of those JWTs, and the
-// write-only API tokens that sensors and gateways use (revocable; kept as SHA-256 digests), plus
-// the static write tokens of the `auth.tokens` setting. Records live in storage (kinds "client"
-// and "api_token" of each tenant; format in http/README.md).
+// issuing HS256 JWTs that carry tenant, role and expiry, and verification of those JWTs. The
+// write-only tokens of sensors and gateways are ingest::ApiTokens, which the Auth opens and
+// checks first. Records live in storage (kind "client" of each tenant; format in
+// http/README.md).
 //
 // The signing key is AuthOptions::jwt_secret when set, otherwise 32 random bytes generated on
 // first start and kept in `key_file` with mode 0600.
@@ -72,13 +72,15 @@ struct AuthOptions {
   std::string jwt_secret;  // at least 32 bytes when set
   std::string key_file;    // the generated key's home when jwt_secret is empty
   std::chrono::seconds token_ttl{3600};
-  std::string static_tokens;  // "tenant:token,..." (auth.tokens); tenants are created
+  std::string static_tokens;  // "tenant:token,..." (auth.tokens; ingest::ApiTokens::Open)
 };
 
-class Auth final : public ingest::TokenVerifier {
+class Auth {
  public:
   static Result<std::unique_ptr<Auth>> Open(storage::Storage* storage, const AuthOptions& options);
-  ~Auth() override;
+  ~Auth();
+  Auth(const Auth&) = delete;
+  Auth& operator=(const Auth&) = delete;
 
   // --- Client credentials ----------------------------------------------------------------------
   struct Client {
@@ -111,25 +113,12 @@ class Auth final : public ingest::TokenVerifier {
   // role; a token of a deleted client is refused too.
   Result<Principal> VerifyJwt(std::string_view jwt, int64_t now_s) const;
 
-  // --- Write-only API tokens -------------------------------------------------------------------
-  struct ApiToken {
-    std::string id;
-    std::string name;
-    int64_t created_ns = 0;
-    int64_t revoked_ns = 0;  // 0 while valid
-  };
-  struct NewApiToken {
-    ApiToken token;
-    std::string secret;  // the token itself, shown once
-  };
-  Result<NewApiToken> CreateApiToken(storage::TenantId tenant, std::string_view name);
-  Status RevokeApiToken(storage::TenantId tenant, std::string_view id);
-  std::vector<ApiToken> ListApiTokens(storage::TenantId tenant) const;
+  // --- Write tokens ------------------------------------------------------------------------------
+  // The API tokens (AuthOptions::static_tokens among them), opened with the Auth. The TCP
+  // listener verifies with them too.
+  ingest::ApiTokens& tokens() const;
 
-  // TokenVerifier: a write token (API or static) to its tenant.
-  Result<storage::TenantId> Verify(std::string_view token) const override;
-
-  // A bearer credential of any kind: a JWT (by its shape) or a write token.
+  // A bearer credential of any kind: a write token, or else a JWT.
   Result<Principal> Authenticate(std::string_view credential, int64_t now_s) const;
 
  private:

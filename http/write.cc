@@ -142,7 +142,7 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
     return MakeResponse(req, bhttp::status::bad_request, error("invalid", "malformed URL"));
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
   std::string token = Credential(req, query);
-  if (!token.empty() && services.auth) tenant = services.auth->Verify(token);
+  if (!token.empty() && services.auth) tenant = services.auth->tokens().Verify(token);
   if (!tenant.ok()) {
     Response res =
         MakeResponse(req, bhttp::status::unauthorized,

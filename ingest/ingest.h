@@ -213,6 +213,61 @@ class TokenVerifier {
   virtual Result<storage::TenantId> Verify(std::string_view token) const = 0;
 };
 
+// The long-lived credentials machines present: today write tokens, with which sensors and
+// gateways write readings (and nothing else) over TCP and HTTP. Two kinds: revocable tokens made
+// by admins (the API, `foresight token`), kept per tenant as storage records of kind
+// "api_token" holding only the token's SHA-256 digest (format in http/README.md), and the static
+// tokens of the `auth.tokens` setting, kept in memory only. They live in ingest/, not in the web
+// layer, because the TCP listener checks them; http/'s sign-in builds on them.
+//
+// Threading: thread-safe. Verify and Find take a shared lock; Create and Revoke write storage
+// before changing memory, so a token is never honoured before it is durable nor after its
+// revocation is.
+class ApiTokens final : public TokenVerifier {
+ public:
+  // `static_tokens` is "tenant:token,..." (each token at least 16 characters of
+  // [A-Za-z0-9_.~+/=-], none listed twice); their tenants are created. InvalidArgument naming
+  // the setting otherwise; Corruption when a stored token does not parse. `storage` must outlive
+  // the ApiTokens.
+  static Result<std::unique_ptr<ApiTokens>> Open(storage::Storage* storage,
+                                                 std::string_view static_tokens);
+  ~ApiTokens() override;
+  ApiTokens(const ApiTokens&) = delete;
+  ApiTokens& operator=(const ApiTokens&) = delete;
+
+  struct Token {
+    std::string id;
+    std::string name;
+    int64_t created_ns = 0;
+    int64_t revoked_ns = 0;  // 0 while valid
+  };
+  struct NewToken {
+    Token token;
+    std::string secret;  // the token itself ("fst_..."), shown once
+  };
+  // InvalidArgument unless `name` is 1..128 bytes.
+  Result<NewToken> Create(storage::TenantId tenant, std::string_view name);
+  // NotFound for an unknown id; revoking a revoked token changes nothing.
+  Status Revoke(storage::TenantId tenant, std::string_view id);
+  // Every token of the tenant, revoked ones included, in id order.
+  std::vector<Token> List(storage::TenantId tenant) const;
+
+  // Whose token this is: the tenant and the token's id (empty for a static token).
+  struct Holder {
+    storage::TenantId tenant = 0;
+    std::string tenant_name;
+    std::string id;
+  };
+  std::optional<Holder> Find(std::string_view token) const;
+  // TokenVerifier: the tenant of a valid token; InvalidArgument otherwise.
+  Result<storage::TenantId> Verify(std::string_view token) const override;
+
+ private:
+  struct Impl;
+  explicit ApiTokens(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Raw TCP line protocol on io_uring. Each connection's first line must be `# token <token>`
 // unless the listener is bound to a tenant. Bad lines are counted and logged; the connection
 // stays open. There is no acknowledgement: a crash loses at most the bytes received but not yet

@@ -112,7 +112,7 @@ Result<std::unique_ptr<Demo>> Demo::Prepare(storage::Storage* db, http::Auth* au
     auto viewer =
         auth->CreateClient(*tenant, std::string(plan.name) + "-viewer", http::Role::kViewer);
     if (!viewer.ok()) return viewer.status();
-    auto token = auth->CreateApiToken(*tenant, "demo simulator");
+    auto token = auth->tokens().Create(*tenant, "demo simulator");
     if (!token.ok()) return token.status();
     demo->tenants_.push_back({plan.name, plan.seed, plan.sites, admin->client.id, admin->secret,
                               viewer->client.id, viewer->secret, token->secret, 0});

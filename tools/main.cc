@@ -115,7 +115,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
       if (!tenant.ok()) return Fail("ingest.tcp_tenant", tenant.status());
       config->tcp->bound_tenant = *tenant;
     }
-    auto listener = ingest::TcpListener::Start(*config->tcp, &ingestor, auth->get());
+    auto listener = ingest::TcpListener::Start(*config->tcp, &ingestor, &(*auth)->tokens());
     if (!listener.ok()) return Fail("TCP line protocol", listener.status());
     tcp = std::move(*listener);
   }
@@ -357,7 +357,7 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
     case Admin::kTokenCreate: {
       Result<storage::TenantId> t = tenant(false);
       if (!t.ok()) return Fail("tenant '" + args.tenant + "'", t.status());
-      auto created = (*auth)->CreateApiToken(*t, args.name);
+      auto created = (*auth)->tokens().Create(*t, args.name);
       if (!created.ok()) return Fail("token", created.status());
       std::printf("id:    %s\nname:  %s\ntoken: %s\n(write-only; shown only now)\n",
                   created->token.id.c_str(), created->token.name.c_str(), created->secret.c_str());
@@ -366,7 +366,7 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
     case Admin::kTokenList: {
       Result<storage::TenantId> t = tenant(false);
       if (!t.ok()) return Fail("tenant '" + args.tenant + "'", t.status());
-      for (const http::Auth::ApiToken& token : (*auth)->ListApiTokens(*t)) {
+      for (const ingest::ApiTokens::Token& token : (*auth)->tokens().List(*t)) {
         std::printf("%s\t%s\t%s\n", token.id.c_str(), token.name.c_str(),
                     token.revoked_ns ? "revoked" : "valid");
       }
@@ -375,7 +375,7 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
     case Admin::kTokenRevoke: {
       Result<storage::TenantId> t = tenant(false);
       if (!t.ok()) return Fail("tenant '" + args.tenant + "'", t.status());
-      Status s = (*auth)->RevokeApiToken(*t, args.id);
+      Status s = (*auth)->tokens().Revoke(*t, args.id);
       if (!s.ok()) return Fail("token '" + args.id + "'", s);
       std::printf("revoked %s\n", args.id.c_str());
       break;

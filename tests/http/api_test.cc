@@ -108,7 +108,7 @@ class Api : public ::testing::Test {
         admin_secret_ = client.secret;
       }
     }
-    writer_ = auth_->CreateApiToken(acme_, "gateway-1").value().secret;
+    writer_ = auth_->tokens().Create(acme_, "gateway-1").value().secret;
     ServerOptions so;
     so.host = "127.0.0.1";
     so.port = 0;

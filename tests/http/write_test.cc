@@ -299,8 +299,8 @@ TEST(StaticTokens, RefusesShortTokensAndMalformedEntries) {
   auto table =
       Auth::Open(storage.get(), StaticTokens("a:token-for-a-0123456789,,b:token-for-b-0123456789"));
   ASSERT_TRUE(table.ok()) << table.status().ToString();
-  EXPECT_EQ(*(*table)->Verify("token-for-b-0123456789"), *storage->FindTenant("b"));
-  EXPECT_FALSE((*table)->Verify("token-for-b-012345678").ok());
+  EXPECT_EQ(*(*table)->tokens().Verify("token-for-b-0123456789"), *storage->FindTenant("b"));
+  EXPECT_FALSE((*table)->tokens().Verify("token-for-b-012345678").ok());
 }
 
 }  // namespace

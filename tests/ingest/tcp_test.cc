@@ -23,18 +23,6 @@ namespace {
 
 constexpr char kToken[] = "tcp-token-0123456789";
 
-class Tokens : public TokenVerifier {
- public:
-  explicit Tokens(storage::TenantId tenant) : tenant_(tenant) {}
-  Result<storage::TenantId> Verify(std::string_view token) const override {
-    if (token == kToken) return tenant_;
-    return Status::NotFound("unknown token");
-  }
-
- private:
-  storage::TenantId tenant_;
-};
-
 using foresight::testing::Eventually;
 
 class TcpListenerTest : public ::testing::Test {
@@ -42,7 +30,7 @@ class TcpListenerTest : public ::testing::Test {
   void SetUp() override {
     storage_ = storage::Storage::Open(dir_.path(), storage::Options()).value();
     tenant_ = *storage_->CreateTenant("acme");
-    tokens_ = std::make_unique<Tokens>(tenant_);
+    tokens_ = ApiTokens::Open(storage_.get(), std::string("acme:") + kToken).value();
     Limits limits;
     limits.max_line_bytes = 100;
     IngestOptions options;
@@ -103,7 +91,7 @@ class TcpListenerTest : public ::testing::Test {
   foresight::testing::TempDir dir_;
   std::unique_ptr<storage::Storage> storage_;
   storage::TenantId tenant_ = 0;
-  std::unique_ptr<Tokens> tokens_;
+  std::unique_ptr<ApiTokens> tokens_;
   std::unique_ptr<Ingestor> ingestor_;
   std::unique_ptr<TcpListener> listener_;
 };
