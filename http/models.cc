@@ -324,7 +324,9 @@ std::optional<ApiError> ReadParams(const json::value& v, ml::FitOptions* fit) {
       {"lambda", 0, 1000, &fit->booster.lambda},
       {"seed", 0, 2147483647, &fit->booster.seed},
   };
-  for (const auto& [key, value] : v.as_object()) {
+  for (const json::key_value_pair& param : v.as_object()) {
+    const std::string_view key = param.key();
+    const json::value& value = param.value();
     const Knob* knob = std::find_if(std::begin(knobs), std::end(knobs),
                                     [&](const Knob& k) { return k.name == key; });
     if (knob == std::end(knobs)) {

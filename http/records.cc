@@ -82,7 +82,9 @@ std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, jso
 // Copies the fields of `body` into `doc`, checked against `spec`; null clears an optional field.
 std::optional<ApiError> ApplyFields(const json::object& body, const std::vector<FieldSpec>& spec,
                                     bool creating, json::object* doc) {
-  for (const auto& [key, value] : body) {
+  for (const json::key_value_pair& field : body) {
+    const std::string_view key = field.key();
+    const json::value& value = field.value();
     auto f =
         std::find_if(spec.begin(), spec.end(), [&](const FieldSpec& s) { return s.name == key; });
     if (f == spec.end()) return BadField(key, "unknown field '" + std::string(key) + "'");

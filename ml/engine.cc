@@ -262,7 +262,18 @@ struct Engine::Impl {
 
   // The worker thread: runs queued jobs one at a time and, when enabled, the schedules.
   void Work();
+  // One training run, in steps: a dataset's model, or the fleet's models and then a scoring.
+  class RunProgress;
   Status Execute(storage::TenantId tenant, const std::string& run_id, const TrainingRequest& r);
+  Status TrainOnDataset(storage::TenantId tenant, const std::string& run_id,
+                        const TrainingRequest& request, const FitOptions& fit_options,
+                        const LabelOptions& label_options, RunProgress& progress);
+  Status TrainOnFleet(storage::TenantId tenant, const std::string& run_id,
+                      const TrainingRequest& request, const FitOptions& fit_options,
+                      LabelOptions label_options, RunProgress& progress);
+  Result<std::pair<int64_t, int64_t>> FleetDays(storage::TenantId tenant, const Fleet& fleet) const;
+  Status RegisterModel(storage::TenantId tenant, ModelInfo info, const std::string& json,
+                       Matrix all, RunProgress& progress);
   Result<std::vector<Prediction>> ScoreFleet(const Fleet& fleet,
                                              std::span<const std::string> asset_ids,
                                              std::optional<int64_t> as_of_ns, bool record);
@@ -502,125 +513,156 @@ void Engine::Impl::Work() {
   state_->done.notify_all();
 }
 
-Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id,
-                             const TrainingRequest& request) {
-  // Progress is kept in memory (readers poll it); only start and end are written.
-  double base = 0, share = 1;
-  auto report = [&](std::string_view stage, double fraction) {
+// A run's progress, kept in memory where readers poll it (only start and end are written).
+// Stages of a run report a fraction of their own share [base, base + share) of the whole.
+class Engine::Impl::RunProgress {
+ public:
+  RunProgress(State* state, storage::TenantId tenant, std::string run_id)
+      : state_(state), key_{tenant, std::move(run_id)} {}
+  // The stage and its fraction done; false once the engine is stopping (the run should end).
+  bool Report(std::string_view stage, double fraction) {
     std::lock_guard lock(state_->mu);
-    RunInfo& run = state_->active[{tenant, run_id}];
+    RunInfo& run = state_->active[key_];
     run.stage = std::string(stage);
-    run.progress = base + share * std::clamp(fraction, 0.0, 1.0);
+    run.progress = base_ + share_ * std::clamp(fraction, 0.0, 1.0);
     return !state_->stop;
-  };
-  auto note = [&](std::string text) {
+  }
+  Progress AsCallback() {
+    return [this](std::string_view stage, double fraction) { return Report(stage, fraction); };
+  }
+  void Share(double base, double share) {
+    base_ = base;
+    share_ = share;
+  }
+  void Note(std::string text) {
     std::lock_guard lock(state_->mu);
-    state_->active[{tenant, run_id}].notes.push_back(std::move(text));
-  };
-  auto trained = [&](std::string id) {
+    state_->active[key_].notes.push_back(std::move(text));
+  }
+  void Trained(std::string model_id) {
     std::lock_guard lock(state_->mu);
-    state_->active[{tenant, run_id}].models.push_back(std::move(id));
-  };
-  const FitOptions& fit_options = request.fit ? *request.fit : options_.fit;
-  LabelOptions label_options = options_.labels;
-  if (request.rul_cap_days) label_options.rul_cap_days = *request.rul_cap_days;
-
-  // A challenger replaces the champion only by the margin; the first model of a target wins.
-  auto register_model = [&](ModelInfo info, const std::string& json, Matrix all) -> Status {
-    const std::vector<FeatureReference> reference = DescribeFeatures(all);
-    auto added = registry_.Add(tenant, std::move(info), json, reference);
-    if (!added.ok()) return added.status();
-    trained(added->id);
-    auto champion_id = registry_.Champion(tenant, added->target);
-    std::string verdict;
-    bool promote = !champion_id.ok();
-    if (champion_id.ok()) {
-      auto champion = registry_.Get(tenant, *champion_id);
-      if (!champion.ok()) return champion.status();
-      const double margin = options_.promotion_margin;
-      const Evaluation &mine = added->evaluation, &theirs = champion->evaluation;
-      promote = added->objective == Objective::kBinaryLogistic
-                    ? !(theirs.auc_pr >= 0) || mine.auc_pr >= theirs.auc_pr * (1 + margin)
-                    : !(theirs.rmse >= 0) || mine.rmse <= theirs.rmse * (1 - margin);
-      verdict = fmt::format(" (champion {}: {})", champion->id,
-                            added->objective == Objective::kBinaryLogistic
-                                ? fmt::format("AUC-PR {:.4f}", theirs.auc_pr)
-                                : fmt::format("RMSE {:.3f}", theirs.rmse));
-    }
-    const std::string score = added->objective == Objective::kBinaryLogistic
-                                  ? fmt::format("AUC-PR {:.4f}", added->evaluation.auc_pr)
-                                  : fmt::format("RMSE {:.3f}", added->evaluation.rmse);
-    if (promote) {
-      if (Status s = registry_.Promote(tenant, added->id, "auto"); !s.ok()) return s;
-    }
-    note(fmt::format("{}: {} {} {}{}", added->target, added->id, score,
-                     promote ? "promoted" : "kept as challenger", verdict));
-    return Status::OK();
-  };
-
-  if (request.dataset) {
-    const Dataset& d = *request.dataset;
-    const size_t cols = d.features.size(), n = d.rows();
-    // A stratified random validation share: there is no time to split by.
-    std::mt19937_64 rng(request.seed);
-    std::vector<size_t> groups[2];
-    for (size_t r = 0; r < n; ++r) {
-      groups[request.dataset_objective == Objective::kBinaryLogistic && d.labels[r] > 0.5f]
-          .push_back(r);
-    }
-    std::vector<bool> valid(n, false);
-    for (auto& g : groups) {
-      std::shuffle(g.begin(), g.end(), rng);
-      const size_t k = static_cast<size_t>(std::llround(g.size() * options_.validation_fraction));
-      for (size_t i = 0; i < k; ++i) valid[g[i]] = true;
-    }
-    Rows train, check;
-    for (size_t r = 0; r < n; ++r) {
-      Rows& into = valid[r] ? check : train;
-      into.index.push_back(r);
-      into.labels.push_back(d.labels[r]);
-      into.values.insert(into.values.end(), d.values.begin() + r * cols,
-                         d.values.begin() + (r + 1) * cols);
-    }
-    report("training", 0);
-    base = 0;
-    share = 0.8;
-    auto fit = FitWithEarlyStopping(train.matrix(cols), train.labels, check.matrix(cols),
-                                    check.labels, request.dataset_objective, fit_options, report);
-    if (!fit.ok()) return fit.status();
-    report("refitting", 1);
-    TrainOptions refit = fit_options.booster;
-    refit.objective = request.dataset_objective;
-    refit.rounds = fit->rounds;
-    refit.scale_pos_weight = fit->scale_pos_weight;
-    const Matrix all{d.values.data(), n, cols};
-    auto json = Train(all, d.labels, refit);
-    if (!json.ok()) return json.status();
-    ModelInfo info;
-    info.target = request.dataset_target;
-    info.objective = request.dataset_objective;
-    info.run_id = run_id;
-    info.params = Params(fit_options, fit->scale_pos_weight, label_options);
-    info.features = d.features;
-    info.train_rows = train.index.size();
-    info.validation_rows = check.index.size();
-    info.rounds = fit->rounds;
-    info.evaluation = fit->validation;
-    return register_model(std::move(info), *json, all);
+    state_->active[key_].models.push_back(std::move(model_id));
   }
 
-  report("reading", 0);
-  auto fleet = fleet_(tenant);
-  if (!fleet.ok()) return fleet.status();
-  if (fleet->assets.empty()) return Status::FailedPrecondition("the tenant has no assets");
-  // The data's last day, and its first within history_days of it.
+ private:
+  State* const state_;
+  const std::pair<storage::TenantId, std::string> key_;
+  double base_ = 0, share_ = 1;
+};
+
+Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id,
+                             const TrainingRequest& request) {
+  RunProgress progress(state_.get(), tenant, run_id);
+  const FitOptions& fit = request.fit ? *request.fit : options_.fit;
+  LabelOptions labels = options_.labels;
+  if (request.rul_cap_days) labels.rul_cap_days = *request.rul_cap_days;
+  if (request.dataset) return TrainOnDataset(tenant, run_id, request, fit, labels, progress);
+  if (Status s = TrainOnFleet(tenant, run_id, request, fit, labels, progress); !s.ok()) return s;
+  progress.Report("scoring", 1);
+  auto scored = Score(tenant, {}, std::nullopt, true);
+  if (!scored.ok() && scored.status().code() != Status::Code::kFailedPrecondition) {
+    return scored.status();
+  }
+  return Status::OK();
+}
+
+// A challenger replaces the champion only by the margin; the first model of a target wins.
+Status Engine::Impl::RegisterModel(storage::TenantId tenant, ModelInfo info,
+                                   const std::string& json, Matrix all, RunProgress& progress) {
+  const std::vector<FeatureReference> reference = DescribeFeatures(all);
+  auto added = registry_.Add(tenant, std::move(info), json, reference);
+  if (!added.ok()) return added.status();
+  progress.Trained(added->id);
+  auto champion_id = registry_.Champion(tenant, added->target);
+  std::string verdict;
+  bool promote = !champion_id.ok();
+  if (champion_id.ok()) {
+    auto champion = registry_.Get(tenant, *champion_id);
+    if (!champion.ok()) return champion.status();
+    const double margin = options_.promotion_margin;
+    const Evaluation &mine = added->evaluation, &theirs = champion->evaluation;
+    promote = added->objective == Objective::kBinaryLogistic
+                  ? !(theirs.auc_pr >= 0) || mine.auc_pr >= theirs.auc_pr * (1 + margin)
+                  : !(theirs.rmse >= 0) || mine.rmse <= theirs.rmse * (1 - margin);
+    verdict = fmt::format(" (champion {}: {})", champion->id,
+                          added->objective == Objective::kBinaryLogistic
+                              ? fmt::format("AUC-PR {:.4f}", theirs.auc_pr)
+                              : fmt::format("RMSE {:.3f}", theirs.rmse));
+  }
+  const std::string score = added->objective == Objective::kBinaryLogistic
+                                ? fmt::format("AUC-PR {:.4f}", added->evaluation.auc_pr)
+                                : fmt::format("RMSE {:.3f}", added->evaluation.rmse);
+  if (promote) {
+    if (Status s = registry_.Promote(tenant, added->id, "auto"); !s.ok()) return s;
+  }
+  progress.Note(fmt::format("{}: {} {} {}{}", added->target, added->id, score,
+                            promote ? "promoted" : "kept as challenger", verdict));
+  return Status::OK();
+}
+
+// A model of given rows, validated on a stratified random share: there is no time to split by.
+Status Engine::Impl::TrainOnDataset(storage::TenantId tenant, const std::string& run_id,
+                                    const TrainingRequest& request, const FitOptions& fit_options,
+                                    const LabelOptions& label_options, RunProgress& progress) {
+  const Dataset& d = *request.dataset;
+  const size_t cols = d.features.size(), n = d.rows();
+  std::mt19937_64 rng(request.seed);
+  std::vector<size_t> groups[2];
+  for (size_t r = 0; r < n; ++r) {
+    groups[request.dataset_objective == Objective::kBinaryLogistic && d.labels[r] > 0.5f].push_back(
+        r);
+  }
+  std::vector<bool> valid(n, false);
+  for (auto& g : groups) {
+    std::shuffle(g.begin(), g.end(), rng);
+    const size_t k = static_cast<size_t>(std::llround(g.size() * options_.validation_fraction));
+    for (size_t i = 0; i < k; ++i) valid[g[i]] = true;
+  }
+  Rows train, check;
+  for (size_t r = 0; r < n; ++r) {
+    Rows& into = valid[r] ? check : train;
+    into.index.push_back(r);
+    into.labels.push_back(d.labels[r]);
+    into.values.insert(into.values.end(), d.values.begin() + r * cols,
+                       d.values.begin() + (r + 1) * cols);
+  }
+  progress.Report("training", 0);
+  progress.Share(0, 0.8);
+  auto fit =
+      FitWithEarlyStopping(train.matrix(cols), train.labels, check.matrix(cols), check.labels,
+                           request.dataset_objective, fit_options, progress.AsCallback());
+  if (!fit.ok()) return fit.status();
+  progress.Report("refitting", 1);
+  TrainOptions refit = fit_options.booster;
+  refit.objective = request.dataset_objective;
+  refit.rounds = fit->rounds;
+  refit.scale_pos_weight = fit->scale_pos_weight;
+  const Matrix all{d.values.data(), n, cols};
+  auto json = Train(all, d.labels, refit);
+  if (!json.ok()) return json.status();
+  ModelInfo info;
+  info.target = request.dataset_target;
+  info.objective = request.dataset_objective;
+  info.run_id = run_id;
+  info.params = Params(fit_options, fit->scale_pos_weight, label_options);
+  info.features = d.features;
+  info.train_rows = train.index.size();
+  info.validation_rows = check.index.size();
+  info.rounds = fit->rounds;
+  info.evaluation = fit->validation;
+  return RegisterModel(tenant, std::move(info), *json, all, progress);
+}
+
+// The days a fleet run learns from: the data's last day, and its first within history_days of
+// it. FailedPrecondition when the tenant has no readings.
+Result<std::pair<int64_t, int64_t>> Engine::Impl::FleetDays(storage::TenantId tenant,
+                                                            const Fleet& fleet) const {
   int64_t last_day = -1;
-  for (const FleetAsset& a : fleet->assets) {
+  for (const FleetAsset& a : fleet.assets) {
     last_day = std::max(last_day, LatestDay(*storage_, tenant, a));
   }
   if (last_day < 0) return Status::FailedPrecondition("the tenant has no readings");
   int64_t first_day = last_day;
-  for (const FleetAsset& a : fleet->assets) {
+  for (const FleetAsset& a : fleet.assets) {
     if (a.metrics.empty()) continue;
     auto days = storage_->ReadDownsampled(tenant, a.metrics.front().second,
                                           (last_day - options_.history_days) * kDayNs,
@@ -628,7 +670,49 @@ Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id
     if (!days.ok()) return days.status();
     if (!days->empty()) first_day = std::min(first_day, DayOf(days->front().start_ns));
   }
-  report("features", 0.02);
+  return std::pair{first_day, last_day};
+}
+
+namespace {
+
+// Per failure caught, the earliest true positive before it, in days; the median over failures
+// (0 when none was caught). `failures` holds each asset's failure times, sorted.
+double MedianLeadDays(const FeatureTable& table, const Rows& check, std::span<const float> scores,
+                      double threshold, const std::vector<std::vector<int64_t>>& failures) {
+  std::map<std::pair<uint32_t, int64_t>, double> lead;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (check.labels[i] < 0.5f || scores[i] < threshold) continue;
+    const size_t r = check.index[i];
+    const int64_t end_ns = (table.day[r] + 1) * kDayNs;
+    const auto& f = failures[table.asset[r]];
+    auto next = std::lower_bound(f.begin(), f.end(), end_ns);
+    if (next == f.end()) continue;
+    double& l = lead[{table.asset[r], *next}];
+    l = std::max(l, static_cast<double>(*next - end_ns) / kDayNs);
+  }
+  std::vector<double> leads;
+  for (const auto& [event, days] : lead) leads.push_back(days);
+  if (leads.empty()) return 0;
+  std::sort(leads.begin(), leads.end());
+  const size_t m = leads.size() / 2;
+  return leads.size() % 2 ? leads[m] : (leads[m - 1] + leads[m]) / 2;
+}
+
+}  // namespace
+
+// A model per fleet target: labels from maintenance records, a time-based split, early stopping
+// on the later share, then a refit on every labelled row.
+Status Engine::Impl::TrainOnFleet(storage::TenantId tenant, const std::string& run_id,
+                                  const TrainingRequest& request, const FitOptions& fit_options,
+                                  LabelOptions label_options, RunProgress& progress) {
+  progress.Report("reading", 0);
+  auto fleet = fleet_(tenant);
+  if (!fleet.ok()) return fleet.status();
+  if (fleet->assets.empty()) return Status::FailedPrecondition("the tenant has no assets");
+  auto span = FleetDays(tenant, *fleet);
+  if (!span.ok()) return span.status();
+  const auto [first_day, last_day] = *span;
+  progress.Report("features", 0.02);
   FeatureQuery query;
   query.from_day = first_day;
   query.to_day = last_day;
@@ -658,48 +742,31 @@ Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id
     auto pick = [&](const Labels& l) -> const std::vector<float>& {
       return target == "fails_7d" ? l.fails_7d : target == "fails_30d" ? l.fails_30d : l.rul_days;
     };
-    base = 0.05 + 0.9 * done / request.targets.size();
-    share = 0.9 / request.targets.size();
+    progress.Share(0.05 + 0.9 * done / request.targets.size(), 0.9 / request.targets.size());
     ++done;
     const Rows train = Select(*table, pick(before), INT64_MIN, split_day);
     const Rows check = Select(*table, pick(after), split_day, INT64_MAX);
-    auto fit = FitWithEarlyStopping(
-        train.matrix(cols), train.labels, check.matrix(cols), check.labels,
-        binary ? Objective::kBinaryLogistic : Objective::kRegression, fit_options, report);
+    auto fit =
+        FitWithEarlyStopping(train.matrix(cols), train.labels, check.matrix(cols), check.labels,
+                             binary ? Objective::kBinaryLogistic : Objective::kRegression,
+                             fit_options, progress.AsCallback());
     if (!fit.ok()) {
       if (fit.status().code() == Status::Code::kBusy) return fit.status();
       skipped.push_back(target + ": " + std::string(fit.status().message()));
-      note(skipped.back());
+      progress.Note(skipped.back());
       continue;
     }
     Evaluation evaluation = fit->validation;
     if (binary) {
-      // Lead time: per failure caught, the earliest true positive before it.
       auto forest = Forest::Compile(fit->model_json);
       if (!forest.ok()) return forest.status();
       std::vector<float> scores(check.index.size());
       forest->Predict(check.matrix(cols), scores);
-      std::map<std::pair<uint32_t, int64_t>, double> lead;
-      for (size_t i = 0; i < scores.size(); ++i) {
-        if (check.labels[i] < 0.5f || scores[i] < evaluation.threshold) continue;
-        const size_t r = check.index[i];
-        const int64_t end_ns = (table->day[r] + 1) * kDayNs;
-        const auto& f = failures[table->asset[r]];
-        auto next = std::lower_bound(f.begin(), f.end(), end_ns);
-        if (next == f.end()) continue;
-        double& l = lead[{table->asset[r], *next}];
-        l = std::max(l, static_cast<double>(*next - end_ns) / kDayNs);
-      }
-      std::vector<double> leads;
-      for (const auto& [event, days] : lead) leads.push_back(days);
-      if (!leads.empty()) {
-        std::sort(leads.begin(), leads.end());
-        const size_t m = leads.size() / 2;
-        evaluation.median_lead_days = leads.size() % 2 ? leads[m] : (leads[m - 1] + leads[m]) / 2;
-      }
+      const double lead = MedianLeadDays(*table, check, scores, evaluation.threshold, failures);
+      if (lead > 0) evaluation.median_lead_days = lead;
     }
     // The stored model: the rounds early stopping chose, refit on every labelled row.
-    report("refitting", 1);
+    progress.Report("refitting", 1);
     const Rows all = Select(*table, pick(after), INT64_MIN, INT64_MAX);
     TrainOptions refit = fit_options.booster;
     refit.objective = binary ? Objective::kBinaryLogistic : Objective::kRegression;
@@ -721,16 +788,14 @@ Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id
     info.validation_rows = check.index.size();
     info.rounds = fit->rounds;
     info.evaluation = evaluation;
-    if (Status s = register_model(std::move(info), *json, all.matrix(cols)); !s.ok()) return s;
+    if (Status s = RegisterModel(tenant, std::move(info), *json, all.matrix(cols), progress);
+        !s.ok()) {
+      return s;
+    }
   }
   if (skipped.size() == request.targets.size()) {
     return Status::FailedPrecondition("no model trained: " +
                                       fmt::format("{}", fmt::join(skipped, "; ")));
-  }
-  report("scoring", 1);
-  auto scored = Score(tenant, {}, std::nullopt, true);
-  if (!scored.ok() && scored.status().code() != Status::Code::kFailedPrecondition) {
-    return scored.status();
   }
   return Status::OK();
 }

@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace foresight::ml {
 namespace {
@@ -56,76 +58,90 @@ struct Daily {
         baseline(static_cast<size_t>(assets)) {}
 };
 
-}  // namespace
-
-Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet& fleet,
-                                   const FeatureQuery& query) {
-  const auto assets = static_cast<Eigen::Index>(fleet.assets.size());
-  const bool scoring = !query.as_of_day.empty();
-  if (scoring && query.as_of_day.size() != fleet.assets.size()) {
-    return Status::InvalidArgument("as_of_day: one day per asset");
-  }
-  FeatureTable table;
-  table.metrics = query.metrics;
-  if (table.metrics.empty()) {
-    for (const FleetAsset& a : fleet.assets) {
-      for (const auto& [name, series] : a.metrics) table.metrics.push_back(name);
-    }
-    std::sort(table.metrics.begin(), table.metrics.end());
-    table.metrics.erase(std::unique(table.metrics.begin(), table.metrics.end()),
-                        table.metrics.end());
-  }
-  for (const std::string& m : table.metrics) {
+// The columns, in the order of ml.h: per metric its window statistics, last and deltas; then
+// the asset columns.
+std::vector<std::string> ColumnNames(std::span<const std::string> metrics) {
+  std::vector<std::string> names;
+  for (const std::string& m : metrics) {
     for (int w : kWindowsDays) {
       for (const char* stat : {"mean", "std", "min", "max", "slope"}) {
-        table.names.push_back(m + "." + stat + "_" + std::to_string(w) + "d");
+        names.push_back(m + "." + stat + "_" + std::to_string(w) + "d");
       }
     }
-    table.names.push_back(m + ".last");
-    table.names.push_back(m + ".delta_30d");
-    table.names.push_back(m + ".delta_30d_per_day");
+    names.push_back(m + ".last");
+    names.push_back(m + ".delta_30d");
+    names.push_back(m + ".delta_30d_per_day");
   }
   for (const char* name : {"alerts_30d", "days_since_maintenance", "age_days", "criticality"}) {
-    table.names.push_back(name);
+    names.push_back(name);
   }
-  const size_t cols = table.names.size();
+  return names;
+}
 
-  // The output days [lo, hi] and the axis that also holds the longest window before lo.
-  int64_t lo = query.from_day, hi = query.to_day;
+// Every metric name some asset reports, sorted.
+std::vector<std::string> FleetMetrics(const Fleet& fleet) {
+  std::vector<std::string> metrics;
+  for (const FleetAsset& a : fleet.assets) {
+    for (const auto& [name, series] : a.metrics) metrics.push_back(name);
+  }
+  std::sort(metrics.begin(), metrics.end());
+  metrics.erase(std::unique(metrics.begin(), metrics.end()), metrics.end());
+  return metrics;
+}
+
+// The output days [lo, hi] on an axis from `start` that also holds the longest window before
+// lo: axis days in all, output rows [first, first + out) of it.
+struct DayAxis {
+  int64_t lo = 0, hi = 0, start = 0;
+  Eigen::Index axis = 0, first = 0, out = 0;
+};
+
+// The days a query asks for; nullopt when it scores no asset at all.
+Result<std::optional<DayAxis>> ChooseDays(const FeatureQuery& query, bool scoring) {
+  DayAxis x;
+  x.lo = query.from_day;
+  x.hi = query.to_day;
   if (scoring) {
-    lo = INT64_MAX;
-    hi = INT64_MIN;
+    x.lo = INT64_MAX;
+    x.hi = INT64_MIN;
     for (int64_t d : query.as_of_day) {
       if (d < 0) continue;
-      lo = std::min(lo, d);
-      hi = std::max(hi, d);
+      x.lo = std::min(x.lo, d);
+      x.hi = std::max(x.hi, d);
     }
-    if (lo > hi) return table;
+    if (x.lo > x.hi) return std::optional<DayAxis>();
   }
-  if (hi < lo) return Status::InvalidArgument("to_day is before from_day");
-  if (hi - lo > 100 * 366) return Status::InvalidArgument("more than 100 years of days");
-  const int64_t start = lo - (kLongestWindow - 1);
-  const Eigen::Index axis = hi - start + 1, first = lo - start, out = hi - lo + 1;
+  if (x.hi < x.lo) return Status::InvalidArgument("to_day is before from_day");
+  if (x.hi - x.lo > 100 * 366) return Status::InvalidArgument("more than 100 years of days");
+  x.start = x.lo - (kLongestWindow - 1);
+  x.axis = x.hi - x.start + 1;
+  x.first = x.lo - x.start;
+  x.out = x.hi - x.lo + 1;
+  return std::optional<DayAxis>(x);
+}
 
-  // Read every metric's daily buckets, from the asset's installation for its baseline (at most
-  // 100 years back); an (asset, day) with any reading is a row (training).
+// Reads every metric's daily buckets, from the asset's installation for its baseline (at most
+// 100 years back), into `daily` (one per metric of `metrics`); `reported` marks each (day,
+// asset) with any reading.
+Status ReadDaily(const storage::Storage& storage, const Fleet& fleet,
+                 std::span<const std::string> metrics, const DayAxis& x, std::vector<Daily>* daily,
+                 Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>* reported) {
+  const auto assets = static_cast<Eigen::Index>(fleet.assets.size());
   std::map<std::string, size_t, std::less<>> metric_index;
-  for (size_t i = 0; i < table.metrics.size(); ++i) metric_index.emplace(table.metrics[i], i);
-  std::vector<Daily> daily;
-  daily.reserve(table.metrics.size());
-  for (size_t i = 0; i < table.metrics.size(); ++i) daily.emplace_back(axis, assets);
-  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> reported =
-      Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>::Constant(axis, assets, false);
+  for (size_t i = 0; i < metrics.size(); ++i) metric_index.emplace(metrics[i], i);
+  daily->reserve(metrics.size());
+  for (size_t i = 0; i < metrics.size(); ++i) daily->emplace_back(x.axis, assets);
+  *reported = Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>::Constant(x.axis, assets, false);
   for (Eigen::Index a = 0; a < assets; ++a) {
     for (const auto& [name, series] : fleet.assets[a].metrics) {
       auto it = metric_index.find(name);
       if (it == metric_index.end()) continue;
-      const int64_t from_ns =
-          std::clamp(fleet.assets[a].installed_ns, (start - 100 * 366) * kDayNs, start * kDayNs);
-      auto buckets = storage.ReadDownsampled(fleet.tenant, series, from_ns, (hi + 1) * kDayNs,
+      const int64_t from_ns = std::clamp(fleet.assets[a].installed_ns,
+                                         (x.start - 100 * 366) * kDayNs, x.start * kDayNs);
+      auto buckets = storage.ReadDownsampled(fleet.tenant, series, from_ns, (x.hi + 1) * kDayNs,
                                              std::chrono::hours(24));
       if (!buckets.ok()) return buckets.status();
-      Daily& m = daily[it->second];
+      Daily& m = (*daily)[it->second];
       Baseline& base = m.baseline[a];
       for (const storage::Bucket& b : *buckets) {  // oldest first
         if (b.count == 0) continue;
@@ -135,8 +151,8 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
           base.count[i] += static_cast<double>(b.count);
           base.sum[i] += b.sum;
         }
-        const int64_t d = day - start;
-        if (d < 0 || d >= axis) continue;
+        const int64_t d = day - x.start;
+        if (d < 0 || d >= x.axis) continue;
         m.count(d, a) = static_cast<double>(b.count);
         m.sum(d, a) = b.sum;
         m.squares(d, a) = b.sum_squares;
@@ -144,100 +160,87 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
         m.max(d, a) = b.max;
         m.last(d, a) = b.last;
         m.last_day(d, a) = static_cast<double>(d);
-        reported(d, a) = true;
+        (*reported)(d, a) = true;
       }
     }
   }
+  return Status::OK();
+}
 
-  // Which (day, asset) becomes which row: assets in order, days in order.
-  Eigen::ArrayXX<int64_t> row_of = Eigen::ArrayXX<int64_t>::Constant(out, assets, -1);
-  for (Eigen::Index a = 0; a < assets; ++a) {
-    for (Eigen::Index d = 0; d < out; ++d) {
-      const bool wanted = scoring ? query.as_of_day[a] == lo + d : reported(first + d, a);
-      if (!wanted) continue;
-      row_of(d, a) = static_cast<int64_t>(table.asset.size());
-      table.asset.push_back(static_cast<uint32_t>(a));
-      table.day.push_back(lo + d);
-    }
-  }
-  table.values.assign(table.rows() * cols, std::numeric_limits<float>::quiet_NaN());
-  auto scatter = [&](size_t col, const Days& x) {
-    for (Eigen::Index a = 0; a < assets; ++a) {
-      for (Eigen::Index d = 0; d < out; ++d) {
-        if (int64_t r = row_of(d, a); r >= 0) {
-          table.values[static_cast<size_t>(r) * cols + col] = static_cast<float>(x(d, a));
-        }
-      }
-    }
-  };
+// Writes one column of days x assets values into the rows `row_of` names (-1: no row).
+using Scatter = std::function<void(size_t col, const Days& x)>;
 
+// The columns of one metric, from column `*col` on: per window mean, std, min, max, slope; then
+// last, delta_30d and delta_30d_per_day.
+void MetricColumns(const Daily& m, const DayAxis& x, const Scatter& scatter, size_t* col) {
+  const Eigen::Index first = x.first, out = x.out, assets = m.count.cols();
   // Day positions for the trend, relative to the axis start.
-  Days t(axis, assets);
-  for (Eigen::Index d = 0; d < axis; ++d) t.row(d).setConstant(static_cast<double>(d));
-  size_t col = 0;
-  for (Daily& m : daily) {
-    Days mean_30d;
-    const Days has = (m.count > 0).cast<double>();
-    const Days mean_of_day = (m.count > 0).select(m.sum / m.count.max(1), 0.0);
-    const Days p_count = Prefix(m.count), p_sum = Prefix(m.sum), p_squares = Prefix(m.squares);
-    const Days p_n = Prefix(has), p_t = Prefix(t * has), p_tt = Prefix(t * t * has),
-               p_y = Prefix(mean_of_day), p_ty = Prefix(t * mean_of_day);
-    for (int w : kWindowsDays) {
-      const Days count = WindowSum(p_count, first, out, w);
-      const Days empty = (count > 0).select(Days::Zero(out, assets), kNaN);
-      const Days mean = WindowSum(p_sum, first, out, w) / count.max(1) + empty;
-      const Days var = (WindowSum(p_squares, first, out, w) / count.max(1) - mean.square()).max(0);
-      Days lo_w = m.min.middleRows(first, out), hi_w = m.max.middleRows(first, out);
-      for (int k = 1; k < w; ++k) {
-        lo_w = lo_w.min(m.min.middleRows(first - k, out));
-        hi_w = hi_w.max(m.max.middleRows(first - k, out));
-      }
-      const Days n = WindowSum(p_n, first, out, w), st = WindowSum(p_t, first, out, w),
-                 stt = WindowSum(p_tt, first, out, w), sy = WindowSum(p_y, first, out, w),
-                 sty = WindowSum(p_ty, first, out, w);
-      const Days denominator = n * stt - st * st;
-      const Days slope =
-          (n >= 2 && denominator > 0).select((n * sty - st * sy) / denominator, kNaN);
-      scatter(col++, mean);
-      scatter(col++, var.sqrt() + empty);
-      scatter(col++, lo_w + empty);
-      scatter(col++, hi_w + empty);
-      scatter(col++, slope);
-      if (w == 30) mean_30d = mean;
+  Days t(x.axis, assets);
+  for (Eigen::Index d = 0; d < x.axis; ++d) t.row(d).setConstant(static_cast<double>(d));
+  Days mean_30d;
+  const Days has = (m.count > 0).cast<double>();
+  const Days mean_of_day = (m.count > 0).select(m.sum / m.count.max(1), 0.0);
+  const Days p_count = Prefix(m.count), p_sum = Prefix(m.sum), p_squares = Prefix(m.squares);
+  const Days p_n = Prefix(has), p_t = Prefix(t * has), p_tt = Prefix(t * t * has),
+             p_y = Prefix(mean_of_day), p_ty = Prefix(t * mean_of_day);
+  for (int w : kWindowsDays) {
+    const Days count = WindowSum(p_count, first, out, w);
+    const Days empty = (count > 0).select(Days::Zero(out, assets), kNaN);
+    const Days mean = WindowSum(p_sum, first, out, w) / count.max(1) + empty;
+    const Days var = (WindowSum(p_squares, first, out, w) / count.max(1) - mean.square()).max(0);
+    Days lo_w = m.min.middleRows(first, out), hi_w = m.max.middleRows(first, out);
+    for (int k = 1; k < w; ++k) {
+      lo_w = lo_w.min(m.min.middleRows(first - k, out));
+      hi_w = hi_w.max(m.max.middleRows(first - k, out));
     }
-    // The latest value within the longest window: carry each day's last value forward.
-    Days last = m.last, last_day = m.last_day;
-    for (Eigen::Index d = 1; d < axis; ++d) {
-      const auto keep = m.count.row(d) == 0;
-      last.row(d) = keep.select(last.row(d - 1), last.row(d));
-      last_day.row(d) = keep.select(last_day.row(d - 1), last_day.row(d));
-    }
-    const Days fresh = t.middleRows(first, out) - last_day.middleRows(first, out);
-    scatter(col++, (fresh < kLongestWindow).select(last.middleRows(first, out), kNaN));
-
-    Days delta = Days::Constant(out, assets, kNaN), per_day = Days::Constant(out, assets, kNaN);
-    for (Eigen::Index a = 0; a < assets; ++a) {
-      const Baseline& base = m.baseline[static_cast<size_t>(a)];
-      if (base.first_day == INT64_MAX) continue;  // no reading
-      // Over the baseline's first i days.
-      std::array<double, kBaselineDays + 1> count{}, sum{};
-      for (int i = 0; i < kBaselineDays; ++i) {
-        count[i + 1] = count[i] + base.count[i];
-        sum[i + 1] = sum[i] + base.sum[i];
-      }
-      for (Eigen::Index d = 0; d < out; ++d) {
-        const int64_t since = lo + d - base.first_day;
-        if (since < 0) continue;
-        const int64_t days = std::min<int64_t>(since + 1, kBaselineDays);
-        delta(d, a) = mean_30d(d, a) - sum[days] / count[days];
-        if (since >= kBaselineDays) per_day(d, a) = delta(d, a) / static_cast<double>(since);
-      }
-    }
-    scatter(col++, delta);
-    scatter(col++, per_day);
+    const Days n = WindowSum(p_n, first, out, w), st = WindowSum(p_t, first, out, w),
+               stt = WindowSum(p_tt, first, out, w), sy = WindowSum(p_y, first, out, w),
+               sty = WindowSum(p_ty, first, out, w);
+    const Days denominator = n * stt - st * st;
+    const Days slope = (n >= 2 && denominator > 0).select((n * sty - st * sy) / denominator, kNaN);
+    scatter((*col)++, mean);
+    scatter((*col)++, var.sqrt() + empty);
+    scatter((*col)++, lo_w + empty);
+    scatter((*col)++, hi_w + empty);
+    scatter((*col)++, slope);
+    if (w == 30) mean_30d = mean;
   }
+  // The latest value within the longest window: carry each day's last value forward.
+  Days last = m.last, last_day = m.last_day;
+  for (Eigen::Index d = 1; d < x.axis; ++d) {
+    const auto keep = m.count.row(d) == 0;
+    last.row(d) = keep.select(last.row(d - 1), last.row(d));
+    last_day.row(d) = keep.select(last_day.row(d - 1), last_day.row(d));
+  }
+  const Days fresh = t.middleRows(first, out) - last_day.middleRows(first, out);
+  scatter((*col)++, (fresh < kLongestWindow).select(last.middleRows(first, out), kNaN));
 
-  // The asset columns, row by row.
+  Days delta = Days::Constant(out, assets, kNaN), per_day = Days::Constant(out, assets, kNaN);
+  for (Eigen::Index a = 0; a < assets; ++a) {
+    const Baseline& base = m.baseline[static_cast<size_t>(a)];
+    if (base.first_day == INT64_MAX) continue;  // no reading
+    // Over the baseline's first i days.
+    std::array<double, kBaselineDays + 1> count{}, sum{};
+    for (int i = 0; i < kBaselineDays; ++i) {
+      count[i + 1] = count[i] + base.count[i];
+      sum[i + 1] = sum[i] + base.sum[i];
+    }
+    for (Eigen::Index d = 0; d < out; ++d) {
+      const int64_t since = x.lo + d - base.first_day;
+      if (since < 0) continue;
+      const int64_t days = std::min<int64_t>(since + 1, kBaselineDays);
+      delta(d, a) = mean_30d(d, a) - sum[days] / count[days];
+      if (since >= kBaselineDays) per_day(d, a) = delta(d, a) / static_cast<double>(since);
+    }
+  }
+  scatter((*col)++, delta);
+  scatter((*col)++, per_day);
+}
+
+// The asset columns of every row, from column `col` on: alerts_30d, days_since_maintenance,
+// age_days, criticality.
+void AssetColumns(const Fleet& fleet, size_t col, FeatureTable* table) {
+  const size_t cols = table->names.size();
   std::vector<std::vector<int64_t>> alert_days(fleet.assets.size()),
       maintenance(fleet.assets.size());
   for (const FleetEvent& e : fleet.alerts) {
@@ -248,10 +251,10 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
   }
   for (auto& v : alert_days) std::sort(v.begin(), v.end());
   for (auto& v : maintenance) std::sort(v.begin(), v.end());
-  for (size_t r = 0; r < table.rows(); ++r) {
-    const uint32_t a = table.asset[r];
-    const int64_t d = table.day[r], end_ns = (d + 1) * kDayNs;
-    float* row = table.values.data() + r * cols + col;
+  for (size_t r = 0; r < table->rows(); ++r) {
+    const uint32_t a = table->asset[r];
+    const int64_t d = table->day[r], end_ns = (d + 1) * kDayNs;
+    float* row = table->values.data() + r * cols + col;
     const auto& alerts = alert_days[a];
     row[0] = static_cast<float>(std::upper_bound(alerts.begin(), alerts.end(), d) -
                                 std::upper_bound(alerts.begin(), alerts.end(), d - 30));
@@ -264,6 +267,55 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
         static_cast<float>(static_cast<double>(end_ns - fleet.assets[a].installed_ns) / kDayNs);
     row[3] = static_cast<float>(fleet.assets[a].criticality);
   }
+}
+
+}  // namespace
+
+Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet& fleet,
+                                   const FeatureQuery& query) {
+  const auto assets = static_cast<Eigen::Index>(fleet.assets.size());
+  const bool scoring = !query.as_of_day.empty();
+  if (scoring && query.as_of_day.size() != fleet.assets.size()) {
+    return Status::InvalidArgument("as_of_day: one day per asset");
+  }
+  FeatureTable table;
+  table.metrics = query.metrics.empty() ? FleetMetrics(fleet) : query.metrics;
+  table.names = ColumnNames(table.metrics);
+  const size_t cols = table.names.size();
+  auto days = ChooseDays(query, scoring);
+  if (!days.ok()) return days.status();
+  if (!*days) return table;
+  const DayAxis& x = **days;
+
+  std::vector<Daily> daily;
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> reported;
+  if (Status s = ReadDaily(storage, fleet, table.metrics, x, &daily, &reported); !s.ok()) return s;
+
+  // Which (day, asset) becomes which row: assets in order, days in order; an (asset, day) with
+  // any reading (training) or the day asked for (scoring).
+  Eigen::ArrayXX<int64_t> row_of = Eigen::ArrayXX<int64_t>::Constant(x.out, assets, -1);
+  for (Eigen::Index a = 0; a < assets; ++a) {
+    for (Eigen::Index d = 0; d < x.out; ++d) {
+      const bool wanted = scoring ? query.as_of_day[a] == x.lo + d : reported(x.first + d, a);
+      if (!wanted) continue;
+      row_of(d, a) = static_cast<int64_t>(table.asset.size());
+      table.asset.push_back(static_cast<uint32_t>(a));
+      table.day.push_back(x.lo + d);
+    }
+  }
+  table.values.assign(table.rows() * cols, std::numeric_limits<float>::quiet_NaN());
+  const Scatter scatter = [&](size_t col, const Days& v) {
+    for (Eigen::Index a = 0; a < assets; ++a) {
+      for (Eigen::Index d = 0; d < x.out; ++d) {
+        if (int64_t r = row_of(d, a); r >= 0) {
+          table.values[static_cast<size_t>(r) * cols + col] = static_cast<float>(v(d, a));
+        }
+      }
+    }
+  };
+  size_t col = 0;
+  for (const Daily& m : daily) MetricColumns(m, x, scatter, &col);
+  AssetColumns(fleet, col, &table);
   return table;
 }
 

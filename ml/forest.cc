@@ -305,7 +305,9 @@ __attribute__((target("avx2"))) void EvaluateAvx2(const Kernel& k, const float* 
 // The same with AVX-512: 16 lanes per gather, two groups in flight, masks for the compares.
 // GCC 12's gather intrinsics start from _mm512_undefined_*, which -Wmaybe-uninitialized flags.
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f"))) void EvaluateAvx512(const Kernel& k, const float* xt,
                                                        float* acc) {
   constexpr size_t G = B / 16;

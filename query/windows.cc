@@ -437,7 +437,12 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
   // series' state (kilobytes, far apart in memory) is fetched once for all of its samples
   // rather than once per sample. The scratch is kept per thread because this runs on every write.
   thread_local ApplyScratch scratch;
-  auto& [keys, spare, dirty, touched] = scratch;
+  // References, not a structured binding: the lambdas below capture them (clang 14 cannot
+  // capture a binding).
+  std::vector<uint64_t>& keys = scratch.keys;
+  std::vector<uint64_t>& spare = scratch.spare;
+  std::vector<Dirty>& dirty = scratch.dirty;
+  std::vector<SeriesState*>& touched = scratch.touched;
   keys.clear();
   for (size_t i = 0; i < samples.size(); ++i) {
     const storage::Sample& sample = samples[i];

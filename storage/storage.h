@@ -3,7 +3,8 @@
 // Purpose: durable, tenant-partitioned, columnar storage of time series on RocksDB, with a
 // durable series catalog, rollups (1 min, 1 h, 1 day) maintained as data arrives, per-tenant
 // retention, and online checkpoints. It also owns the vocabulary every other module shares:
-// Status/Result, tenant and series ids, values and samples.
+// Status/Result, tenant and series ids, values and samples, the clock (Clock) and the text form
+// of a time (RFC 3339).
 //
 // Data model: a tenant owns series; a series is (measurement, sorted tag set, field) with one
 // value type for life. A sample is (series, timestamp in ns since the epoch, value). For each
