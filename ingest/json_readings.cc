@@ -50,161 +50,181 @@ class ReadingReader {
   ReadingReader(const IngestOptions& options, Scratch& scratch, Precision precision, int64_t now_ns)
       : options_(options), s_(scratch), precision_(precision), now_ns_(now_ns) {}
 
-  // Reads one reading into a point and hands it to the batch.
+  // Reads one reading into a point and hands it to the batch. Each member is read by its own
+  // step, which notes the first reason to reject the reading and returns only document errors.
   ReadingError Read(od::object obj, uint32_t index) {
     ReadingError err;
-    od::json_type type;
     s_.tags.clear();
     s_.fields.clear();
     std::string_view asset_id, measurement = "readings";
-    bool have_asset = false, have_metrics = false;
-    Point point;
-    point.ts_ns = now_ns_;
-    point.line = index;
+    bool have_metrics = false;
+    int64_t ts_ns = now_ns_;
     for (auto member : obj) {
       std::string_view key;
-      if (auto e = member.unescaped_key().get(key)) return Doc(e);
       od::value v;
+      od::json_type type;
+      if (auto e = member.unescaped_key().get(key)) return Doc(e);
       if (auto e = member.value().get(v)) return Doc(e);
       if (auto e = v.type().get(type)) return Doc(e);
+      simdjson::error_code e = simdjson::SUCCESS;
       if (key == "asset_id") {
-        if (type != od::json_type::string) {
-          NoteType(err, "asset_id must be a string, not ", type);
-          continue;
-        }
-        if (auto e = v.get_string().get(asset_id)) return Doc(e);
-        if (asset_id.empty()) {
-          Note(err, "asset_id must not be empty");
-          continue;
-        }
-        have_asset = true;
+        e = ReadName(v, type, "asset_id", &asset_id, err);
       } else if (key == "measurement") {
-        if (type != od::json_type::string) {
-          NoteType(err, "measurement must be a string, not ", type);
-          continue;
-        }
-        if (auto e = v.get_string().get(measurement)) return Doc(e);
-        if (measurement.empty()) {
-          Note(err, "measurement must not be empty");
-          continue;
-        }
+        e = ReadName(v, type, "measurement", &measurement, err);
       } else if (key == "timestamp") {
-        if (type == od::json_type::string) {
-          std::string_view text;
-          if (auto e = v.get_string().get(text)) return Doc(e);
-          Result<int64_t> ts = storage::ParseRfc3339(text);
-          if (!ts.ok()) {
-            Note(err, std::string(ts.status().message()));
-            continue;
-          }
-          point.ts_ns = *ts;
-        } else if (type == od::json_type::number) {
-          int64_t units;
-          if (v.get_int64().get(units) != simdjson::SUCCESS) {
-            Note(err, "timestamp must be an integer or an RFC 3339 string");
-            continue;
-          }
-          if (!ScaleTimestamp(units, precision_, &point.ts_ns)) {
-            Note(err, "timestamp out of range");
-            continue;
-          }
-        } else {
-          NoteType(err, "timestamp must be an integer or an RFC 3339 string, not ", type);
-          continue;
-        }
+        e = ReadTimestamp(v, type, &ts_ns, err);
       } else if (key == "tags") {
-        if (type != od::json_type::object) {
-          NoteType(err, "tags must be an object, not ", type);
-          continue;
-        }
-        od::object tags;
-        if (auto e = v.get_object().get(tags)) return Doc(e);
-        for (auto tag : tags) {
-          std::string_view tk, tv;
-          if (auto e = tag.unescaped_key().get(tk)) return Doc(e);
-          od::value t;
-          if (auto e = tag.value().get(t)) return Doc(e);
-          od::json_type tt;
-          if (auto e = t.type().get(tt)) return Doc(e);
-          if (tt != od::json_type::string) {
-            NoteType(err, "tags." + std::string(tk) + " must be a string, not ", tt);
-            continue;
-          }
-          if (auto e = t.get_string().get(tv)) return Doc(e);
-          if (tk.empty() || tv.empty()) {
-            Note(err, "tag keys and values must not be empty");
-            continue;
-          }
-          if (s_.tags.size() == options_.limits.max_tags) {
-            Note(err, "too many tags");
-            continue;
-          }
-          s_.tags.push_back({tk, tv});
-        }
+        e = ReadTags(v, type, err);
       } else if (key == "metrics") {
-        if (type != od::json_type::object) {
-          NoteType(err, "metrics must be an object, not ", type);
-          continue;
-        }
-        od::object metrics;
-        if (auto e = v.get_object().get(metrics)) return Doc(e);
-        for (auto metric : metrics) {
-          Field f;
-          if (auto e = metric.unescaped_key().get(f.key)) return Doc(e);
-          od::value m;
-          if (auto e = metric.value().get(m)) return Doc(e);
-          od::json_type mt;
-          if (auto e = m.type().get(mt)) return Doc(e);
-          std::string field = "metrics." + std::string(f.key);
-          if (f.key.empty()) {
-            Note(err, "metric names must not be empty");
-            continue;
-          }
-          if (mt == od::json_type::number) {
-            double d;
-            if (m.get_double().get(d) != simdjson::SUCCESS) {
-              Note(err, field + " is not a representable number");
-              continue;
-            }
-            f.value = storage::Value::Float(d);
-          } else if (mt == od::json_type::boolean) {
-            bool b;
-            if (auto e = m.get_bool().get(b)) return Doc(e);
-            f.value = storage::Value::Bool(b);
-          } else if (mt == od::json_type::string) {
-            std::string_view str;
-            if (auto e = m.get_string().get(str)) return Doc(e);
-            f.value = storage::Value::String(str);
-          } else {
-            NoteType(err, field + " must be a number, boolean or string, not ", mt);
-            continue;
-          }
-          if (s_.fields.size() == options_.limits.max_fields) {
-            Note(err, "too many metrics");
-            continue;
-          }
-          for (const Field& other : s_.fields) {
-            if (other.key == f.key) {
-              Note(err, "duplicate metric '" + std::string(f.key) + "'");
-              continue;
-            }
-          }
-          s_.fields.push_back(f);
-        }
-        have_metrics = true;
+        e = ReadMetrics(v, type, err);
+        have_metrics = have_metrics || type == od::json_type::object;
       } else {
         Note(err, "unknown member '" + std::string(key) +
                       "' (expected asset_id, timestamp, measurement, tags, metrics)");
-        continue;
       }
+      if (e) return Doc(e);
     }
     if (!err.reason.empty()) return err;
-    if (!have_asset) return Reason(err, "asset_id is required");
-    if (!have_metrics || s_.fields.empty())
+    if (asset_id.empty()) return Reason(err, "asset_id is required");
+    if (!have_metrics || s_.fields.empty()) {
       return Reason(err, "metrics must name at least one metric");
+    }
+    return Emit(asset_id, measurement, ts_ns, index);
+  }
+
+ private:
+  // A non-empty string member; `out` is left as it was otherwise.
+  simdjson::error_code ReadName(od::value& v, od::json_type type, std::string_view name,
+                                std::string_view* out, ReadingError& err) {
+    if (type != od::json_type::string) {
+      NoteType(err, std::string(name) + " must be a string, not ", type);
+      return simdjson::SUCCESS;
+    }
+    std::string_view text;
+    if (auto e = v.get_string().get(text)) return e;
+    if (text.empty()) {
+      Note(err, std::string(name) + " must not be empty");
+    } else {
+      *out = text;
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // An RFC 3339 string, or an integer in the request's precision.
+  simdjson::error_code ReadTimestamp(od::value& v, od::json_type type, int64_t* ts_ns,
+                                     ReadingError& err) {
+    if (type == od::json_type::string) {
+      std::string_view text;
+      if (auto e = v.get_string().get(text)) return e;
+      Result<int64_t> ts = storage::ParseRfc3339(text);
+      if (!ts.ok()) {
+        Note(err, std::string(ts.status().message()));
+      } else {
+        *ts_ns = *ts;
+      }
+    } else if (type == od::json_type::number) {
+      int64_t units;
+      if (v.get_int64().get(units) != simdjson::SUCCESS) {
+        Note(err, "timestamp must be an integer or an RFC 3339 string");
+      } else if (!ScaleTimestamp(units, precision_, ts_ns)) {
+        Note(err, "timestamp out of range");
+      }
+    } else {
+      NoteType(err, "timestamp must be an integer or an RFC 3339 string, not ", type);
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // {"key": "value", ...} into s_.tags.
+  simdjson::error_code ReadTags(od::value& v, od::json_type type, ReadingError& err) {
+    if (type != od::json_type::object) {
+      NoteType(err, "tags must be an object, not ", type);
+      return simdjson::SUCCESS;
+    }
+    od::object tags;
+    if (auto e = v.get_object().get(tags)) return e;
+    for (auto tag : tags) {
+      std::string_view tk, tv;
+      if (auto e = tag.unescaped_key().get(tk)) return e;
+      od::value t;
+      if (auto e = tag.value().get(t)) return e;
+      od::json_type tt;
+      if (auto e = t.type().get(tt)) return e;
+      if (tt != od::json_type::string) {
+        NoteType(err, "tags." + std::string(tk) + " must be a string, not ", tt);
+        continue;
+      }
+      if (auto e = t.get_string().get(tv)) return e;
+      if (tk.empty() || tv.empty()) {
+        Note(err, "tag keys and values must not be empty");
+      } else if (s_.tags.size() == options_.limits.max_tags) {
+        Note(err, "too many tags");
+      } else {
+        s_.tags.push_back({tk, tv});
+      }
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // {"name": number | boolean | string, ...} into s_.fields.
+  simdjson::error_code ReadMetrics(od::value& v, od::json_type type, ReadingError& err) {
+    if (type != od::json_type::object) {
+      NoteType(err, "metrics must be an object, not ", type);
+      return simdjson::SUCCESS;
+    }
+    od::object metrics;
+    if (auto e = v.get_object().get(metrics)) return e;
+    for (auto metric : metrics) {
+      Field f;
+      if (auto e = metric.unescaped_key().get(f.key)) return e;
+      od::value m;
+      if (auto e = metric.value().get(m)) return e;
+      od::json_type mt;
+      if (auto e = m.type().get(mt)) return e;
+      std::string field = "metrics." + std::string(f.key);
+      if (f.key.empty()) {
+        Note(err, "metric names must not be empty");
+        continue;
+      }
+      if (mt == od::json_type::number) {
+        double d;
+        if (m.get_double().get(d) != simdjson::SUCCESS) {
+          Note(err, field + " is not a representable number");
+          continue;
+        }
+        f.value = storage::Value::Float(d);
+      } else if (mt == od::json_type::boolean) {
+        bool b;
+        if (auto e = m.get_bool().get(b)) return e;
+        f.value = storage::Value::Bool(b);
+      } else if (mt == od::json_type::string) {
+        std::string_view str;
+        if (auto e = m.get_string().get(str)) return e;
+        f.value = storage::Value::String(str);
+      } else {
+        NoteType(err, field + " must be a number, boolean or string, not ", mt);
+        continue;
+      }
+      if (s_.fields.size() == options_.limits.max_fields) {
+        Note(err, "too many metrics");
+        continue;
+      }
+      for (const Field& other : s_.fields) {
+        if (other.key == f.key) Note(err, "duplicate metric '" + std::string(f.key) + "'");
+      }
+      s_.fields.push_back(f);
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // The checked reading as a point of the batch: the asset tag first, then its tags.
+  ReadingError Emit(std::string_view asset_id, std::string_view measurement, int64_t ts_ns,
+                    uint32_t index) {
+    ReadingError err;
     for (const Tag& t : s_.tags) {
-      if (t.key == options_.asset_tag)
+      if (t.key == options_.asset_tag) {
         return Reason(err, "tags must not repeat " + options_.asset_tag);
+      }
     }
     s_.tags.insert(s_.tags.begin(), Tag{options_.asset_tag, asset_id});
     for (size_t i = 1; i < s_.tags.size(); ++i) {
@@ -224,6 +244,9 @@ class ReadingReader {
       return Reason(err, "the reading's measurement and tags are longer than " +
                              std::to_string(options_.limits.max_line_bytes) + " bytes");
     }
+    Point point;
+    point.ts_ns = ts_ns;
+    point.line = index;
     point.series_text = s_.series_text;
     point.measurement = measurement;
     point.tags = s_.tags;
@@ -233,7 +256,6 @@ class ReadingReader {
     return err;
   }
 
- private:
   static ReadingError Doc(simdjson::error_code e) {
     ReadingError err;
     err.doc = e;

@@ -401,6 +401,234 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
 }
 
 }  // namespace
+// The commands and what their flags fill in; CLI11 writes into these while it parses.
+struct Commands {
+  ConfigLoader loader;
+  CLI::App* serve = nullptr;
+  bool demo = false;
+  DemoOptions demo_options;
+  CLI::App* simulate = nullptr;
+  SimulateArgs sim_args;
+  CLI::App* train = nullptr;
+  TrainArgs train_args;
+  CLI::App* predict = nullptr;
+  PredictArgs predict_args;
+  CLI::App* loadgen = nullptr;
+  LoadgenOptions load;
+  AdminArgs args;
+  std::vector<std::pair<CLI::App*, Admin>> admin;
+};
+
+void AddServe(CLI::App* app, Commands* c) {
+  c->serve = app->add_subcommand(
+      "serve",
+      "Run the appliance: open the data directory and serve HTTP.\n"
+      "Settings come from flags, then FORESIGHT_* environment variables, then --config, then "
+      "defaults.");
+  c->loader.AddFlags(c->serve);
+  c->serve->add_flag(
+      "--demo", c->demo,
+      "Demo mode: on an empty data directory create two demo tenants (assets, rules, "
+      "sign-ins, tokens) and back-fill their history; then simulate their fleets "
+      "live. Prints the sign-in; later starts reuse the data");
+  c->serve->add_option("--demo-days", c->demo_options.days, "Days of history the demo back-fills")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3650.0));
+  c->serve->add_option("--demo-assets", c->demo_options.assets, "Assets per demo tenant")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+}
+
+void AddSimulate(CLI::App* app, Commands* c) {
+  c->simulate = app->add_subcommand(
+      "simulate",
+      "Simulate a fleet (pumps, motors, compressors, turbines, transformers) that degrades and "
+      "fails, and push it into a FORESIGHT: optional back-filled history at full speed, then "
+      "live readings. Deterministic for a seed.");
+  c->simulate->add_option("--url", c->sim_args.sim.url, "The FORESIGHT to push to")
+      ->capture_default_str();
+  c->simulate->add_option("--tcp", c->sim_args.sim.tcp,
+                          "Send readings to this TCP line-protocol listener (host:port) instead");
+  c->simulate
+      ->add_option("--token", c->sim_args.sim.token, "Write token (fst_… or from auth.tokens)")
+      ->required();
+  c->simulate->add_option("--tenant", c->sim_args.sim.tenant,
+                          "Tenant name (with --client-id: asset details and maintenance records)");
+  c->simulate->add_option("--client-id", c->sim_args.sim.client_id,
+                          "Client id of an engineer or admin");
+  c->simulate->add_option("--client-secret", c->sim_args.sim.client_secret, "Its secret");
+  c->simulate->add_option("--assets", c->sim_args.sim.fleet.assets, "Number of assets")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  c->simulate->add_option("--seed", c->sim_args.sim.fleet.seed, "Random seed")
+      ->capture_default_str();
+  c->simulate->add_option("--sites", c->sim_args.sites, "Site names, comma-separated")
+      ->capture_default_str();
+  c->simulate->add_option("--prefix", c->sim_args.sim.fleet.id_prefix, "Prefix of asset ids");
+  c->simulate->add_option("--interval", c->sim_args.interval_s, "Seconds between live readings")
+      ->capture_default_str();
+  c->simulate
+      ->add_option("--backfill-days", c->sim_args.backfill_days,
+                   "Days of history to send first, at full speed (from --start, or up to now)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3650.0));
+  c->simulate
+      ->add_option("--history-step", c->sim_args.history_step_s,
+                   "Seconds between back-filled readings")
+      ->capture_default_str();
+  c->simulate->add_option("--start", c->sim_args.start,
+                          "Day the simulated history begins, YYYY-MM-DD (default: --backfill-days "
+                          "before today)");
+  c->simulate
+      ->add_option("--duration", c->sim_args.duration_s,
+                   "Seconds of live readings (default 0: until Ctrl-C)")
+      ->capture_default_str();
+  c->simulate->add_flag("--no-live", c->sim_args.no_live, "Stop after the back-fill");
+}
+
+void AddModelCommands(CLI::App* app, Commands* c) {
+  // The model commands talk to a running server as a client with engineer (train) or viewer
+  // (predict) credentials.
+  auto add_api = [](CLI::App* cmd, ModelClientArgs* api) {
+    cmd->add_option("--url", api->url, "The FORESIGHT to talk to")->capture_default_str();
+    cmd->add_option("--tenant", api->tenant, "Tenant")->required();
+    cmd->add_option("--client-id", api->client_id, "Client id")->required();
+    cmd->add_option("--client-secret", api->client_secret, "Its secret")->required();
+  };
+  c->train = app->add_subcommand(
+      "train",
+      "Train models now, with a progress bar: the fleet's failure-within-7/30-days and remaining-"
+      "life models from its rollups and maintenance records, or (--csv) a model of given "
+      "features, scored on held-out rows. Prints each model's validation metrics and whether it "
+      "became champion.");
+  add_api(c->train, &c->train_args.api);
+  c->train
+      ->add_option("--targets", c->train_args.targets,
+                   "fails_7d, fails_30d, rul_days (default all)")
+      ->delimiter(',');
+  c->train->add_option("--rul-cap-days", c->train_args.rul_cap_days,
+                       "Cap of the remaining-life target (default: the server's ml.rul_cap_days)");
+  c->train->add_option("--param", c->train_args.params,
+                       "A hyper-parameter over the server's defaults, name=value; repeat for more: "
+                       "max_rounds, early_stopping_rounds, max_depth, eta, subsample, "
+                       "colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, "
+                       "lambda, seed (XGBoost's sampling seed, default 0)");
+  c->train->add_option("--csv", c->train_args.csv, "Given features: a CSV file with a header row")
+      ->check(CLI::ExistingFile);
+  c->train->add_option("--label", c->train_args.label, "CSV: the column to learn");
+  c->train->add_option("--name", c->train_args.name, "CSV: the model's target name ([a-z0-9_-])");
+  c->train->add_option("--drop", c->train_args.drop, "CSV: columns to leave out, comma-separated")
+      ->delimiter(',');
+  c->train->add_option("--objective", c->train_args.objective, "CSV: binary or regression")
+      ->capture_default_str();
+  c->train
+      ->add_option("--holdout", c->train_args.holdout,
+                   "CSV: share of rows held out and scored after training")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  c->train->add_option("--seed", c->train_args.seed, "CSV: seed of the hold-out draw")
+      ->capture_default_str();
+
+  c->predict = app->add_subcommand(
+      "predict",
+      "Score assets with the champion models: failure probabilities, remaining life, "
+      "health, risk and the top factor");
+  add_api(c->predict, &c->predict_args.api);
+  c->predict
+      ->add_option("--assets", c->predict_args.assets, "Asset ids, comma-separated (default all)")
+      ->delimiter(',');
+  c->predict->add_option("--as-of", c->predict_args.as_of,
+                         "Features as of this time (default: each asset's latest reading)");
+  c->predict->add_option("--format", c->predict_args.format, "table or csv")->capture_default_str();
+}
+
+void AddLoadgen(CLI::App* app, Commands* c) {
+  c->loadgen = app->add_subcommand(
+      "loadgen",
+      "Load generator (what bench/ uses): a deterministic IoT workload (assets x 8 metrics, 10 s "
+      "apart), generated first, then pushed as fast as the server takes it. Live progress on "
+      "stderr; summary with rows/s, field values/s, errors and HTTP latency percentiles.");
+  c->loadgen
+      ->add_option("--mode", c->load.mode,
+                   "http (line protocol, acknowledged), tcp (raw line protocol) or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"http", "tcp", "json"}));
+  c->loadgen->add_option("--url", c->load.url, "HTTP base URL (tcp: where /metrics is read)")
+      ->capture_default_str();
+  c->loadgen->add_option("--path", c->load.path,
+                         "HTTP target (default /api/v2/write?bucket=bench&precision=ns; json: "
+                         "/api/v1/tenants/<tenant>/readings?precision=ns)");
+  c->loadgen->add_option("--tcp", c->load.tcp, "TCP listener for --mode tcp")
+      ->capture_default_str();
+  c->loadgen->add_option("--token", c->load.token, "Write token");
+  c->loadgen->add_option("--tenant", c->load.tenant, "Tenant (json mode)");
+  c->loadgen->add_option("--assets", c->load.assets, "Assets")->capture_default_str();
+  c->loadgen->add_option("--steps", c->load.steps, "Readings per asset")->capture_default_str();
+  c->loadgen->add_option("--batch", c->load.batch, "Lines per request or TCP write")
+      ->capture_default_str();
+  c->loadgen->add_option("--connections", c->load.connections, "Concurrent connections")
+      ->capture_default_str();
+  c->loadgen->add_option("--wait-metric", c->load.wait_metric,
+                         "tcp: the /metrics counter that counts stored values (default "
+                         "foresight_ingest_values_total)");
+  c->loadgen->add_flag("--json", c->load.json, "Print the summary as one JSON object");
+}
+
+void AddAdmin(CLI::App* app, Commands* c) {
+  // Admin commands: each takes every setting flag too (for --data-dir, --config).
+  auto add = [c](CLI::App* parent, const char* name, const char* help, Admin command) {
+    CLI::App* sub = parent->add_subcommand(name, help);
+    c->loader.AddFlags(sub);
+    c->admin.emplace_back(sub, command);
+    return sub;
+  };
+  const char* kStopped = " (the server must be stopped: the data directory is locked)";
+  CLI::App* client = app->add_subcommand("client", std::string("Client credentials") + kStopped);
+  client->require_subcommand(1);
+  CLI::App* client_create =
+      add(client, "create",
+          "Create client credentials (the tenant too if new) and print the secret once",
+          Admin::kClientCreate);
+  client_create->add_option("--tenant", c->args.tenant, "Tenant name")->required();
+  client_create->add_option("--role", c->args.role, "viewer, engineer or admin")
+      ->capture_default_str();
+  client_create->add_option("--client-id", c->args.client_id,
+                            "Client id (default: <tenant>-<role>-<random>)");
+  add(client, "list", "List a tenant's clients", Admin::kClientList)
+      ->add_option("--tenant", c->args.tenant, "Tenant name")
+      ->required();
+
+  CLI::App* tenant = app->add_subcommand("tenant", std::string("Tenants") + kStopped);
+  tenant->require_subcommand(1);
+  add(tenant, "create", "Create a tenant", Admin::kTenantCreate)
+      ->add_option("name", c->args.tenant, "Tenant name: 1..64 of [A-Za-z0-9_.-]")
+      ->required();
+  add(tenant, "list", "List tenants with their asset and client counts", Admin::kTenantList);
+
+  CLI::App* token = app->add_subcommand("token", std::string("Write-only tokens") + kStopped);
+  token->require_subcommand(1);
+  CLI::App* token_create = add(
+      token, "create", "Create a write token for sensors and print it once", Admin::kTokenCreate);
+  token_create->add_option("--tenant", c->args.tenant, "Tenant name")->required();
+  token_create->add_option("--name", c->args.name, "What the token is for")->required();
+  add(token, "list", "List a tenant's write tokens", Admin::kTokenList)
+      ->add_option("--tenant", c->args.tenant, "Tenant name")
+      ->required();
+  CLI::App* token_revoke = add(token, "revoke", "Revoke a write token", Admin::kTokenRevoke);
+  token_revoke->add_option("--tenant", c->args.tenant, "Tenant name")->required();
+  token_revoke->add_option("id", c->args.id, "Token id (from token list)")->required();
+
+  add(app, "backup",
+      (std::string("Write a consistent copy of the data directory to DIR") + kStopped).c_str(),
+      Admin::kBackup)
+      ->add_option("dir", c->args.dir, "Backup directory (must not exist)")
+      ->required();
+  add(app, "restore", "Restore a backup into --data-dir, which must be empty or missing",
+      Admin::kRestore)
+      ->add_option("dir", c->args.dir, "Backup directory")
+      ->required();
+}
+
 }  // namespace foresight::tools
 
 int main(int argc, char** argv) {
@@ -411,209 +639,13 @@ int main(int argc, char** argv) {
       "Ingests sensor readings, stores them, watches them and learns which assets will fail."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
-
-  ConfigLoader loader;
-  CLI::App* serve = app.add_subcommand(
-      "serve",
-      "Run the appliance: open the data directory and serve HTTP.\n"
-      "Settings come from flags, then FORESIGHT_* environment variables, then --config, then "
-      "defaults.");
-  loader.AddFlags(serve);
-  bool demo = false;
-  DemoOptions demo_options;
-  serve->add_flag("--demo", demo,
-                  "Demo mode: on an empty data directory create two demo tenants (assets, rules, "
-                  "sign-ins, tokens) and back-fill their history; then simulate their fleets "
-                  "live. Prints the sign-in; later starts reuse the data");
-  serve->add_option("--demo-days", demo_options.days, "Days of history the demo back-fills")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 3650.0));
-  serve->add_option("--demo-assets", demo_options.assets, "Assets per demo tenant")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-
-  SimulateArgs sim_args;
-  CLI::App* simulate = app.add_subcommand(
-      "simulate",
-      "Simulate a fleet (pumps, motors, compressors, turbines, transformers) that degrades and "
-      "fails, and push it into a FORESIGHT: optional back-filled history at full speed, then "
-      "live readings. Deterministic for a seed.");
-  simulate->add_option("--url", sim_args.sim.url, "The FORESIGHT to push to")
-      ->capture_default_str();
-  simulate->add_option("--tcp", sim_args.sim.tcp,
-                       "Send readings to this TCP line-protocol listener (host:port) instead");
-  simulate->add_option("--token", sim_args.sim.token, "Write token (fst_… or from auth.tokens)")
-      ->required();
-  simulate->add_option("--tenant", sim_args.sim.tenant,
-                       "Tenant name (with --client-id: asset details and maintenance records)");
-  simulate->add_option("--client-id", sim_args.sim.client_id, "Client id of an engineer or admin");
-  simulate->add_option("--client-secret", sim_args.sim.client_secret, "Its secret");
-  simulate->add_option("--assets", sim_args.sim.fleet.assets, "Number of assets")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  simulate->add_option("--seed", sim_args.sim.fleet.seed, "Random seed")->capture_default_str();
-  simulate->add_option("--sites", sim_args.sites, "Site names, comma-separated")
-      ->capture_default_str();
-  simulate->add_option("--prefix", sim_args.sim.fleet.id_prefix, "Prefix of asset ids");
-  simulate->add_option("--interval", sim_args.interval_s, "Seconds between live readings")
-      ->capture_default_str();
-  simulate
-      ->add_option("--backfill-days", sim_args.backfill_days,
-                   "Days of history to send first, at full speed (from --start, or up to now)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 3650.0));
-  simulate
-      ->add_option("--history-step", sim_args.history_step_s,
-                   "Seconds between back-filled readings")
-      ->capture_default_str();
-  simulate->add_option("--start", sim_args.start,
-                       "Day the simulated history begins, YYYY-MM-DD (default: --backfill-days "
-                       "before today)");
-  simulate
-      ->add_option("--duration", sim_args.duration_s,
-                   "Seconds of live readings (default 0: until Ctrl-C)")
-      ->capture_default_str();
-  simulate->add_flag("--no-live", sim_args.no_live, "Stop after the back-fill");
-
-  // The model commands talk to a running server as a client with engineer (train) or viewer
-  // (predict) credentials.
-  auto add_api = [](CLI::App* cmd, ModelClientArgs* api) {
-    cmd->add_option("--url", api->url, "The FORESIGHT to talk to")->capture_default_str();
-    cmd->add_option("--tenant", api->tenant, "Tenant")->required();
-    cmd->add_option("--client-id", api->client_id, "Client id")->required();
-    cmd->add_option("--client-secret", api->client_secret, "Its secret")->required();
-  };
-  TrainArgs train_args;
-  CLI::App* train = app.add_subcommand(
-      "train",
-      "Train models now, with a progress bar: the fleet's failure-within-7/30-days and remaining-"
-      "life models from its rollups and maintenance records, or (--csv) a model of given "
-      "features, scored on held-out rows. Prints each model's validation metrics and whether it "
-      "became champion.");
-  add_api(train, &train_args.api);
-  train->add_option("--targets", train_args.targets, "fails_7d, fails_30d, rul_days (default all)")
-      ->delimiter(',');
-  train->add_option("--rul-cap-days", train_args.rul_cap_days,
-                    "Cap of the remaining-life target (default: the server's ml.rul_cap_days)");
-  train->add_option("--param", train_args.params,
-                    "A hyper-parameter over the server's defaults, name=value; repeat for more: "
-                    "max_rounds, early_stopping_rounds, max_depth, eta, subsample, "
-                    "colsample_bytree, colsample_bynode, num_parallel_tree, min_child_weight, "
-                    "lambda, seed (XGBoost's sampling seed, default 0)");
-  train->add_option("--csv", train_args.csv, "Given features: a CSV file with a header row")
-      ->check(CLI::ExistingFile);
-  train->add_option("--label", train_args.label, "CSV: the column to learn");
-  train->add_option("--name", train_args.name, "CSV: the model's target name ([a-z0-9_-])");
-  train->add_option("--drop", train_args.drop, "CSV: columns to leave out, comma-separated")
-      ->delimiter(',');
-  train->add_option("--objective", train_args.objective, "CSV: binary or regression")
-      ->capture_default_str();
-  train
-      ->add_option("--holdout", train_args.holdout,
-                   "CSV: share of rows held out and scored after training")
-      ->check(CLI::Range(0.0, 0.9))
-      ->capture_default_str();
-  train->add_option("--seed", train_args.seed, "CSV: seed of the hold-out draw")
-      ->capture_default_str();
-
-  PredictArgs predict_args;
-  CLI::App* predict = app.add_subcommand(
-      "predict",
-      "Score assets with the champion models: failure probabilities, remaining life, "
-      "health, risk and the top factor");
-  add_api(predict, &predict_args.api);
-  predict->add_option("--assets", predict_args.assets, "Asset ids, comma-separated (default all)")
-      ->delimiter(',');
-  predict->add_option("--as-of", predict_args.as_of,
-                      "Features as of this time (default: each asset's latest reading)");
-  predict->add_option("--format", predict_args.format, "table or csv")->capture_default_str();
-
-  LoadgenOptions load;
-  CLI::App* loadgen = app.add_subcommand(
-      "loadgen",
-      "Load generator (what bench/ uses): a deterministic IoT workload (assets x 8 metrics, 10 s "
-      "apart), generated first, then pushed as fast as the server takes it. Live progress on "
-      "stderr; summary with rows/s, field values/s, errors and HTTP latency percentiles.");
-  loadgen
-      ->add_option("--mode", load.mode,
-                   "http (line protocol, acknowledged), tcp (raw line protocol) or json")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"http", "tcp", "json"}));
-  loadgen->add_option("--url", load.url, "HTTP base URL (tcp: where /metrics is read)")
-      ->capture_default_str();
-  loadgen->add_option("--path", load.path,
-                      "HTTP target (default /api/v2/write?bucket=bench&precision=ns; json: "
-                      "/api/v1/tenants/<tenant>/readings?precision=ns)");
-  loadgen->add_option("--tcp", load.tcp, "TCP listener for --mode tcp")->capture_default_str();
-  loadgen->add_option("--token", load.token, "Write token");
-  loadgen->add_option("--tenant", load.tenant, "Tenant (json mode)");
-  loadgen->add_option("--assets", load.assets, "Assets")->capture_default_str();
-  loadgen->add_option("--steps", load.steps, "Readings per asset")->capture_default_str();
-  loadgen->add_option("--batch", load.batch, "Lines per request or TCP write")
-      ->capture_default_str();
-  loadgen->add_option("--connections", load.connections, "Concurrent connections")
-      ->capture_default_str();
-  loadgen->add_option("--wait-metric", load.wait_metric,
-                      "tcp: the /metrics counter that counts stored values (default "
-                      "foresight_ingest_values_total)");
-  loadgen->add_flag("--json", load.json, "Print the summary as one JSON object");
-
+  Commands c;
+  AddServe(&app, &c);
+  AddSimulate(&app, &c);
+  AddModelCommands(&app, &c);
+  AddLoadgen(&app, &c);
   CLI::App* version = app.add_subcommand("version", "Print the version and library versions");
-
-  // Admin commands: each takes every setting flag too (for --data-dir, --config).
-  AdminArgs args;
-  std::vector<std::pair<CLI::App*, Admin>> admin;
-  auto add = [&](CLI::App* parent, const char* name, const char* help, Admin command) {
-    CLI::App* sub = parent->add_subcommand(name, help);
-    loader.AddFlags(sub);
-    admin.emplace_back(sub, command);
-    return sub;
-  };
-  const char* kStopped = " (the server must be stopped: the data directory is locked)";
-  CLI::App* client = app.add_subcommand("client", std::string("Client credentials") + kStopped);
-  client->require_subcommand(1);
-  CLI::App* client_create =
-      add(client, "create",
-          "Create client credentials (the tenant too if new) and print the secret once",
-          Admin::kClientCreate);
-  client_create->add_option("--tenant", args.tenant, "Tenant name")->required();
-  client_create->add_option("--role", args.role, "viewer, engineer or admin")
-      ->capture_default_str();
-  client_create->add_option("--client-id", args.client_id,
-                            "Client id (default: <tenant>-<role>-<random>)");
-  add(client, "list", "List a tenant's clients", Admin::kClientList)
-      ->add_option("--tenant", args.tenant, "Tenant name")
-      ->required();
-
-  CLI::App* tenant = app.add_subcommand("tenant", std::string("Tenants") + kStopped);
-  tenant->require_subcommand(1);
-  add(tenant, "create", "Create a tenant", Admin::kTenantCreate)
-      ->add_option("name", args.tenant, "Tenant name: 1..64 of [A-Za-z0-9_.-]")
-      ->required();
-  add(tenant, "list", "List tenants with their asset and client counts", Admin::kTenantList);
-
-  CLI::App* token = app.add_subcommand("token", std::string("Write-only tokens") + kStopped);
-  token->require_subcommand(1);
-  CLI::App* token_create = add(
-      token, "create", "Create a write token for sensors and print it once", Admin::kTokenCreate);
-  token_create->add_option("--tenant", args.tenant, "Tenant name")->required();
-  token_create->add_option("--name", args.name, "What the token is for")->required();
-  add(token, "list", "List a tenant's write tokens", Admin::kTokenList)
-      ->add_option("--tenant", args.tenant, "Tenant name")
-      ->required();
-  CLI::App* token_revoke = add(token, "revoke", "Revoke a write token", Admin::kTokenRevoke);
-  token_revoke->add_option("--tenant", args.tenant, "Tenant name")->required();
-  token_revoke->add_option("id", args.id, "Token id (from token list)")->required();
-
-  add(&app, "backup",
-      (std::string("Write a consistent copy of the data directory to DIR") + kStopped).c_str(),
-      Admin::kBackup)
-      ->add_option("dir", args.dir, "Backup directory (must not exist)")
-      ->required();
-  add(&app, "restore", "Restore a backup into --data-dir, which must be empty or missing",
-      Admin::kRestore)
-      ->add_option("dir", args.dir, "Backup directory")
-      ->required();
+  AddAdmin(&app, &c);
 
   CLI11_PARSE(app, argc, argv);
   if (version->parsed()) {
@@ -621,13 +653,14 @@ int main(int argc, char** argv) {
                 BOOST_VERSION / 100 % 1000);
     return 0;
   }
-  if (serve->parsed()) return Serve(loader, demo ? std::optional(demo_options) : std::nullopt);
-  if (simulate->parsed()) return Simulate(sim_args);
-  if (loadgen->parsed()) return RunLoadgen(load);
-  if (train->parsed()) return Train(train_args);
-  if (predict->parsed()) return Predict(predict_args);
-  for (const auto& [sub, command] : admin) {
-    if (sub->parsed()) return RunAdmin(loader, command, args);
+  if (c.serve->parsed())
+    return Serve(c.loader, c.demo ? std::optional(c.demo_options) : std::nullopt);
+  if (c.simulate->parsed()) return Simulate(c.sim_args);
+  if (c.loadgen->parsed()) return RunLoadgen(c.load);
+  if (c.train->parsed()) return Train(c.train_args);
+  if (c.predict->parsed()) return Predict(c.predict_args);
+  for (const auto& [sub, command] : c.admin) {
+    if (sub->parsed()) return RunAdmin(c.loader, command, c.args);
   }
   return 1;
 }
