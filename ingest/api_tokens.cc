@@ -1,14 +1,13 @@
 // API tokens: kept only as SHA-256 digests (in memory and in storage records), so a stolen data
 // directory or core dump hands out nothing usable.
 #include "ingest/ingest.h"
+#include "storage/sync.h"
 
 #include <boost/json.hpp>
 #include <sodium.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 
 namespace foresight::ingest {
@@ -80,12 +79,13 @@ struct ApiTokens::Impl {
   Status LoadRecords();
 
   storage::Storage* const storage;
-  mutable std::shared_mutex mu;
+  mutable SharedMutex mu;
   // SHA-256 digest -> holder; revoked tokens are removed.
-  std::unordered_map<std::string, Holder> by_digest;
+  std::unordered_map<std::string, Holder> by_digest FORESIGHT_GUARDED_BY(mu);
 };
 
 Status ApiTokens::Impl::LoadStatic(std::string_view spec) {
+  WriterLock l(&mu);
   while (!spec.empty()) {
     size_t comma = spec.find(',');
     std::string_view entry = spec.substr(0, comma);
@@ -112,6 +112,7 @@ Status ApiTokens::Impl::LoadStatic(std::string_view spec) {
 }
 
 Status ApiTokens::Impl::LoadRecords() {
+  WriterLock l(&mu);
   for (const auto& [tenant, name] : storage->ListTenants()) {
     auto records = storage->ScanRecords(tenant, kTokenKind, {});
     if (!records.ok()) return records.status();
@@ -162,7 +163,7 @@ Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::str
   o["revoked_ns"] = 0;
   std::string value = json::serialize(o);
   std::string tenant_name = TenantName(*impl_->storage, tenant);
-  std::unique_lock l(impl_->mu);
+  WriterLock l(&impl_->mu);
   storage::Storage::RecordWrite write{kTokenKind, token.id, value};
   if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
   impl_->by_digest.emplace(std::move(digest), Holder{tenant, std::move(tenant_name), token.id});
@@ -170,7 +171,7 @@ Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::str
 }
 
 Status ApiTokens::Revoke(storage::TenantId tenant, std::string_view id) {
-  std::unique_lock l(impl_->mu);
+  WriterLock l(&impl_->mu);
   auto record = impl_->storage->GetRecord(tenant, kTokenKind, id);
   if (!record.ok()) return record.status();
   json::object o = json::parse(*record).as_object();
@@ -198,7 +199,7 @@ std::vector<ApiTokens::Token> ApiTokens::List(storage::TenantId tenant) const {
 
 std::optional<ApiTokens::Holder> ApiTokens::Find(std::string_view token) const {
   std::string digest = Sha256(token);
-  std::shared_lock l(impl_->mu);
+  ReaderLock l(&impl_->mu);
   auto it = impl_->by_digest.find(digest);
   if (it == impl_->by_digest.end()) return std::nullopt;
   return it->second;

@@ -118,14 +118,14 @@ IngestStats Ingestor::GetStats() const {
 }
 
 TenantCache* Ingestor::Impl::Cache(storage::TenantId tenant) {
-  std::lock_guard l(caches_mu);
+  MutexLock l(&caches_mu);
   auto& slot = caches[tenant];
   if (!slot) slot = std::make_unique<TenantCache>();
   return slot.get();
 }
 
 std::unique_ptr<Scratch> Ingestor::Impl::TakeScratch() {
-  std::lock_guard l(pool_mu);
+  MutexLock l(&pool_mu);
   if (pool.empty()) return std::make_unique<Scratch>(options->limits);
   std::unique_ptr<Scratch> s = std::move(pool.back());
   pool.pop_back();
@@ -133,7 +133,7 @@ std::unique_ptr<Scratch> Ingestor::Impl::TakeScratch() {
 }
 
 void Ingestor::Impl::ReturnScratch(std::unique_ptr<Scratch> scratch) {
-  std::lock_guard l(pool_mu);
+  MutexLock l(&pool_mu);
   pool.push_back(std::move(scratch));
 }
 

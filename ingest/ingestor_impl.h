@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ingest/ingest.h"
+#include "storage/sync.h"
 
 #include <simdjson.h>
 
@@ -95,10 +96,11 @@ struct Ingestor::Impl {
   storage::Storage* const storage;
   const IngestOptions* const options;
   AppendObserver observer;
-  std::mutex caches_mu;
-  std::unordered_map<storage::TenantId, std::unique_ptr<TenantCache>> caches;
-  std::mutex pool_mu;
-  std::vector<std::unique_ptr<Scratch>> pool;
+  Mutex caches_mu;
+  std::unordered_map<storage::TenantId, std::unique_ptr<TenantCache>> caches
+      FORESIGHT_GUARDED_BY(caches_mu);
+  Mutex pool_mu;
+  std::vector<std::unique_ptr<Scratch>> pool FORESIGHT_GUARDED_BY(pool_mu);
   std::atomic<uint64_t> lines{0}, values{0}, rejected_lines{0}, assets_created{0};
 };
 

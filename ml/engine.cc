@@ -2,16 +2,15 @@
 #include "ml/json.h"
 #include "ml/ml.h"
 #include "storage/log.h"
+#include "storage/sync.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -215,22 +214,23 @@ std::vector<Factor> TopFactors(const Forest& forest, const std::vector<std::stri
 
 struct Engine::Impl {
   struct State {
-    mutable std::mutex mu;
-    std::condition_variable wake;
-    mutable std::condition_variable done;
-    bool stop = false;
+    mutable Mutex mu;
+    CondVar wake;
+    mutable CondVar done;
+    bool stop FORESIGHT_GUARDED_BY(mu) = false;
     struct Job {
       storage::TenantId tenant;
       std::string id;
       TrainingRequest request;
     };
-    std::deque<Job> queue;
+    std::deque<Job> queue FORESIGHT_GUARDED_BY(mu);
     // Runs queued or running, by (tenant, id); finished ones live only in storage.
-    std::map<std::pair<storage::TenantId, std::string>, RunInfo> active;
+    std::map<std::pair<storage::TenantId, std::string>, RunInfo> active FORESIGHT_GUARDED_BY(mu);
     std::atomic<uint32_t> counter{0};
     // Compiled models by (tenant, model id); models never change, so entries never go stale.
-    std::mutex forests_mu;
-    std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests;
+    Mutex forests_mu;
+    std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests
+        FORESIGHT_GUARDED_BY(forests_mu);
     std::thread worker;
   };
 
@@ -363,10 +363,10 @@ Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage, FleetSo
 
 Engine::Impl::~Impl() {
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     state_->stop = true;
   }
-  state_->wake.notify_all();
+  state_->wake.NotifyAll();
   if (state_->worker.joinable()) state_->worker.join();
 }
 
@@ -411,7 +411,7 @@ Result<RunInfo> Engine::Impl::Submit(storage::TenantId tenant, TrainingRequest r
   run.stage = "queued";
   run.actor = request.actor;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     if (state_->queue.size() >= options_.max_queued_runs) {
       return Status::ResourceExhausted("training queue full (" +
                                        std::to_string(options_.max_queued_runs) + " runs)");
@@ -422,13 +422,13 @@ Result<RunInfo> Engine::Impl::Submit(storage::TenantId tenant, TrainingRequest r
     state_->active[{tenant, run.id}] = run;
     state_->queue.push_back({tenant, run.id, std::move(request)});
   }
-  state_->wake.notify_all();
+  state_->wake.NotifyAll();
   return run;
 }
 
 Result<RunInfo> Engine::Impl::GetRun(storage::TenantId tenant, std::string_view id) const {
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     auto it = state_->active.find({tenant, std::string(id)});
     if (it != state_->active.end()) return it->second;
   }
@@ -458,17 +458,17 @@ Result<std::vector<RunInfo>> Engine::Impl::ListRuns(storage::TenantId tenant, si
 
 Result<RunInfo> Engine::Impl::Wait(storage::TenantId tenant, std::string_view id) const {
   {
-    std::unique_lock lock(state_->mu);
-    state_->done.wait(lock, [&] {
-      return state_->stop || !state_->active.contains({tenant, std::string(id)});
-    });
+    MutexLock lock(&state_->mu);
+    while (!state_->stop && state_->active.contains({tenant, std::string(id)})) {
+      state_->done.Wait(&state_->mu);
+    }
   }
   return GetRun(tenant, id);
 }
 
 void Engine::Impl::Work() {
   auto next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-  std::unique_lock lock(state_->mu);
+  MutexLock lock(&state_->mu);
   while (!state_->stop) {
     if (!state_->queue.empty()) {
       State::Job job = std::move(state_->queue.front());
@@ -477,9 +477,9 @@ void Engine::Impl::Work() {
       run.status = "running";
       run.stage = "reading";
       run.started_ns = storage_->clock().NowNs();
-      lock.unlock();
+      lock.Unlock();
       Status s = Execute(job.tenant, job.id, job.request);
-      lock.lock();
+      lock.Lock();
       RunInfo done = state_->active[{job.tenant, job.id}];
       done.finished_ns = storage_->clock().NowNs();
       done.status = s.ok() ? "succeeded" : "failed";
@@ -497,20 +497,20 @@ void Engine::Impl::Work() {
         log::Warn("ml: training run {} failed: {}", job.id, s.ToString());
       }
       state_->active.erase({job.tenant, job.id});
-      state_->done.notify_all();
+      state_->done.NotifyAll();
       continue;
     }
     if (options_.schedules && std::chrono::steady_clock::now() >= next_tick) {
-      lock.unlock();
+      lock.Unlock();
       if (Status s = RunSchedules(storage_->clock().NowNs()); !s.ok())
         log::Warn("ml: schedules: {}", s.ToString());
-      lock.lock();
+      lock.Lock();
       next_tick = std::chrono::steady_clock::now() + std::chrono::minutes(1);
       continue;
     }
-    state_->wake.wait_until(lock, next_tick);
+    state_->wake.WaitUntil(&state_->mu, next_tick);
   }
-  state_->done.notify_all();
+  state_->done.NotifyAll();
 }
 
 // A run's progress, kept in memory where readers poll it (only start and end are written).
@@ -521,7 +521,7 @@ class Engine::Impl::RunProgress {
       : state_(state), key_{tenant, std::move(run_id)} {}
   // The stage and its fraction done; false once the engine is stopping (the run should end).
   bool Report(std::string_view stage, double fraction) {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     RunInfo& run = state_->active[key_];
     run.stage = std::string(stage);
     run.progress = base_ + share_ * std::clamp(fraction, 0.0, 1.0);
@@ -535,11 +535,11 @@ class Engine::Impl::RunProgress {
     share_ = share;
   }
   void Note(std::string text) {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     state_->active[key_].notes.push_back(std::move(text));
   }
   void Trained(std::string model_id) {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     state_->active[key_].models.push_back(std::move(model_id));
   }
 
@@ -803,7 +803,7 @@ Status Engine::Impl::TrainOnFleet(storage::TenantId tenant, const std::string& r
 Result<std::shared_ptr<const Forest>> Engine::Impl::Compiled(storage::TenantId tenant,
                                                              const std::string& id) {
   {
-    std::lock_guard lock(state_->forests_mu);
+    MutexLock lock(&state_->forests_mu);
     auto it = state_->forests.find({tenant, id});
     if (it != state_->forests.end()) return it->second;
   }
@@ -812,7 +812,7 @@ Result<std::shared_ptr<const Forest>> Engine::Impl::Compiled(storage::TenantId t
   auto compiled = Forest::Compile(*json);
   if (!compiled.ok()) return compiled.status();
   auto forest = std::make_shared<const Forest>(std::move(compiled).value());
-  std::lock_guard lock(state_->forests_mu);
+  MutexLock lock(&state_->forests_mu);
   state_->forests[{tenant, id}] = forest;
   return std::shared_ptr<const Forest>(forest);
 }

@@ -1,13 +1,13 @@
 // The model registry: models and champions as storage records.
 #include "ml/json.h"
 #include "ml/ml.h"
+#include "storage/sync.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <mutex>
 
 namespace foresight::ml {
 namespace {
@@ -163,7 +163,7 @@ bool ValidTargetName(std::string_view target) {
 }
 
 struct Registry::State {
-  std::mutex mu;  // serialises champion changes
+  Mutex mu;  // serialises champion changes (the records it guards are in storage)
   std::atomic<uint32_t> counter{0};
 };
 
@@ -282,7 +282,7 @@ Result<std::string> Registry::Champion(storage::TenantId tenant, std::string_vie
 Status Registry::Promote(storage::TenantId tenant, std::string_view id, std::string_view actor) {
   auto m = Get(tenant, id);
   if (!m.ok()) return m.status();
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(&state_->mu);
   auto c = ReadChampions(*storage_, tenant, m->target);
   if (!c.ok()) return c.status();
   if (!c->ids.empty() && c->ids.front() == id) return Status::OK();
@@ -293,7 +293,7 @@ Status Registry::Promote(storage::TenantId tenant, std::string_view id, std::str
 
 Result<std::string> Registry::Rollback(storage::TenantId tenant, std::string_view target,
                                        std::string_view actor) {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(&state_->mu);
   auto c = ReadChampions(*storage_, tenant, target);
   if (!c.ok()) return c.status();
   if (c->ids.size() < 2) {

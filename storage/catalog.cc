@@ -13,6 +13,8 @@ const Engine::TenantState* Engine::Tenant(TenantId tenant) const {
 }
 
 Status Engine::LoadCatalog() {
+  // Open runs this alone; the lock keeps the analysis (and any later caller) honest.
+  WriterLock l(&catalog_mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kCatalog]));
   std::string tenant_prefix = CatalogKey(kSystemTenant, kTenantTag);
   for (it->Seek(tenant_prefix); it->Valid() && it->key().starts_with(tenant_prefix); it->Next()) {
@@ -81,7 +83,7 @@ Result<const SeriesInfo*> Engine::SeriesLocked(TenantId tenant, SeriesId series)
 }
 
 Result<ValueType> Engine::SeriesType(TenantId tenant, SeriesId series) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   Result<const SeriesInfo*> info = SeriesLocked(tenant, series);
   if (!info.ok()) return info.status();
   return (*info)->type;
@@ -95,13 +97,14 @@ Result<TenantId> Engine::CreateTenant(std::string_view name) {
     return Status::InvalidArgument("tenant name must be 1..64 characters of [A-Za-z0-9_.-], not '" +
                                    std::string(name) + "'");
   }
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
+  TenantId id;
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     auto it = tenant_by_name_.find(std::string(name));
     if (it != tenant_by_name_.end()) return it->second;
+    id = static_cast<TenantId>(std::max<size_t>(tenants_.size(), 1));
   }
-  TenantId id = static_cast<TenantId>(std::max<size_t>(tenants_.size(), 1));
   std::string value;
   PutFixed32BE(&value, id);
   rocksdb::WriteBatch batch;
@@ -110,7 +113,7 @@ Result<TenantId> Engine::CreateTenant(std::string_view name) {
                 "create tenant");
   if (s.ok()) s = Write(CatalogWrite(), &batch, "create tenant");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   if (tenants_.size() <= id) tenants_.resize(id + 1);
   tenants_[id] = std::make_unique<TenantState>();
   tenants_[id]->name = std::string(name);
@@ -119,14 +122,14 @@ Result<TenantId> Engine::CreateTenant(std::string_view name) {
 }
 
 Result<TenantId> Engine::FindTenant(std::string_view name) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   auto it = tenant_by_name_.find(std::string(name));
   if (it == tenant_by_name_.end()) return Status::NotFound("no tenant '" + std::string(name) + "'");
   return it->second;
 }
 
 std::vector<std::pair<TenantId, std::string>> Engine::ListTenants() const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   std::vector<std::pair<TenantId, std::string>> out;
   for (TenantId id = 1; id < tenants_.size(); ++id) out.emplace_back(id, tenants_[id]->name);
   return out;
@@ -134,7 +137,7 @@ std::vector<std::pair<TenantId, std::string>> Engine::ListTenants() const {
 
 void Engine::WithAssets(TenantId tenant,
                         const std::function<void(std::span<const Asset* const>)>& fn) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   std::vector<const Asset*> all;
   if (t) {
@@ -172,16 +175,16 @@ Result<size_t> Engine::EnsureAssets(TenantId tenant, std::span<const Asset> asse
                        [t](const Asset& a) { return t->assets.contains(a.id); });
   };
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
     if (all_known(t)) return size_t{0};
   }
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
   std::vector<Asset> created;
   rocksdb::WriteBatch batch;
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     for (const Asset& asset : assets) {
       if (t->assets.contains(asset.id) ||
@@ -201,14 +204,14 @@ Result<size_t> Engine::EnsureAssets(TenantId tenant, std::span<const Asset> asse
   if (created.empty()) return size_t{0};
   Status s = Write(CatalogWrite(), &batch, "create assets");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   TenantState* t = tenants_[tenant].get();
   for (Asset& a : created) t->assets.emplace(a.id, std::move(a));
   return created.size();
 }
 
 Result<Asset> Engine::GetAsset(TenantId tenant, std::string_view id) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   auto it = t->assets.find(id);
@@ -217,7 +220,7 @@ Result<Asset> Engine::GetAsset(TenantId tenant, std::string_view id) const {
 }
 
 std::vector<Asset> Engine::ListAssets(TenantId tenant) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   std::vector<Asset> out;
   if (t) {
@@ -230,9 +233,9 @@ Status Engine::PutAsset(TenantId tenant, const Asset& asset) {
   if (Status s = ValidateAsset(asset); !s.ok()) return s;
   Asset a = asset;
   std::sort(a.attributes.begin(), a.attributes.end());
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     if (!Tenant(tenant)) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   }
   rocksdb::WriteBatch batch;
@@ -241,15 +244,15 @@ Status Engine::PutAsset(TenantId tenant, const Asset& asset) {
                 "asset batch");
   if (s.ok()) s = Write(CatalogWrite(), &batch, "put asset");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   tenants_[tenant]->assets.insert_or_assign(a.id, std::move(a));
   return Status::OK();
 }
 
 Status Engine::DeleteAsset(TenantId tenant, std::string_view id) {
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
     if (!t->assets.contains(id)) return Status::NotFound("no asset '" + std::string(id) + "'");
@@ -259,7 +262,7 @@ Status Engine::DeleteAsset(TenantId tenant, std::string_view id) {
       FromRocks(batch.Delete(cfs_[kCatalog], CatalogKey(tenant, kAssetTag, id)), "asset batch");
   if (s.ok()) s = Write(CatalogWrite(), &batch, "delete asset");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   auto& assets = tenants_[tenant]->assets;
   assets.erase(assets.find(id));
   return Status::OK();
@@ -366,7 +369,7 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
   std::vector<std::string> encoded(specs.size());
   std::vector<size_t> missing;
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -401,12 +404,12 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
 
   // Create the missing series in one durable write. Re-check under the creation lock: another
   // caller may have created some of them meanwhile.
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
   rocksdb::WriteBatch batch;
   std::vector<std::pair<size_t, SeriesInfo>> created;
   std::unordered_map<std::string, size_t> in_this_batch;  // encoded key -> index in created
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     SeriesId next = static_cast<SeriesId>(t->series.size() + 1);
     for (size_t i : missing) {
@@ -450,7 +453,7 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
   if (created.empty()) return out;
   Status s = Write(CatalogWrite(), &batch, "create series");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   TenantState* t = tenants_[tenant].get();
   for (auto& [i, info] : created) {
     t->by_key.emplace(encoded[i], info.id);
@@ -460,14 +463,14 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
 }
 
 Result<SeriesInfo> Engine::GetSeries(TenantId tenant, SeriesId series) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   Result<const SeriesInfo*> info = SeriesLocked(tenant, series);
   if (!info.ok()) return info.status();
   return **info;
 }
 
 std::vector<SeriesInfo> Engine::ListSeries(TenantId tenant) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   return t ? t->series : std::vector<SeriesInfo>();
 }

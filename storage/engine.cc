@@ -127,10 +127,10 @@ Status Engine::Close() {
   if (closed_ || !db_) return Status::OK();
   closed_ = true;
   {
-    std::lock_guard l(bg_mu_);
+    MutexLock l(&bg_mu_);
     stop_ = true;
   }
-  bg_cv_.notify_all();
+  bg_cv_.NotifyAll();
   if (bg_.joinable()) bg_.join();
   Status s = failed_ ? Status::OK() : Flush();
   if (s.ok() && !failed_) {
@@ -202,35 +202,37 @@ Stats Engine::GetStats() const {
   s.blocks_written = blocks_written_;
   s.head_points = head_points_;
   s.head_bytes = head_bytes_;
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   for (TenantId id = 1; id < tenants_.size(); ++id) s.series += tenants_[id]->series.size();
   return s;
 }
 
 Status Engine::Health() const {
   if (!failed_) return Status::OK();
-  std::lock_guard l(write_mu_);
+  MutexLock l(&write_mu_);
   return bg_error_;
 }
 
 void Engine::BackgroundLoop() {
   auto last_retention = SteadyClock::now();
   auto last_sync = SteadyClock::now();
-  std::unique_lock l(bg_mu_);
+  MutexLock l(&bg_mu_);
   while (!stop_) {
     auto wait = std::chrono::milliseconds(1000);
     if (options_.fsync == FsyncPolicy::kInterval) wait = std::min(wait, options_.fsync_interval);
-    bg_cv_.wait_for(l, wait, [this] { return stop_ || flush_wanted_; });
+    const auto deadline = SteadyClock::now() + wait;
+    while (!stop_ && !flush_wanted_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
+    }
     if (stop_) break;
     flush_wanted_ = false;
-    l.unlock();
+    l.Unlock();
 
     auto now = SteadyClock::now();
     if (options_.fsync == FsyncPolicy::kInterval && now - last_sync >= options_.fsync_interval) {
       last_sync = now;
       Status s = FromRocks(db_->SyncWAL(), "WAL sync");
       if (!s.ok()) {
-        std::lock_guard w(write_mu_);
+        MutexLock w(&write_mu_);
         if (bg_error_.ok()) bg_error_ = s;
         failed_ = true;
         log::Error("storage: WAL sync failed, refusing further writes: {}", s.ToString());
@@ -249,7 +251,7 @@ void Engine::BackgroundLoop() {
       Status s = EnforceRetention();
       if (!s.ok()) log::Error("storage: retention: {}", s.ToString());
     }
-    l.lock();
+    l.Lock();
   }
 }
 

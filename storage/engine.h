@@ -25,6 +25,7 @@
 #include "storage/coding.h"
 #include "storage/keys.h"
 #include "storage/storage.h"
+#include "storage/sync.h"
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
@@ -32,13 +33,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -147,19 +145,19 @@ std::array<int64_t, 4> ComputeCutoffs(const Retention& r, int64_t now);
 class RetentionRegistry {
  public:
   void Set(TenantId tenant, const Retention& r) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     policies_[tenant] = r;
   }
   Cutoffs Snapshot(int64_t now) const {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     Cutoffs c;
     for (const auto& [tenant, r] : policies_) c.by_tenant[tenant] = ComputeCutoffs(r, now);
     return c;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::unordered_map<TenantId, Retention> policies_;
+  mutable Mutex mu_;
+  std::unordered_map<TenantId, Retention> policies_ FORESIGHT_GUARDED_BY(mu_);
 };
 
 // The compaction filters of the points (rollups false) and rollups column families, which drop
@@ -242,27 +240,29 @@ class Engine final : public Storage {
   };
 
   struct Shard {
-    mutable std::mutex mu;
+    mutable Mutex mu;
     // Unsealed points by HeadKey, in arrival order. `frozen` holds heads being sealed by a
     // flush: still visible to reads, older than `active`.
-    std::unordered_map<uint64_t, Points> active;
-    std::unordered_map<uint64_t, Points> frozen;
+    std::unordered_map<uint64_t, Points> active FORESIGHT_GUARDED_BY(mu);
+    std::unordered_map<uint64_t, Points> frozen FORESIGHT_GUARDED_BY(mu);
   };
 
-  // One caller of Append waiting in the group-commit queue.
+  // One caller of Append waiting in the group-commit queue. `status` and `done` are written
+  // under write_mu_ by the leader that commits this writer's record.
   struct Writer {
     TenantId tenant;
     std::span<const Sample> samples;
     std::string record;
     Status status;
     bool done = false;
-    std::condition_variable cv;
+    CondVar cv;
   };
 
   Result<ValueType> SeriesType(TenantId tenant, SeriesId series) const;
-  // REQUIRES: catalog_mu_ held. The pointer lives until the lock is released.
-  Result<const SeriesInfo*> SeriesLocked(TenantId tenant, SeriesId series) const;
-  const TenantState* Tenant(TenantId tenant) const;  // REQUIRES: catalog_mu_ held
+  // The pointer lives until the lock is released.
+  Result<const SeriesInfo*> SeriesLocked(TenantId tenant, SeriesId series) const
+      FORESIGHT_REQUIRES_SHARED(catalog_mu_);
+  const TenantState* Tenant(TenantId tenant) const FORESIGHT_REQUIRES_SHARED(catalog_mu_);
   Status LoadCatalog();
   Status ReplayLog();
   void EncodeRecord(std::span<const Sample> samples, std::string* out) const;
@@ -273,9 +273,9 @@ class Engine final : public Storage {
   rocksdb::WriteOptions CatalogWrite() const;
   Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
                std::string_view what);
-  Status FlushLocked();
+  Status FlushLocked() FORESIGHT_REQUIRES(flush_mu_);
   Status SealSeries(TenantId tenant, SeriesId series, const Points& unsorted_head,
-                    rocksdb::WriteBatch* batch);
+                    rocksdb::WriteBatch* batch) FORESIGHT_REQUIRES(flush_mu_);
   // Rewrites the rollup pages of `tier` holding `changed` buckets, replacing stored entries (or
   // extending them with later points when `extend`); reports each page's total.
   Status UpdatePages(TenantId tenant, SeriesId series, Tier tier,
@@ -299,10 +299,13 @@ class Engine final : public Storage {
   std::atomic<bool> closed_{false};
 
   // The catalog: read under a shared lock on every read and append; written rarely.
-  mutable std::shared_mutex catalog_mu_;
-  std::vector<std::unique_ptr<TenantState>> tenants_;  // index: tenant id; [0] unused
-  std::unordered_map<std::string, TenantId> tenant_by_name_;
-  std::mutex catalog_write_mu_;  // serializes catalog creations (held across their write)
+  // catalog_write_mu_ serialises catalog creations (held across their write; before
+  // catalog_mu_ when both are held).
+  mutable SharedMutex catalog_mu_;
+  // index: tenant id; [0] unused
+  std::vector<std::unique_ptr<TenantState>> tenants_ FORESIGHT_GUARDED_BY(catalog_mu_);
+  std::unordered_map<std::string, TenantId> tenant_by_name_ FORESIGHT_GUARDED_BY(catalog_mu_);
+  Mutex catalog_write_mu_;
 
   Shard shards_[kShards];
   std::atomic<uint64_t> head_bytes_{0};
@@ -311,29 +314,31 @@ class Engine final : public Storage {
 
   // Group commit (LevelDB's writer queue): the front writer leads, writes the records of the
   // writers behind it in one RocksDB write, applies them to the heads in order, wakes them.
-  mutable std::mutex write_mu_;
-  std::deque<Writer*> writers_;       // guarded by write_mu_
-  uint64_t next_seq_ = 1;             // guarded by write_mu_
-  uint64_t applied_seq_ = 0;          // guarded by write_mu_: every record <= this is in heads
-  Status bg_error_;                   // guarded by write_mu_; sticky
-  std::atomic<bool> failed_{false};   // mirrors !bg_error_.ok() for lock-free checks
-  std::condition_variable stall_cv_;  // appends waiting for a flush to drain the heads
+  mutable Mutex write_mu_;
+  std::deque<Writer*> writers_ FORESIGHT_GUARDED_BY(write_mu_);
+  uint64_t next_seq_ FORESIGHT_GUARDED_BY(write_mu_) = 1;
+  // Every record <= this is in heads.
+  uint64_t applied_seq_ FORESIGHT_GUARDED_BY(write_mu_) = 0;
+  Status bg_error_ FORESIGHT_GUARDED_BY(write_mu_);  // sticky
+  std::atomic<bool> failed_{false};                  // mirrors !bg_error_.ok(), lock-free
+  CondVar stall_cv_;  // appends waiting for a flush to drain the heads
 
-  std::mutex rocks_write_mu_;   // held across each db_->Write (see Write)
-  std::mutex flush_mu_;         // one flush at a time
-  uint64_t truncated_seq_ = 0;  // guarded by flush_mu_: log records <= this are deleted
+  Mutex rocks_write_mu_;  // held across each db_->Write (see Write)
+  Mutex flush_mu_;        // one flush at a time
+  // Log records <= this are deleted.
+  uint64_t truncated_seq_ FORESIGHT_GUARDED_BY(flush_mu_) = 0;
   // The newest block of each series that has been sealed or looked up (by HeadKey); only the
   // flusher uses it. A block deleted by retention meanwhile is tolerated (see SealSeries).
   struct BlockMeta {
     int64_t first_ts = 0, last_ts = 0;
     uint32_t count = 0;  // 0: the series has no block
   };
-  std::unordered_map<uint64_t, BlockMeta> newest_block_;  // guarded by flush_mu_
+  std::unordered_map<uint64_t, BlockMeta> newest_block_ FORESIGHT_GUARDED_BY(flush_mu_);
 
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool stop_ = false;          // guarded by bg_mu_
-  bool flush_wanted_ = false;  // guarded by bg_mu_
+  Mutex bg_mu_;
+  CondVar bg_cv_;
+  bool stop_ FORESIGHT_GUARDED_BY(bg_mu_) = false;
+  bool flush_wanted_ FORESIGHT_GUARDED_BY(bg_mu_) = false;
   std::thread bg_;
 
   std::atomic<uint64_t> points_appended_{0}, batches_appended_{0}, wal_writes_{0}, flushes_{0},

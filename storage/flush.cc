@@ -7,14 +7,14 @@
 namespace foresight::storage {
 
 Status Engine::Flush() {
-  std::lock_guard f(flush_mu_);
+  MutexLock f(&flush_mu_);
   return FlushLocked();
 }
 
 Status Engine::FlushLocked() {
   uint64_t cut_seq;
   {
-    std::lock_guard l(write_mu_);
+    MutexLock l(&write_mu_);
     if (!bg_error_.ok()) return bg_error_;
     cut_seq = applied_seq_;
   }
@@ -25,7 +25,7 @@ Status Engine::FlushLocked() {
   uint64_t frozen_bytes = 0, frozen_points = 0;
   oldest_head_ns_ = 0;
   for (Shard& shard : shards_) {
-    std::lock_guard l(shard.mu);
+    MutexLock l(&shard.mu);
     shard.frozen = std::move(shard.active);
     shard.active.clear();
     for (const auto& [key, head] : shard.frozen) {
@@ -68,7 +68,7 @@ Status Engine::FlushLocked() {
   }
   if (s.ok()) s = Write(SyncedWrite(), &batch, "flush write");
   if (!s.ok()) {
-    std::lock_guard l(write_mu_);
+    MutexLock l(&write_mu_);
     if (bg_error_.ok()) bg_error_ = s;
     failed_ = true;
     log::Error("storage: flush failed, refusing further writes until reopened: {}", s.ToString());
@@ -76,14 +76,14 @@ Status Engine::FlushLocked() {
   }
   truncated_seq_ = cut_seq;
   for (Shard& shard : shards_) {
-    std::lock_guard l(shard.mu);
+    MutexLock l(&shard.mu);
     shard.frozen.clear();
   }
   head_bytes_ -= std::min(head_bytes_.load(), frozen_bytes);
   head_points_ -= std::min(head_points_.load(), frozen_points);
   flushes_++;
-  { std::lock_guard l(write_mu_); }  // pairs with the stall wait in Append: no lost wake-up
-  stall_cv_.notify_all();
+  { MutexLock l(&write_mu_); }  // pairs with the stall wait in Append: no lost wake-up
+  stall_cv_.NotifyAll();
   return Status::OK();
 }
 

@@ -1,11 +1,12 @@
 #include "storage/log.h"
 
+#include "storage/sync.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
-#include <mutex>
 
 namespace foresight::log {
 namespace detail {
@@ -71,8 +72,8 @@ std::shared_ptr<spdlog::logger> MakeLogger(Format format) {
   return logger;
 }
 
-std::mutex g_mu;
-std::shared_ptr<spdlog::logger> g_logger;  // guarded by g_mu
+Mutex g_mu;
+std::shared_ptr<spdlog::logger> g_logger FORESIGHT_GUARDED_BY(g_mu);
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
@@ -120,7 +121,7 @@ bool ParseFormat(std::string_view text, Format* format) {
 
 void Init(Level level, Format format) {
   auto logger = MakeLogger(format);
-  std::lock_guard l(g_mu);
+  MutexLock l(&g_mu);
   g_logger = std::move(logger);
   detail::g_level.store(static_cast<int>(level), std::memory_order_relaxed);
 }
@@ -129,7 +130,7 @@ namespace detail {
 void Write(Level level, std::string_view message) {
   std::shared_ptr<spdlog::logger> logger;
   {
-    std::lock_guard l(g_mu);
+    MutexLock l(&g_mu);
     if (!g_logger) g_logger = MakeLogger(Format::kText);
     logger = g_logger;
   }

@@ -12,7 +12,7 @@ Points Engine::HeadPoints(TenantId tenant, SeriesId series, int64_t from, int64_
   const Shard& shard = shards_[std::hash<uint64_t>()(key) % kShards];
   Points frozen, active;
   {
-    std::lock_guard l(shard.mu);
+    MutexLock l(&shard.mu);
     auto copy = [&](const std::unordered_map<uint64_t, Points>& heads, Points* out) {
       auto it = heads.find(key);
       if (it == heads.end()) return;

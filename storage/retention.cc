@@ -94,9 +94,9 @@ Status Engine::SetRetention(TenantId tenant, const Retention& retention) {
   for (const auto& keep : {retention.raw, retention.minute, retention.hour, retention.day}) {
     if (keep && keep->count() <= 0) return Status::InvalidArgument("retention must be positive");
   }
-  std::lock_guard w(catalog_write_mu_);
+  MutexLock w(&catalog_write_mu_);
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     if (!Tenant(tenant)) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   }
   rocksdb::WriteBatch batch;
@@ -105,21 +105,21 @@ Status Engine::SetRetention(TenantId tenant, const Retention& retention) {
       "set retention");
   if (s.ok()) s = Write(CatalogWrite(), &batch, "set retention");
   if (!s.ok()) return s;
-  std::unique_lock l(catalog_mu_);
+  WriterLock l(&catalog_mu_);
   tenants_[tenant]->retention = retention;
   retention_->Set(tenant, retention);
   return Status::OK();
 }
 
 Result<Retention> Engine::GetRetention(TenantId tenant) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
   return t->retention;
 }
 
 int64_t Engine::Cutoff(TenantId tenant, Tier tier) const {
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   return t ? ComputeCutoffs(t->retention, clock_.NowNs())[static_cast<size_t>(tier)]
            : std::numeric_limits<int64_t>::min();
@@ -128,7 +128,7 @@ int64_t Engine::Cutoff(TenantId tenant, Tier tier) const {
 Status Engine::EnforceRetention() {
   std::vector<TenantId> with_policy;
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     for (TenantId id = 1; id < tenants_.size(); ++id) {
       if (!(tenants_[id]->retention == Retention())) with_policy.push_back(id);
     }

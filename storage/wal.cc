@@ -32,6 +32,7 @@ Status Engine::ReplayLog() {
                                 std::string(s.message()));
     }
     ApplyToHeads(rec.first, samples);
+    MutexLock l(&write_mu_);
     next_seq_ = seq + 1;
     applied_seq_ = seq;
   }
@@ -87,7 +88,7 @@ Status Engine::DecodeRecord(TenantId tenant, std::string_view record, std::vecto
       count > record.size()) {
     return Status::Corruption("bad header");
   }
-  std::shared_lock l(catalog_mu_);
+  ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::Corruption("unknown tenant");
   samples->resize(count);
@@ -164,7 +165,7 @@ void Engine::ApplyToHeads(TenantId tenant, std::span<const Sample> samples) {
   uint64_t bytes = 0;
   for (size_t s = 0; s < kShards; ++s) {
     if (counts[s] == counts[s + 1]) continue;
-    std::lock_guard l(shards_[s].mu);
+    MutexLock l(&shards_[s].mu);
     for (size_t k = counts[s]; k < counts[s + 1]; ++k) {
       const Sample& sample = samples[order[k]];
       Points& head = shards_[s].active[HeadKey(tenant, sample.series)];
@@ -199,14 +200,14 @@ rocksdb::WriteOptions Engine::CatalogWrite() const {
 // librocksdb, where (uninstrumented in Debian's build) TSan cannot see the hand-over.
 Status Engine::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
                      std::string_view what) {
-  std::lock_guard l(rocks_write_mu_);
+  MutexLock l(&rocks_write_mu_);
   return FromRocks(db_->Write(options, batch), what);
 }
 
 Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
   if (samples.empty()) return Status::OK();
   {
-    std::shared_lock l(catalog_mu_);
+    ReaderLock l(&catalog_mu_);
     const TenantState* t = Tenant(tenant);
     if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
     for (size_t i = 0; i < samples.size(); ++i) {
@@ -235,13 +236,13 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
   w.samples = samples;
   EncodeRecord(samples, &w.record);  // encoded by each caller, in parallel, before queueing
 
-  std::unique_lock l(write_mu_);
+  MutexLock l(&write_mu_);
   // Backpressure: when flushing falls behind, writers wait rather than grow memory unbounded.
-  stall_cv_.wait(l, [this] {
-    return failed_ || head_bytes_.load() < 2 * options_.head_flush_bytes || closed_;
-  });
+  while (!failed_ && head_bytes_.load() >= 2 * options_.head_flush_bytes && !closed_) {
+    stall_cv_.Wait(&write_mu_);
+  }
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  while (!w.done && &w != writers_.front()) w.cv.Wait(&write_mu_);
   if (w.done) return w.status;
 
   // This writer leads: take a group of queued writers and commit them in one write.
@@ -255,7 +256,7 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
     group_bytes += x->record.size();
   }
   Status status = bg_error_;
-  l.unlock();
+  l.Unlock();
 
   if (status.ok()) {
     uint64_t seq = first_seq;
@@ -276,7 +277,7 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
     batches_appended_ += group.size();
   }
 
-  l.lock();
+  l.Lock();
   if (status.ok()) {
     next_seq_ = first_seq + group.size();
     applied_seq_ = next_seq_ - 1;
@@ -293,16 +294,16 @@ Status Engine::Append(TenantId tenant, std::span<const Sample> samples) {
     if (x != &w) {
       x->status = status;
       x->done = true;
-      x->cv.notify_one();
+      x->cv.NotifyOne();
     }
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  l.unlock();
+  if (!writers_.empty()) writers_.front()->cv.NotifyOne();
+  l.Unlock();
 
   if (head_bytes_.load() >= options_.head_flush_bytes) {
-    std::lock_guard bl(bg_mu_);
+    MutexLock bl(&bg_mu_);
     flush_wanted_ = true;
-    bg_cv_.notify_one();
+    bg_cv_.NotifyOne();
   }
   return status;
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  clang-format
+  clang-format clang libclang-rt-14-dev
   librocksdb-dev libzstd-dev liburing-dev libsimdjson-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libxgboost-dev libeigen3-dev

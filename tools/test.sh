@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every FORESIGHT test: README command (2) and CI's entry point.
-#   tools/test.sh            RelWithDebInfo build in build/, every test
-#   tools/test.sh asan       ASan+UBSan build in build-asan/
+#   tools/test.sh            RelWithDebInfo build in build/, every test, clang-format check
+#   tools/test.sh clang      clang build in build-clang/: ASan+UBSan, -Wthread-safety as errors,
+#                            the libFuzzer targets (each fuzzed for a bounded time as a test)
+#   tools/test.sh release    Release build in build-release/ (what bench/ measures), every test
+#   tools/test.sh asan       GCC ASan+UBSan build in build-asan/
 #   tools/test.sh tsan       TSan build in build-tsan/
 # Further arguments go to ctest, e.g. `tools/test.sh tsan -R Storage`.
 set -euo pipefail
@@ -9,12 +12,15 @@ cd "$(dirname "$0")/.."
 
 flavour=${1:-default}
 shift || true
+build_type=RelWithDebInfo
 case "$flavour" in
   default) dir=build; flags=() ;;
+  clang) dir=build-clang; flags=(-DCMAKE_CXX_COMPILER=clang++ -DFORESIGHT_FUZZ=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
+  release) dir=build-release; build_type=Release; flags=() ;;
   asan) dir=build-asan; flags=(-DFORESIGHT_ASAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
   tsan) dir=build-tsan; flags=(-DFORESIGHT_TSAN=ON -DFORESIGHT_BUILD_BENCH=OFF)
         export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 ${TSAN_OPTIONS:-}" ;;
-  *) echo "usage: tools/test.sh [default|asan|tsan]" >&2; exit 2 ;;
+  *) echo "usage: tools/test.sh [default|clang|release|asan|tsan] [ctest arguments]" >&2; exit 2 ;;
 esac
 
 tools/install-deps.sh
@@ -35,7 +41,7 @@ if [[ ! -d tests/js/node_modules || tests/js/package-lock.json -nt tests/js/node
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/foresight-ccache}
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j2
 if [[ $flavour == default ]]; then
   cmake --build "$dir" --target check_format
