@@ -174,7 +174,7 @@ Collection::Collection(storage::Storage* storage, storage::TenantId tenant, std:
 Status Collection::Load() {
   auto records = storage_->ScanRecords(tenant_, kind_, {});
   if (!records.ok()) return records.status();
-  std::unique_lock l(mu_);
+  WriterLock l(&mu_);
   for (auto& [id, value] : *records) {
     boost::system::error_code ec;
     json::value v = json::parse(value, ec);
@@ -187,14 +187,14 @@ Status Collection::Load() {
 }
 
 std::optional<json::object> Collection::Get(std::string_view id) const {
-  std::shared_lock l(mu_);
+  ReaderLock l(&mu_);
   auto it = docs_.find(id);
   if (it == docs_.end()) return std::nullopt;
   return it->second;
 }
 
 void Collection::Read(const std::function<void(std::span<const json::object* const>)>& fn) const {
-  std::shared_lock l(mu_);
+  ReaderLock l(&mu_);
   std::vector<const json::object*> all;
   all.reserve(docs_.size());
   for (const auto& [id, doc] : docs_) all.push_back(&doc);
@@ -202,7 +202,7 @@ void Collection::Read(const std::function<void(std::span<const json::object* con
 }
 
 size_t Collection::size() const {
-  std::shared_lock l(mu_);
+  ReaderLock l(&mu_);
   return docs_.size();
 }
 
@@ -216,7 +216,7 @@ Status Collection::PutMany(const std::vector<std::pair<std::string, json::object
   std::vector<storage::Storage::RecordWrite> writes;
   for (const auto& [id, doc] : docs) values.push_back(json::serialize(doc));
   for (size_t i = 0; i < docs.size(); ++i) writes.push_back({kind_, docs[i].first, values[i]});
-  std::unique_lock l(mu_);
+  WriterLock l(&mu_);
   if (Status s = storage_->WriteRecords(tenant_, writes); !s.ok()) return s;
   for (const auto& [id, doc] : docs) docs_.insert_or_assign(id, doc);
   return Status::OK();
@@ -224,7 +224,7 @@ Status Collection::PutMany(const std::vector<std::pair<std::string, json::object
 
 Status Collection::Erase(const std::string& id) {
   storage::Storage::RecordWrite write{kind_, id, std::nullopt};
-  std::unique_lock l(mu_);
+  WriterLock l(&mu_);
   if (Status s = storage_->WriteRecords(tenant_, std::span(&write, 1)); !s.ok()) return s;
   docs_.erase(id);
   return Status::OK();
@@ -236,7 +236,7 @@ Api::Api(storage::Storage* storage, const ApiOptions& options)
     : storage_(storage), options_(options) {}
 
 Result<std::shared_ptr<Collection>> Api::Docs(storage::TenantId tenant, std::string_view kind) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   auto key = std::pair(tenant, std::string(kind));
   auto it = docs_.find(key);
   if (it != docs_.end()) return it->second;
@@ -249,7 +249,7 @@ Result<std::shared_ptr<Collection>> Api::Docs(storage::TenantId tenant, std::str
 std::optional<double> Api::Take(storage::TenantId key, double rate, double burst) {
   if (rate <= 0) return std::nullopt;
   int64_t now = storage_->clock().NowNs();
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& b = it->second;
   b.tokens = std::min(burst, b.tokens + (now - b.last_ns) * 1e-9 * rate);
@@ -291,7 +291,7 @@ std::shared_ptr<const Api::SeriesIndex> Api::SeriesByAsset(storage::TenantId ten
                                                            std::string_view asset_tag) {
   uint64_t stamp = storage_->GetStats().series;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     auto it = series_.find(tenant);
     if (it != series_.end() && it->second.stamp == stamp) return it->second.index;
   }
@@ -304,7 +304,7 @@ std::shared_ptr<const Api::SeriesIndex> Api::SeriesByAsset(storage::TenantId ten
       }
     }
   }
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   series_[tenant] = {stamp, index};
   return index;
 }
@@ -338,7 +338,7 @@ std::string Join(std::span<const std::string_view> options) {
 
 void RequestMetrics::Observe(std::string_view route, std::string_view method, unsigned status,
                              double seconds) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   Histogram& h = by_key_[{std::string(route), std::string(method), status}];
   for (size_t i = 0; i < std::size(kBuckets); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -352,7 +352,7 @@ void RequestMetrics::Render(std::string* out) const {
   fmt::format_to(it,
                  "# HELP foresight_http_requests_total HTTP requests answered.\n"
                  "# TYPE foresight_http_requests_total counter\n");
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   for (const auto& [key, h] : by_key_) {
     const auto& [route, method, status] = key;
     fmt::format_to(it,

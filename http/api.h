@@ -9,6 +9,7 @@
 
 #include "http/handlers.h"
 #include "http/http.h"
+#include "storage/sync.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
@@ -19,10 +20,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -77,8 +76,8 @@ class ConnectionSet {
   void CloseAll();
 
  private:
-  std::mutex mu_;
-  std::set<Closable*> set_;
+  Mutex mu_;
+  std::set<Closable*> set_ FORESIGHT_GUARDED_BY(mu_);
 };
 
 // Takes over a connection whose request `req` asked to upgrade to WebSocket on /ws (http/hub.cc).
@@ -173,8 +172,8 @@ class Collection {
   storage::Storage* const storage_;
   const storage::TenantId tenant_;
   const std::string kind_;
-  mutable std::shared_mutex mu_;
-  std::map<std::string, json::object, std::less<>> docs_;
+  mutable SharedMutex mu_;
+  std::map<std::string, json::object, std::less<>> docs_ FORESIGHT_GUARDED_BY(mu_);
 };
 
 struct ApiOptions {
@@ -196,8 +195,9 @@ class RequestMetrics {
     uint64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, unsigned>, Histogram> by_key_;
+  mutable Mutex mu_;
+  std::map<std::tuple<std::string, std::string, unsigned>, Histogram> by_key_
+      FORESIGHT_GUARDED_BY(mu_);
 };
 
 class Api {
@@ -229,19 +229,20 @@ class Api {
 
   storage::Storage* const storage_;
   const ApiOptions options_;
-  std::mutex mu_;
-  std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<Collection>> docs_;
+  Mutex mu_;
+  std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<Collection>> docs_
+      FORESIGHT_GUARDED_BY(mu_);
   struct Bucket {
     double tokens;
     int64_t last_ns;
   };
-  std::map<storage::TenantId, Bucket> buckets_;
+  std::map<storage::TenantId, Bucket> buckets_ FORESIGHT_GUARDED_BY(mu_);
   std::atomic<uint64_t> id_counter_{0};
   struct StampedIndex {
     uint64_t stamp = 0;  // storage's series count when built
     std::shared_ptr<const SeriesIndex> index;
   };
-  std::map<storage::TenantId, StampedIndex> series_;
+  std::map<storage::TenantId, StampedIndex> series_ FORESIGHT_GUARDED_BY(mu_);
   RequestMetrics metrics_;
 };
 

@@ -2,6 +2,7 @@
 // stolen data directory or core dump hands out nothing usable (write tokens: ingest/api_tokens.cc).
 #include "http/http.h"
 #include "storage/log.h"
+#include "storage/sync.h"
 
 #include <boost/json.hpp>
 #include <sodium.h>
@@ -12,8 +13,6 @@
 #include <fcntl.h>
 #include <fstream>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -126,9 +125,10 @@ struct Auth::Impl {
   storage::Storage* const storage;
   const AuthOptions options;
   std::string key;
-  mutable std::shared_mutex mu;
+  mutable SharedMutex mu;
   // client id -> (tenant, client).
-  std::map<std::string, std::pair<storage::TenantId, Client>, std::less<>> clients;
+  std::map<std::string, std::pair<storage::TenantId, Client>, std::less<>> clients
+      FORESIGHT_GUARDED_BY(mu);
   std::unique_ptr<ingest::ApiTokens> tokens;
 };
 
@@ -184,6 +184,7 @@ Status Auth::Impl::Load() {
 }
 
 Status Auth::Impl::LoadRecords() {
+  WriterLock l(&mu);
   for (const auto& [tenant, name] : storage->ListTenants()) {
     auto client_records = storage->ScanRecords(tenant, kClientKind, {});
     if (!client_records.ok()) return client_records.status();
@@ -242,7 +243,7 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
   o["hash"] = hash;
   o["created_ns"] = client.created_ns;
   std::string value = json::serialize(o);
-  std::unique_lock l(impl_->mu);
+  WriterLock l(&impl_->mu);
   if (impl_->clients.contains(client_id)) {
     return Status::AlreadyExists("client '" + client_id + "' already exists");
   }
@@ -253,7 +254,7 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
 }
 
 Status Auth::DeleteClient(storage::TenantId tenant, std::string_view id) {
-  std::unique_lock l(impl_->mu);
+  WriterLock l(&impl_->mu);
   auto it = impl_->clients.find(id);
   if (it == impl_->clients.end() || it->second.first != tenant) {
     return Status::NotFound("no client '" + std::string(id) + "'");
@@ -265,7 +266,7 @@ Status Auth::DeleteClient(storage::TenantId tenant, std::string_view id) {
 }
 
 std::vector<Auth::Client> Auth::ListClients(storage::TenantId tenant) const {
-  std::shared_lock l(impl_->mu);
+  ReaderLock l(&impl_->mu);
   std::vector<Client> out;
   for (const auto& [id, entry] : impl_->clients) {
     if (entry.first == tenant) out.push_back(entry.second);
@@ -278,7 +279,7 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   storage::TenantId tenant = 0;
   Role role = Role::kViewer;
   {
-    std::shared_lock l(impl_->mu);
+    ReaderLock l(&impl_->mu);
     auto it = impl_->clients.find(client_id);
     if (it != impl_->clients.end()) {
       tenant = it->second.first;
@@ -365,7 +366,7 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   Principal principal{*id, std::string(tenant->as_string()), *r,
                       sub && sub->is_string() ? std::string(sub->as_string()) : std::string(),
                       exp->as_int64()};
-  std::shared_lock l(impl_->mu);
+  ReaderLock l(&impl_->mu);
   auto it = impl_->clients.find(principal.subject);
   if (it == impl_->clients.end() || it->second.first != *id)
     return invalid("the client was deleted");

@@ -84,8 +84,8 @@ struct Shared {
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> request_counter{0};
   uint64_t request_seed = 0;
-  std::mutex sessions_mu;
-  std::set<Session*> sessions;  // guarded by sessions_mu
+  Mutex sessions_mu;
+  std::set<Session*> sessions FORESIGHT_GUARDED_BY(sessions_mu);
   ConnectionSet websockets;
 
   Shared(const Services& s, const ServerOptions& o)
@@ -117,12 +117,12 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
     shared_->connections.fetch_add(1);
-    std::lock_guard l(shared_->sessions_mu);
+    MutexLock l(&shared_->sessions_mu);
     shared_->sessions.insert(this);
   }
   ~Session() {
     shared_->connections.fetch_sub(1);
-    std::lock_guard l(shared_->sessions_mu);
+    MutexLock l(&shared_->sessions_mu);
     shared_->sessions.erase(this);
   }
 
@@ -316,7 +316,7 @@ class BeastServer final : public Server {
     ioc_.stop();
     for (auto& t : pool_) t.join();
     pool_.clear();
-    std::lock_guard l(shared_.sessions_mu);
+    MutexLock l(&shared_.sessions_mu);
     for (Session* s : shared_.sessions) s->CloseNow();
     shared_.websockets.CloseAll();
     if (shared_.services.hub) shared_.services.hub->Quiesce();

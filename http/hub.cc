@@ -3,12 +3,12 @@
 // bounded send queue.
 #include "http/api.h"
 #include "storage/log.h"
+#include "storage/sync.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <condition_variable>
 #include <deque>
 #include <thread>
 #include <unordered_map>
@@ -21,15 +21,15 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 void ConnectionSet::Add(Closable* c) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   set_.insert(c);
 }
 void ConnectionSet::Remove(Closable* c) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   set_.erase(c);
 }
 void ConnectionSet::CloseAll() {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   for (Closable* c : set_) c->CloseNow();
 }
 
@@ -89,24 +89,26 @@ struct Hub::Impl {
     std::string asset, metric;
   };
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::map<std::pair<storage::TenantId, std::string>, std::vector<std::shared_ptr<Sub>>> by_asset;
-  std::map<storage::TenantId, std::vector<std::shared_ptr<Sub>>> events;  // alerts and health
-  std::unordered_map<uint64_t, Names> names;  // (tenant << 32 | series); numeric series only
-  std::map<std::pair<storage::TenantId, std::string>, int> last_health;
-  std::deque<std::pair<storage::TenantId, std::string>> health_jobs;
+  Mutex mu;
+  CondVar cv;
+  bool stop FORESIGHT_GUARDED_BY(mu) = false;
+  std::map<std::pair<storage::TenantId, std::string>, std::vector<std::shared_ptr<Sub>>> by_asset
+      FORESIGHT_GUARDED_BY(mu);
+  // Alerts and health.
+  std::map<storage::TenantId, std::vector<std::shared_ptr<Sub>>> events FORESIGHT_GUARDED_BY(mu);
+  // (tenant << 32 | series); numeric series only.
+  std::unordered_map<uint64_t, Names> names FORESIGHT_GUARDED_BY(mu);
+  std::map<std::pair<storage::TenantId, std::string>, int> last_health FORESIGHT_GUARDED_BY(mu);
+  std::deque<std::pair<storage::TenantId, std::string>> health_jobs FORESIGHT_GUARDED_BY(mu);
   std::atomic<size_t> followed{0};  // readings and windows subscriptions
   std::thread pacer;
-  // Threads holding sessions they found in the index (guarded by mu): Quiesce waits for none.
-  int holders = 0;
-  std::condition_variable released;
+  // Threads holding sessions they found in the index: Quiesce waits for none.
+  int holders FORESIGHT_GUARDED_BY(mu) = 0;
+  CondVar released;
 
   std::atomic<uint64_t> connections{0}, subscriptions{0}, sent{0}, dropped{0}, closed_slow{0};
 
-  // REQUIRES: mu.
-  const Names* NamesOf(storage::TenantId tenant, storage::SeriesId series) {
+  const Names* NamesOf(storage::TenantId tenant, storage::SeriesId series) FORESIGHT_REQUIRES(mu) {
     const uint64_t key = uint64_t{tenant} << 32 | series;
     auto it = names.find(key);
     if (it == names.end()) {
@@ -124,7 +126,7 @@ struct Hub::Impl {
   }
 
   void Add(const std::shared_ptr<Sub>& sub) {
-    std::lock_guard l(mu);
+    MutexLock l(&mu);
     if (sub->topic == Topic::kReadings || sub->topic == Topic::kWindows) {
       by_asset[{sub->tenant, sub->asset_id}].push_back(sub);
       followed.fetch_add(1);
@@ -136,7 +138,7 @@ struct Hub::Impl {
 
   // Removes `owner`'s subscriptions: the one named `id`, or all when `id` is empty.
   size_t Remove(const WsSession* owner, std::string_view id) {
-    std::lock_guard l(mu);
+    MutexLock l(&mu);
     size_t removed = 0;
     auto sweep = [&](auto& index) {
       for (auto it = index.begin(); it != index.end();) {
@@ -172,7 +174,7 @@ struct Hub::Impl {
   void Deliver(std::vector<Outgoing>& out);
 
   void Pace();
-  std::string UpdateMessage(Sub& sub);
+  std::string UpdateMessage(Sub& sub) FORESIGHT_REQUIRES(mu);
   std::optional<int> Health(storage::TenantId tenant, const std::string& asset);
 };
 
@@ -489,7 +491,7 @@ HubImpl* WsSession::Impl() const { return services_.hub ? HubAccess::Of(*service
 
 }  // namespace
 
-// What a due subscription sends now, or empty. REQUIRES: mu.
+// What a due subscription sends now, or empty.
 std::string Hub::Impl::UpdateMessage(Sub& sub) {
   json::object metrics;
   if (sub.topic == Topic::kReadings) {
@@ -539,15 +541,15 @@ std::optional<int> Hub::Impl::Health(storage::TenantId tenant, const std::string
 void Hub::Impl::Deliver(std::vector<Outgoing>& out) {
   for (Outgoing& o : out) o.conn->Send(std::move(o.text), o.key);
   out.clear();
-  std::lock_guard l(mu);
+  MutexLock l(&mu);
   --holders;
-  released.notify_all();
+  released.NotifyAll();
 }
 
 void Hub::Impl::Pace() {
-  std::unique_lock l(mu);
+  MutexLock l(&mu);
   while (!stop) {
-    cv.wait_for(l, options.tick);
+    cv.WaitFor(&mu, options.tick);
     const int64_t now = SteadyNs();
     std::vector<Outgoing> out;
     for (auto& [key, subs] : by_asset) {
@@ -565,12 +567,12 @@ void Hub::Impl::Pace() {
     auto jobs = std::move(health_jobs);
     health_jobs.clear();
     ++holders;
-    l.unlock();
+    l.Unlock();
     Deliver(out);
     // Health reads the alerts, whose lock OnAlert holds while it takes ours: not under mu.
     std::vector<std::optional<int>> health;
     for (const auto& [tenant, asset] : jobs) health.push_back(Health(tenant, asset));
-    l.lock();
+    l.Lock();
     for (size_t i = 0; i < jobs.size(); ++i) {
       const auto& [tenant, asset] = jobs[i];
       if (!health[i]) continue;
@@ -593,15 +595,15 @@ void Hub::Impl::Pace() {
     }
     if (out.empty()) continue;
     ++holders;
-    l.unlock();
+    l.Unlock();
     Deliver(out);
-    l.lock();
+    l.Lock();
   }
 }
 
 void Hub::Quiesce() {
-  std::unique_lock l(impl_->mu);
-  impl_->released.wait(l, [this] { return impl_->holders == 0; });
+  MutexLock l(&impl_->mu);
+  while (impl_->holders != 0) impl_->released.Wait(&impl_->mu);
 }
 
 Hub::Hub(storage::Storage* storage, const query::Windows* windows, query::Alerts* alerts,
@@ -612,16 +614,16 @@ Hub::Hub(storage::Storage* storage, const query::Windows* windows, query::Alerts
 
 Hub::~Hub() {
   {
-    std::lock_guard l(impl_->mu);
+    MutexLock l(&impl_->mu);
     impl_->stop = true;
   }
-  impl_->cv.notify_all();
+  impl_->cv.NotifyAll();
   impl_->pacer.join();
 }
 
 void Hub::OnAppend(storage::TenantId tenant, std::span<const storage::Sample> samples) {
   if (impl_->followed.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard l(impl_->mu);
+  MutexLock l(&impl_->mu);
   for (const storage::Sample& sample : samples) {
     if (sample.value.type == storage::ValueType::kString) continue;
     const Impl::Names* n = impl_->NamesOf(tenant, sample.series);
@@ -653,7 +655,7 @@ void Hub::OnAlert(const query::AlertEvent& event) {
   const query::Alert& alert = *event.alert;
   std::vector<Impl::Outgoing> out;
   {
-    std::lock_guard l(impl_->mu);
+    MutexLock l(&impl_->mu);
     auto it = impl_->events.find(event.tenant);
     if (it == impl_->events.end()) return;
     bool health = false;
@@ -676,7 +678,7 @@ void Hub::OnAlert(const query::AlertEvent& event) {
     if (health) impl_->health_jobs.emplace_back(event.tenant, alert.asset_id);
     if (!out.empty()) ++impl_->holders;
   }
-  impl_->cv.notify_one();
+  impl_->cv.NotifyOne();
   if (!out.empty()) impl_->Deliver(out);
 }
 

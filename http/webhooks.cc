@@ -2,6 +2,7 @@
 // that delivers alert transitions to them from a thread of its own, with retries.
 #include "http/api.h"
 #include "storage/log.h"
+#include "storage/sync.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -12,7 +13,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <functional>
 #include <optional>
 #include <set>
@@ -151,22 +151,23 @@ struct Notifier::Impl {
   using HookKey = std::pair<storage::TenantId, std::string>;
 
   const NotifierOptions options;
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  uint64_t seq = 0;
-  std::set<Delivery> queue;     // earliest due first
-  std::set<HookKey> in_flight;  // webhooks with a delivery being sent: one each, in order
-  std::map<storage::TenantId, std::vector<WebhookConfig>> hooks;
-  std::map<HookKey, WebhookStatus> status;
-  NotifierStats stats;
+  mutable Mutex mu;
+  CondVar cv;
+  bool stop FORESIGHT_GUARDED_BY(mu) = false;
+  uint64_t seq FORESIGHT_GUARDED_BY(mu) = 0;
+  std::set<Delivery> queue FORESIGHT_GUARDED_BY(mu);  // earliest due first
+  // Webhooks with a delivery being sent: one each, in order.
+  std::set<HookKey> in_flight FORESIGHT_GUARDED_BY(mu);
+  std::map<storage::TenantId, std::vector<WebhookConfig>> hooks FORESIGHT_GUARDED_BY(mu);
+  std::map<HookKey, WebhookStatus> status FORESIGHT_GUARDED_BY(mu);
+  NotifierStats stats FORESIGHT_GUARDED_BY(mu);
   std::vector<std::thread> workers;
 
   // Not built over a Storage: due times and attempt times are the system clock's.
   static int64_t Now() { return storage::SystemClock().NowNs(); }
 
-  // REQUIRES: mu.
-  const WebhookConfig* Find(storage::TenantId tenant, const std::string& id) const {
+  const WebhookConfig* Find(storage::TenantId tenant, const std::string& id) const
+      FORESIGHT_REQUIRES(mu) {
     auto it = hooks.find(tenant);
     if (it == hooks.end()) return nullptr;
     for (const WebhookConfig& w : it->second) {
@@ -182,7 +183,7 @@ struct Notifier::Impl {
   void Enqueue(storage::TenantId tenant, std::string_view event, query::Severity severity,
                bool opens, const std::function<std::string(bool slack)>& body) {
     {
-      std::lock_guard l(mu);
+      MutexLock l(&mu);
       auto it = hooks.find(tenant);
       if (it == hooks.end()) return;
       std::optional<std::string> bodies[2];  // json, slack
@@ -198,24 +199,26 @@ struct Notifier::Impl {
         queue.insert({Now(), ++seq, tenant, w.id, *b, std::string(event), 0});
       }
     }
-    cv.notify_one();
+    cv.NotifyOne();
   }
 
   // One of options.workers threads. Each takes the earliest due delivery of a webhook that has
   // none in flight, so an endpoint that hangs holds up its own deliveries, not the others'.
   void Run() {
-    std::unique_lock l(mu);
+    MutexLock l(&mu);
     while (!stop) {
+      // The lambda runs under mu too; the analysis does not follow locks into lambdas.
+      const std::set<HookKey>* busy = &in_flight;
       auto next = std::find_if(queue.begin(), queue.end(), [&](const Delivery& d) {
-        return !in_flight.contains({d.tenant, d.webhook});
+        return !busy->contains({d.tenant, d.webhook});
       });
       if (next == queue.end()) {
-        cv.wait(l);
+        cv.Wait(&mu);
         continue;
       }
       const int64_t wait = next->due_ns - Now();
       if (wait > 0) {
-        cv.wait_for(l, std::chrono::nanoseconds(wait));
+        cv.WaitFor(&mu, std::chrono::nanoseconds(wait));
         continue;
       }
       Delivery d = std::move(queue.extract(next).value());
@@ -227,7 +230,7 @@ struct Notifier::Impl {
       }
       const WebhookConfig hook = *found;
       in_flight.insert(key);
-      l.unlock();
+      l.Unlock();
       Answer answer;
       std::vector<std::pair<std::string, std::string>> headers = {
           {"X-Foresight-Event", d.event},
@@ -242,9 +245,9 @@ struct Notifier::Impl {
       }
       const bool ok = answer.error.empty() && answer.status >= 200 && answer.status < 300;
       if (answer.error.empty() && !ok) answer.error = fmt::format("answered {}", answer.status);
-      l.lock();
+      l.Lock();
       in_flight.erase(key);
-      cv.notify_all();  // its next delivery may go now
+      cv.NotifyAll();  // its next delivery may go now
       WebhookStatus& s = status[key];
       ++s.attempts;
       s.last_attempt_ns = Now();
@@ -284,18 +287,18 @@ Notifier::Notifier(NotifierOptions options) : impl_(std::make_unique<Impl>(optio
 
 Notifier::~Notifier() {
   {
-    std::lock_guard l(impl_->mu);
+    MutexLock l(&impl_->mu);
     impl_->stop = true;
     if (!impl_->queue.empty()) {
       log::Warn("webhooks: {} deliveries not sent at shutdown", impl_->queue.size());
     }
   }
-  impl_->cv.notify_all();
+  impl_->cv.NotifyAll();
   for (std::thread& w : impl_->workers) w.join();
 }
 
 void Notifier::SetWebhooks(storage::TenantId tenant, std::vector<WebhookConfig> webhooks) {
-  std::lock_guard l(impl_->mu);
+  MutexLock l(&impl_->mu);
   impl_->hooks[tenant] = std::move(webhooks);
 }
 
@@ -347,14 +350,14 @@ void Notifier::OnDrift(const ml::DriftAlert& alert) {
 }
 
 std::optional<WebhookStatus> Notifier::Status(storage::TenantId tenant, std::string_view id) const {
-  std::lock_guard l(impl_->mu);
+  MutexLock l(&impl_->mu);
   auto it = impl_->status.find({tenant, std::string(id)});
   if (it == impl_->status.end()) return std::nullopt;
   return it->second;
 }
 
 NotifierStats Notifier::GetStats() const {
-  std::lock_guard l(impl_->mu);
+  MutexLock l(&impl_->mu);
   return impl_->stats;
 }
 

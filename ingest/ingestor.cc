@@ -59,6 +59,8 @@ Value Batch::Stable(Value v) {
 }
 
 void Batch::OnPoint(const Point& point) {
+  // The parser calls this through PointSink, under the ReaderLock its caller took on the cache.
+  cache->mu.AssertHeldShared();
   const auto& map = cache->map[static_cast<int>(kind)];
   auto it = map.find(point.series_text);
   if (it != map.end()) {
@@ -153,7 +155,7 @@ Status Ingestor::Impl::ResolveMisses(storage::TenantId tenant, Batch& batch, int
                                   [&](const auto& t) { return t.first == options->asset_tag; });
     if (asset_tag == m.tags.end()) continue;
     {
-      std::shared_lock l(batch.cache->mu);
+      ReaderLock l(&batch.cache->mu);
       if (batch.cache->assets.contains(asset_tag->second)) continue;
     }
     if (std::any_of(assets.begin(), assets.end(),
@@ -238,7 +240,7 @@ Status Ingestor::Impl::ResolveMisses(storage::TenantId tenant, Batch& batch, int
     assets_created.fetch_add(*created, std::memory_order_relaxed);
   }
 
-  std::unique_lock l(batch.cache->mu);
+  WriterLock l(&batch.cache->mu);
   auto& map = batch.cache->map[static_cast<int>(batch.kind)];
   if (map.size() >= options->max_cached_series) map.clear();
   at = 0;
@@ -299,7 +301,7 @@ WriteReport Ingestor::WriteLineProtocol(storage::TenantId tenant, std::string_vi
   Batch& batch = scratch->batch;
   batch.Reset(impl_->Cache(tenant), CacheKind::kLineProtocol, body);
   {
-    std::shared_lock l(batch.cache->mu);
+    ReaderLock l(&batch.cache->mu);
     scratch->parser.Parse(body, precision, now_ns, batch, &batch.rejected);
   }
   WriteReport report = impl_->Commit(tenant, batch, now_ns);

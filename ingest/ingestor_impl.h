@@ -10,8 +10,6 @@
 #include <array>
 #include <atomic>
 #include <deque>
-#include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -40,9 +38,11 @@ struct StringHash {
 enum class CacheKind { kLineProtocol = 0, kJson = 1 };
 
 struct TenantCache {
-  std::shared_mutex mu;
-  std::array<std::unordered_map<std::string, SeriesEntry, StringHash, std::equal_to<>>, 2> map;
-  std::unordered_set<std::string, StringHash, std::equal_to<>> assets;  // known to exist
+  SharedMutex mu;
+  std::array<std::unordered_map<std::string, SeriesEntry, StringHash, std::equal_to<>>, 2> map
+      FORESIGHT_GUARDED_BY(mu);
+  std::unordered_set<std::string, StringHash, std::equal_to<>> assets
+      FORESIGHT_GUARDED_BY(mu);  // known to exist
 };
 
 // A point that named something the cache did not know, copied out of the input.

@@ -292,7 +292,7 @@ WriteReport Ingestor::WriteJsonReadings(storage::TenantId tenant, std::string_vi
   simdjson::error_code doc_error = simdjson::SUCCESS;
   uint32_t index = 0;
   {
-    std::shared_lock l(batch.cache->mu);
+    ReaderLock l(&batch.cache->mu);
     auto handle = [&](od::object obj) {
       ReadingError e = reader.Read(obj, ++index);
       if (e.doc != simdjson::SUCCESS) {

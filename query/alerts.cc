@@ -2,6 +2,7 @@
 // written to storage records before they are visible.
 #include "query/query.h"
 #include "storage/log.h"
+#include "storage/sync.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -12,8 +13,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 
 namespace foresight::query {
@@ -141,8 +140,9 @@ struct Match {
 // One generation of a tenant's enabled rules, with the series matched against them so far.
 struct RuleSet {
   std::vector<Rule> rules;
-  std::mutex mu;
-  std::unordered_map<storage::SeriesId, Match> matches;  // guarded by mu; nodes never move
+  Mutex mu;
+  // Nodes never move, so a Match found under mu may be read after it is released.
+  std::unordered_map<storage::SeriesId, Match> matches FORESIGHT_GUARDED_BY(mu);
 };
 
 // Where a (rule, asset) stands.
@@ -154,14 +154,15 @@ struct State {
 };
 
 struct Tenant {
-  std::mutex rules_mu;
-  std::vector<Rule> all_rules;       // guarded by rules_mu: as last set
-  std::shared_ptr<RuleSet> current;  // guarded by rules_mu
+  Mutex rules_mu;
+  std::vector<Rule> all_rules FORESIGHT_GUARDED_BY(rules_mu);  // as last set
+  std::shared_ptr<RuleSet> current FORESIGHT_GUARDED_BY(rules_mu);
 
-  mutable std::shared_mutex mu;  // guards what follows
-  bool loaded = false;
-  std::map<std::string, Alert, std::less<>> alerts;
-  std::map<std::pair<std::string, std::string>, State> states;  // by (rule id, asset id)
+  mutable SharedMutex mu;
+  bool loaded FORESIGHT_GUARDED_BY(mu) = false;
+  std::map<std::string, Alert, std::less<>> alerts FORESIGHT_GUARDED_BY(mu);
+  // By (rule id, asset id).
+  std::map<std::pair<std::string, std::string>, State> states FORESIGHT_GUARDED_BY(mu);
 };
 
 }  // namespace
@@ -191,8 +192,9 @@ struct Alerts::Impl {
   std::vector<AlertListener> listeners;
   std::atomic<uint64_t> id_counter{0};
 
-  mutable std::mutex tenants_mu;
-  mutable std::map<storage::TenantId, std::unique_ptr<Tenant>> tenants;
+  mutable Mutex tenants_mu;
+  mutable std::map<storage::TenantId, std::unique_ptr<Tenant>> tenants
+      FORESIGHT_GUARDED_BY(tenants_mu);
 
   struct Counters {
     std::atomic<uint64_t> points_checked{0}, opened{0}, resolved_by_rule{0}, held_by_cooldown{0},
@@ -200,14 +202,14 @@ struct Alerts::Impl {
   } counters;
 
   Tenant& TenantOf(storage::TenantId tenant) const {
-    std::lock_guard l(tenants_mu);
+    MutexLock l(&tenants_mu);
     auto& t = tenants[tenant];
     if (!t) t = std::make_unique<Tenant>();
     return *t;
   }
 
-  // REQUIRES: t.mu held exclusively.
-  Status LoadLocked(storage::TenantId tenant, Tenant& t) const {
+  // The tenant's alerts read from storage once; after that, nothing.
+  Status LoadLocked(storage::TenantId tenant, Tenant& t) const FORESIGHT_REQUIRES(t.mu) {
     if (t.loaded) return Status::OK();
     auto alerts = ReadAlerts(*storage, tenant);
     if (!alerts.ok()) return alerts.status();
@@ -228,20 +230,13 @@ struct Alerts::Impl {
     return Status::OK();
   }
 
-  // Loaded, and locked exclusively.
-  Result<std::unique_lock<std::shared_mutex>> Locked(storage::TenantId tenant, Tenant& t) const {
-    std::unique_lock l(t.mu);
-    if (Status s = LoadLocked(tenant, t); !s.ok()) return s;
-    return l;
-  }
-
   std::string NewId() {
     return fmt::format("alert_{:016x}{:04x}", storage->clock().NowNs(),
                        id_counter.fetch_add(1, std::memory_order_relaxed) & 0xffff);
   }
 
-  // Writes `a` and then makes it the tenant's copy. REQUIRES: t.mu held exclusively.
-  Status Commit(storage::TenantId tenant, Tenant& t, Alert a) {
+  // Writes `a` and then makes it the tenant's copy.
+  Status Commit(storage::TenantId tenant, Tenant& t, Alert a) FORESIGHT_REQUIRES(t.mu) {
     const std::string bytes = Encode(a);
     const storage::Storage::RecordWrite w{kKind, a.id, bytes};
     if (Status s = storage->WriteRecords(tenant, {&w, 1}); !s.ok()) {
@@ -317,9 +312,9 @@ struct Alerts::Impl {
                        kSymbols[static_cast<size_t>(r.op)], r.threshold);
   }
 
-  // One point of a (rule, asset). REQUIRES: t.mu held exclusively.
+  // One point of a (rule, asset).
   Status Step(storage::TenantId tenant, Tenant& t, const Rule& r, const std::string& asset,
-              int64_t ts, double v) {
+              int64_t ts, double v) FORESIGHT_REQUIRES(t.mu) {
     State& st = t.states[{r.id, asset}];
     if (ts < st.last_ts) return Status::OK();
     st.last_ts = ts;
@@ -379,7 +374,7 @@ void Alerts::SetRules(storage::TenantId tenant, std::vector<Rule> rules) {
   auto set = std::make_shared<RuleSet>();
   std::copy_if(rules.begin(), rules.end(), std::back_inserter(set->rules),
                [](const Rule& r) { return r.enabled; });
-  std::lock_guard l(t.rules_mu);
+  MutexLock l(&t.rules_mu);
   t.all_rules = std::move(rules);
   t.current = std::move(set);
 }
@@ -406,7 +401,7 @@ void Alerts::AssetsChanged(storage::TenantId tenant) {
   Tenant& t = impl_->TenantOf(tenant);
   std::vector<Rule> rules;
   {
-    std::lock_guard l(t.rules_mu);
+    MutexLock l(&t.rules_mu);
     rules = t.all_rules;
   }
   SetRules(tenant, std::move(rules));
@@ -420,14 +415,14 @@ Status Alerts::Evaluate(storage::TenantId tenant, std::span<const storage::Sampl
   Tenant& t = impl_->TenantOf(tenant);
   std::shared_ptr<RuleSet> rs;
   {
-    std::lock_guard l(t.rules_mu);
+    MutexLock l(&t.rules_mu);
     rs = t.current;
   }
   if (!rs || rs->rules.empty()) return Status::OK();
   thread_local std::vector<std::pair<const storage::Sample*, const Match*>> hits;
   hits.clear();
   {
-    std::lock_guard l(rs->mu);
+    MutexLock l(&rs->mu);
     for (const storage::Sample& sample : samples) {
       auto it = rs->matches.find(sample.series);
       if (it == rs->matches.end()) {
@@ -438,8 +433,8 @@ Status Alerts::Evaluate(storage::TenantId tenant, std::span<const storage::Sampl
     }
   }
   if (hits.empty()) return Status::OK();
-  auto lock = impl_->Locked(tenant, t);
-  if (!lock.ok()) return lock.status();
+  WriterLock lock(&t.mu);
+  if (Status s = impl_->LoadLocked(tenant, t); !s.ok()) return s;
   Status first;
   for (const auto& [sample, match] : hits) {
     for (uint32_t i : match->rules) {
@@ -457,8 +452,8 @@ Status Alerts::Evaluate(storage::TenantId tenant, std::span<const storage::Sampl
 
 Result<Alert> Alerts::Raise(storage::TenantId tenant, Alert alert, std::string_view by) {
   Tenant& t = impl_->TenantOf(tenant);
-  auto lock = impl_->Locked(tenant, t);
-  if (!lock.ok()) return lock.status();
+  WriterLock lock(&t.mu);
+  if (Status s = impl_->LoadLocked(tenant, t); !s.ok()) return s;
   State* st = nullptr;
   if (!alert.rule_id.empty()) {
     st = &t.states[{alert.rule_id, alert.asset_id}];
@@ -482,8 +477,8 @@ Result<Alert> Alerts::Update(storage::TenantId tenant, std::string_view id, Aler
                              std::string_view by, std::string_view notes) {
   if (to == AlertStatus::kOpen) return Status::InvalidArgument("an alert cannot be reopened");
   Tenant& t = impl_->TenantOf(tenant);
-  auto lock = impl_->Locked(tenant, t);
-  if (!lock.ok()) return lock.status();
+  WriterLock lock(&t.mu);
+  if (Status s = impl_->LoadLocked(tenant, t); !s.ok()) return s;
   auto it = t.alerts.find(id);
   if (it == t.alerts.end()) return Status::NotFound("no alert '" + std::string(id) + "'");
   const AlertStatus from = it->second.status;
@@ -525,7 +520,7 @@ Status Alerts::Read(storage::TenantId tenant,
                     const std::function<void(std::span<const Alert* const>)>& fn) const {
   Tenant& t = impl_->TenantOf(tenant);
   {
-    std::shared_lock l(t.mu);
+    ReaderLock l(&t.mu);
     if (t.loaded) {
       std::vector<const Alert*> all;
       all.reserve(t.alerts.size());
@@ -535,7 +530,7 @@ Status Alerts::Read(storage::TenantId tenant,
     }
   }
   {
-    std::unique_lock l(t.mu);
+    WriterLock l(&t.mu);
     if (Status s = impl_->LoadLocked(tenant, t); !s.ok()) return s;
   }
   return Read(tenant, fn);

@@ -1,12 +1,12 @@
 // Windows: per-series slot rings written under a shard mutex, published under a seqlock.
 #include "query/query.h"
+#include "storage/sync.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <tuple>
 #include <utility>
@@ -425,7 +425,9 @@ struct Windows::Impl {
 
   storage::Storage* const storage;
   TenantIndex tenants;
-  std::array<std::mutex, kShards> shards;
+  // The writers' side of each shard's series states (one writer per series at a time). The states
+  // live in the lock-free index, so no annotation can name them: the shard of a state is computed.
+  std::array<Mutex, kShards> shards;
   std::atomic<size_t> tracked{0};
 };
 
@@ -482,7 +484,7 @@ Status Windows::Apply(storage::TenantId tenant, std::span<const storage::Sample>
     const uint64_t shard = ShardOfKey(keys[begin]);
     size_t end = begin;
     while (end < keys.size() && ShardOfKey(keys[end]) == shard) ++end;
-    std::lock_guard lock(impl_->shards[shard]);
+    MutexLock lock(&impl_->shards[shard]);
     dirty.clear();
     touched.clear();
     SeriesState* s = nullptr;
@@ -582,7 +584,7 @@ Status Windows::Rebuild(storage::TenantId tenant) {
       return latest.status();
     }
     if (latest->size() == 0) continue;
-    std::lock_guard lock(impl_->shards[ShardOf(tenant, info.id)]);
+    MutexLock lock(&impl_->shards[ShardOf(tenant, info.id)]);
     SeriesState* s = impl_->State(tenant, info.id);
     if (!s) continue;
     const int64_t t = latest->ts_ns[0];

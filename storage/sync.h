@@ -74,6 +74,8 @@ class FORESIGHT_CAPABILITY("mutex") SharedMutex {
   void Unlock() FORESIGHT_RELEASE() { mu_.unlock(); }
   void LockShared() FORESIGHT_ACQUIRE_SHARED() { mu_.lock_shared(); }
   void UnlockShared() FORESIGHT_RELEASE_SHARED() { mu_.unlock_shared(); }
+  // As Mutex::AssertHeld, for a lock held shared (or exclusively).
+  void AssertHeldShared() const FORESIGHT_THREAD_ANNOTATION(assert_shared_capability(this)) {}
 
  private:
   std::shared_mutex mu_;

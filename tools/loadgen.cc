@@ -1,5 +1,6 @@
 #include "tools/loadgen.h"
 
+#include "storage/sync.h"
 #include "tools/client.h"
 #include "tools/workload.h"
 
@@ -8,7 +9,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -154,12 +154,12 @@ int RunLoadgen(const LoadgenOptions& o) {
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> rows_sent{0};
   std::atomic<int> failures{0};
-  std::mutex mu;
+  Mutex mu;  // guards first_error and latencies_ms (locals: no annotation can name them)
   std::string first_error;
   std::vector<double> latencies_ms;
   auto fail = [&](const std::string& what) {
     failures.fetch_add(1);
-    std::lock_guard lock(mu);
+    MutexLock lock(&mu);
     if (first_error.empty()) first_error = what;
   };
   const auto start = Clock::now();
@@ -189,7 +189,7 @@ int RunLoadgen(const LoadgenOptions& o) {
         }
         rows_sent.fetch_add(std::min<uint64_t>(o.batch, rows - i * o.batch));
       }
-      std::lock_guard lock(mu);
+      MutexLock lock(&mu);
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
     });
   }

@@ -32,17 +32,18 @@ std::string CsvField(std::string_view v) {
 }  // namespace
 
 void StopFlag::Stop() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   stopped_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool StopFlag::SleepUntil(int64_t deadline_ns) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   const auto deadline = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::nanoseconds(deadline_ns)));
-  cv_.wait_until(lock, deadline, [&] { return stopped_.load(); });
+  while (!stopped_.load() && cv_.WaitUntil(&mu_, deadline)) {
+  }
   return !stopped_;
 }
 

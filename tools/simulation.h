@@ -8,14 +8,13 @@
 #pragma once
 
 #include "storage/storage.h"
+#include "storage/sync.h"
 #include "tools/client.h"
 #include "tools/simulator.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -41,8 +40,8 @@ class StopFlag {
   bool SleepUntil(int64_t deadline_ns);
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;  // pairs Stop with the sleepers' check, so no wake-up is lost
+  CondVar cv_;
   std::atomic<bool> stopped_{false};
 };
 
