@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <ctime>
 
@@ -86,8 +88,87 @@ ApiError FromStatus(const Status& s, std::string_view field) {
   }
 }
 
+namespace {
+
+void AppendJson(const json::value& v, std::string* out);
+
+void AppendArray(const json::array& a, std::string* out) {
+  *out += '[';
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i) *out += ',';
+    AppendJson(a[i], out);
+  }
+  *out += ']';
+}
+
+void AppendObject(const json::object& o, std::string* out) {
+  *out += '{';
+  bool first = true;
+  for (const json::key_value_pair& kv : o) {
+    if (!first) *out += ',';
+    first = false;
+    *out += json::serialize(kv.key());
+    *out += ':';
+    AppendJson(kv.value(), out);
+  }
+  *out += '}';
+}
+
+void AppendJson(const json::value& v, std::string* out) {
+  char buf[32];
+  switch (v.kind()) {
+    case json::kind::null:
+      *out += "null";
+      return;
+    case json::kind::bool_:
+      *out += v.get_bool() ? "true" : "false";
+      return;
+    case json::kind::int64:
+      out->append(buf, std::to_chars(buf, buf + sizeof buf, v.get_int64()).ptr);
+      return;
+    case json::kind::uint64:
+      out->append(buf, std::to_chars(buf, buf + sizeof buf, v.get_uint64()).ptr);
+      return;
+    case json::kind::double_:
+      if (!std::isfinite(v.get_double())) {
+        *out += "null";
+      } else {
+        char* end = std::to_chars(buf, buf + sizeof buf, v.get_double()).ptr;
+        out->append(buf, end);
+        // A whole number stays a float to the reader: 129.0, not 129.
+        if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
+          *out += ".0";
+        }
+      }
+      return;
+    case json::kind::string:
+      *out += json::serialize(v.get_string());
+      return;
+    case json::kind::array:
+      AppendArray(v.get_array(), out);
+      return;
+    case json::kind::object:
+      AppendObject(v.get_object(), out);
+      return;
+  }
+}
+
+}  // namespace
+
+std::string JsonText(const json::value& v) {
+  std::string out;
+  AppendJson(v, &out);
+  return out;
+}
+
+std::string JsonText(const json::object& o) {
+  std::string out;
+  AppendObject(o, &out);
+  return out;
+}
+
 Response Json(const Ctx& ctx, const json::value& body, bhttp::status status) {
-  return MakeResponse(ctx.req, status, json::serialize(body));
+  return MakeResponse(ctx.req, status, JsonText(body));
 }
 
 Response Error(const Ctx& ctx, const ApiError& error) {
@@ -97,7 +178,7 @@ Response Error(const Ctx& ctx, const ApiError& error) {
   if (!error.field.empty()) e["field"] = error.field;
   json::object o;
   o["error"] = std::move(e);
-  return MakeResponse(ctx.req, error.status, json::serialize(o));
+  return MakeResponse(ctx.req, error.status, JsonText(o));
 }
 
 Response NoContent(const Ctx& ctx) { return MakeResponse(ctx.req, bhttp::status::no_content, {}); }
@@ -214,7 +295,7 @@ Status Collection::PutMany(const std::vector<std::pair<std::string, json::object
   std::vector<std::string> values;
   values.reserve(docs.size());
   std::vector<storage::Storage::RecordWrite> writes;
-  for (const auto& [id, doc] : docs) values.push_back(json::serialize(doc));
+  for (const auto& [id, doc] : docs) values.push_back(JsonText(doc));
   for (size_t i = 0; i < docs.size(); ++i) writes.push_back({kind_, docs[i].first, values[i]});
   WriterLock l(&mu_);
   if (Status s = storage_->WriteRecords(tenant_, writes); !s.ok()) return s;
@@ -282,7 +363,7 @@ Status Api::Audit(const Ctx& ctx, unsigned status) {
   o["status"] = status;
   o["request_id"] = ctx.request_id;
   std::string id = NewId("");
-  std::string value = json::serialize(o);
+  std::string value = JsonText(o);
   storage::Storage::RecordWrite write{"audit", id, value};
   return storage_->WriteRecords(ctx.tenant, std::span(&write, 1));
 }

@@ -1,5 +1,6 @@
 // Sign-in credentials. Secrets are never kept: client secrets as Argon2id hashes (storage), so a
 // stolen data directory or core dump hands out nothing usable (write tokens: ingest/api_tokens.cc).
+#include "http/api.h"
 #include "http/http.h"
 #include "storage/log.h"
 #include "storage/sync.h"
@@ -242,7 +243,7 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
   o["role"] = RoleName(role);
   o["hash"] = hash;
   o["created_ns"] = client.created_ns;
-  std::string value = json::serialize(o);
+  std::string value = JsonText(o);
   WriterLock l(&impl_->mu);
   if (impl_->clients.contains(client_id)) {
     return Status::AlreadyExists("client '" + client_id + "' already exists");
@@ -318,7 +319,7 @@ std::string Auth::SignJwt(const Principal& principal, int64_t issued_at_s,
   claims["iat"] = issued_at_s;
   claims["exp"] = expires_at_s;
   std::string signing_input =
-      Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64Url(json::serialize(claims));
+      Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64Url(JsonText(claims));
   return signing_input + "." + Base64Url(HmacSha256(impl_->key, signing_input));
 }
 

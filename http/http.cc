@@ -33,7 +33,7 @@ std::string ErrorJson(std::string_view code, std::string_view message) {
   error["message"] = message;
   boost::json::object o;
   o["error"] = std::move(error);
-  return boost::json::serialize(o);
+  return JsonText(o);
 }
 
 Response MakeResponse(const Request& req, bhttp::status status, std::string body,

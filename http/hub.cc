@@ -278,13 +278,13 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
                       {"role", RoleName(principal_->role)}};
     if (principal_->expires_s > 0)
       o["expires_at"] = storage::FormatRfc3339(principal_->expires_s * 1'000'000'000);
-    Enqueue(json::serialize(o), nullptr);
+    Enqueue(JsonText(o), nullptr);
   }
 
   void SendError(std::string_view sub, std::string_view code, std::string_view message) {
     json::object o = {{"type", "error"}, {"code", code}, {"message", message}};
     if (!sub.empty()) o["sub"] = sub;
-    Enqueue(json::serialize(o), nullptr);
+    Enqueue(JsonText(o), nullptr);
   }
 
   // An error, then a policy-violation close.
@@ -331,7 +331,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
         return SendError(id, "not_found", "no subscription '" + id + "'");
       }
       std::erase(sub_ids_, id);
-      return Enqueue(json::serialize(json::object{{"type", "unsubscribed"}, {"sub", id}}), nullptr);
+      return Enqueue(JsonText(json::object{{"type", "unsubscribed"}, {"sub", id}}), nullptr);
     }
     SendError({}, "bad_request", "type must be auth, subscribe or unsubscribe");
   }
@@ -406,7 +406,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
     sub_ids_.push_back(*id);
     // Registered before the client hears of it, so it sees every point written after that.
     hub->Add(sub);
-    Enqueue(json::serialize(json::object{{"type", "subscribed"}, {"sub", *id}, {"topic", *topic}}),
+    Enqueue(JsonText(json::object{{"type", "subscribed"}, {"sub", *id}, {"topic", *topic}}),
             nullptr);
   }
 
@@ -520,10 +520,10 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
     sub.touched.clear();
   }
   if (metrics.empty()) return {};
-  return json::serialize(json::object{{"type", kTopics[static_cast<size_t>(sub.topic)]},
-                                      {"sub", sub.id},
-                                      {"asset_id", sub.asset_id},
-                                      {"metrics", std::move(metrics)}});
+  return JsonText(json::object{{"type", kTopics[static_cast<size_t>(sub.topic)]},
+                               {"sub", sub.id},
+                               {"asset_id", sub.asset_id},
+                               {"metrics", std::move(metrics)}});
 }
 
 // The asset's health from its open alerts, as the REST API computes it; nullopt (and no health
@@ -585,10 +585,10 @@ void Hub::Impl::Pace() {
         }
         if (auto conn = sub->conn.lock()) {
           out.push_back({std::move(conn),
-                         json::serialize(json::object{{"type", "health"},
-                                                      {"sub", sub->id},
-                                                      {"asset_id", asset},
-                                                      {"health", *health[i]}}),
+                         JsonText(json::object{{"type", "health"},
+                                               {"sub", sub->id},
+                                               {"asset_id", asset},
+                                               {"health", *health[i]}}),
                          nullptr});
         }
       }
@@ -666,13 +666,12 @@ void Hub::OnAlert(const query::AlertEvent& event) {
         continue;
       }
       if (auto conn = sub->conn.lock()) {
-        out.push_back(
-            {std::move(conn),
-             json::serialize(json::object{{"type", "alert"},
-                                          {"sub", sub->id},
-                                          {"event", kEvents[static_cast<size_t>(alert.status)]},
-                                          {"alert", AlertJson(alert)}}),
-             nullptr});
+        out.push_back({std::move(conn),
+                       JsonText(json::object{{"type", "alert"},
+                                             {"sub", sub->id},
+                                             {"event", kEvents[static_cast<size_t>(alert.status)]},
+                                             {"alert", AlertJson(alert)}}),
+                       nullptr});
       }
     }
     if (health) impl_->health_jobs.emplace_back(event.tenant, alert.asset_id);

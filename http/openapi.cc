@@ -264,7 +264,7 @@ std::string OpenApiJson() {
       {"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}};
   doc["components"] = std::move(components);
   doc["paths"] = std::move(paths);
-  return json::serialize(doc);
+  return JsonText(doc);
 }
 
 }  // namespace foresight::http

@@ -309,15 +309,15 @@ void Notifier::OnAlert(const query::AlertEvent& event) {
       event.tenant, name, a.severity, a.status == query::AlertStatus::kOpen, [&](bool slack) {
         static constexpr std::string_view kVerbs[] = {"opened", "acknowledged", "resolved"};
         if (slack) {
-          return json::serialize(json::object{
+          return JsonText(json::object{
               {"text",
                fmt::format("[{}] {} {}: {}", query::kSeverityNames[static_cast<size_t>(a.severity)],
                            a.asset_id, kVerbs[static_cast<size_t>(a.status)], a.message)}});
         }
-        return json::serialize(json::object{{"event", name},
-                                            {"tenant_id", event.tenant},
-                                            {"alert", AlertJson(a)},
-                                            {"sent_at", storage::FormatRfc3339(Impl::Now())}});
+        return JsonText(json::object{{"event", name},
+                                     {"tenant_id", event.tenant},
+                                     {"alert", AlertJson(a)},
+                                     {"sent_at", storage::FormatRfc3339(Impl::Now())}});
       });
 }
 
@@ -327,7 +327,7 @@ void Notifier::OnDrift(const ml::DriftAlert& alert) {
       std::vector<std::string_view> names;
       for (const ml::FeatureDrift& f : alert.features) names.push_back(f.feature);
       const size_t shown = std::min<size_t>(names.size(), 5);
-      return json::serialize(json::object{
+      return JsonText(json::object{
           {"text",
            fmt::format("[warning] model {} ({}) drifted: {} features with PSI above {}: {}{}",
                        alert.model_id, alert.target, names.size(), alert.threshold,
@@ -338,7 +338,7 @@ void Notifier::OnDrift(const ml::DriftAlert& alert) {
     for (const ml::FeatureDrift& f : alert.features) {
       features.push_back(json::object{{"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}});
     }
-    return json::serialize(
+    return JsonText(
         json::object{{"event", kDriftEvent},
                      {"tenant_id", alert.tenant},
                      {"model", json::object{{"id", alert.model_id}, {"target", alert.target}}},

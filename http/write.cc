@@ -131,7 +131,7 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
       o["code"] = code;
       o["message"] = message;
     }
-    return json::serialize(o);
+    return JsonText(o);
   };
   if (req.method() != bhttp::verb::post) {
     return MakeResponse(req, bhttp::status::method_not_allowed,
@@ -179,7 +179,7 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
     o["line"] = first.line;
   }
   o["rejected"] = RejectedJson(report.rejected, "line");
-  return MakeResponse(req, bhttp::status::bad_request, json::serialize(o));
+  return MakeResponse(req, bhttp::status::bad_request, JsonText(o));
 }
 
 Response HandleReadings(const Request& req, const Services& services, storage::TenantId tenant) {
@@ -212,14 +212,14 @@ Response HandleReadings(const Request& req, const Services& services, storage::T
   json::object o;
   o["readings"] = report.lines;
   o["values"] = report.values;
-  if (report.rejected.empty()) return MakeResponse(req, bhttp::status::ok, json::serialize(o));
+  if (report.rejected.empty()) return MakeResponse(req, bhttp::status::ok, JsonText(o));
   const ingest::Rejection& first = report.rejected.front();
   json::object err;
   err["code"] = "partial_write";
   err["message"] = "reading " + std::to_string(first.line) + ": " + first.reason;
   o["error"] = std::move(err);
   o["rejected"] = RejectedJson(report.rejected, "index");
-  return MakeResponse(req, bhttp::status::bad_request, json::serialize(o));
+  return MakeResponse(req, bhttp::status::bad_request, JsonText(o));
 }
 
 }  // namespace foresight::http

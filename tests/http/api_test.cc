@@ -522,6 +522,22 @@ TEST_F(Api, MaximoAndNativeExportsImportAndUnknownShapesAreRefused) {
 
 // --- Rules and alerts ----------------------------------------------------------------------
 
+TEST_F(Api, AnswersWriteNumbersAsPeopleWriteThem) {
+  auto rule = Post("/api/v1/tenants/acme/rules", engineer_,
+                   {{"name", "Warm"},
+                    {"metric", "temp"},
+                    {"operator", "gt"},
+                    {"threshold", 99.6},
+                    {"clear_threshold", 1.0}});
+  ASSERT_EQ(rule.status, 201) << rule.text;
+  EXPECT_NE(rule.text.find("\"threshold\":99.6"), std::string::npos) << rule.text;
+  EXPECT_NE(rule.text.find("\"clear_threshold\":1.0"), std::string::npos) << rule.text;
+  EXPECT_EQ(rule.text.find("E1"), std::string::npos) << rule.text;
+  auto read =
+      Get("/api/v1/tenants/acme/rules/" + std::string(rule.body.at("id").as_string()), engineer_);
+  EXPECT_EQ(read.body.at("threshold").as_double(), 99.6);  // and it reads back exactly
+}
+
 TEST_F(Api, RulesTakeDefaultsValidateHysteresisAndSoftDelete) {
   auto rule = Post("/api/v1/tenants/acme/rules", engineer_,
                    {{"name", "Hot bearing"},
