@@ -174,7 +174,10 @@ Response ListAudit(Ctx& ctx) {
   std::string next;
   for (size_t i = 0; i < records->size() && i < page.limit; ++i) {
     auto& [id, value] = (*records)[i];
-    json::object o = json::parse(value).as_object();
+    auto record = storage::ParseJsonObject(value);
+    if (!record.ok())
+      return Error(ctx, FromStatus(Status::Corruption("audit record '" + id + "' does not parse")));
+    json::object o = std::move(*record);
     o["id"] = id;
     items.push_back(std::move(o));
     next = id;

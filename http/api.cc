@@ -5,7 +5,6 @@
 #include "storage/log.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
@@ -88,85 +87,6 @@ ApiError FromStatus(const Status& s, std::string_view field) {
   }
 }
 
-namespace {
-
-void AppendJson(const json::value& v, std::string* out);
-
-void AppendArray(const json::array& a, std::string* out) {
-  *out += '[';
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (i) *out += ',';
-    AppendJson(a[i], out);
-  }
-  *out += ']';
-}
-
-void AppendObject(const json::object& o, std::string* out) {
-  *out += '{';
-  bool first = true;
-  for (const json::key_value_pair& kv : o) {
-    if (!first) *out += ',';
-    first = false;
-    *out += json::serialize(kv.key());
-    *out += ':';
-    AppendJson(kv.value(), out);
-  }
-  *out += '}';
-}
-
-void AppendJson(const json::value& v, std::string* out) {
-  char buf[32];
-  switch (v.kind()) {
-    case json::kind::null:
-      *out += "null";
-      return;
-    case json::kind::bool_:
-      *out += v.get_bool() ? "true" : "false";
-      return;
-    case json::kind::int64:
-      out->append(buf, std::to_chars(buf, buf + sizeof buf, v.get_int64()).ptr);
-      return;
-    case json::kind::uint64:
-      out->append(buf, std::to_chars(buf, buf + sizeof buf, v.get_uint64()).ptr);
-      return;
-    case json::kind::double_:
-      if (!std::isfinite(v.get_double())) {
-        *out += "null";
-      } else {
-        char* end = std::to_chars(buf, buf + sizeof buf, v.get_double()).ptr;
-        out->append(buf, end);
-        // A whole number stays a float to the reader: 129.0, not 129.
-        if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
-          *out += ".0";
-        }
-      }
-      return;
-    case json::kind::string:
-      *out += json::serialize(v.get_string());
-      return;
-    case json::kind::array:
-      AppendArray(v.get_array(), out);
-      return;
-    case json::kind::object:
-      AppendObject(v.get_object(), out);
-      return;
-  }
-}
-
-}  // namespace
-
-std::string JsonText(const json::value& v) {
-  std::string out;
-  AppendJson(v, &out);
-  return out;
-}
-
-std::string JsonText(const json::object& o) {
-  std::string out;
-  AppendObject(o, &out);
-  return out;
-}
-
 Response Json(const Ctx& ctx, const json::value& body, bhttp::status status) {
   return MakeResponse(ctx.req, status, JsonText(body));
 }
@@ -191,60 +111,20 @@ Response Csv(const Ctx& ctx, std::string body, std::string_view filename) {
   return res;
 }
 
-namespace {
-
-json::value FromSimdjson(simdjson::dom::element e) {
-  switch (e.type()) {
-    case simdjson::dom::element_type::ARRAY: {
-      simdjson::dom::array array;
-      json::array a;
-      if (e.get_array().get(array) == simdjson::SUCCESS) {
-        for (simdjson::dom::element x : array) a.push_back(FromSimdjson(x));
-      }
-      return a;
-    }
-    case simdjson::dom::element_type::OBJECT: {
-      simdjson::dom::object object;
-      json::object o;
-      if (e.get_object().get(object) == simdjson::SUCCESS) {
-        for (auto field : object) o[field.key] = FromSimdjson(field.value);
-      }
-      return o;
-    }
-    case simdjson::dom::element_type::INT64:
-      return e.get_int64().value_unsafe();
-    case simdjson::dom::element_type::UINT64:
-      return e.get_uint64().value_unsafe();
-    case simdjson::dom::element_type::DOUBLE:
-      return e.get_double().value_unsafe();
-    case simdjson::dom::element_type::STRING:
-      return json::string(e.get_string().value_unsafe());
-    case simdjson::dom::element_type::BOOL:
-      return e.get_bool().value_unsafe();
-    case simdjson::dom::element_type::NULL_VALUE:
-      return nullptr;
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 Result<json::object> BodyObject(const Ctx& ctx, ApiError* error) {
-  thread_local simdjson::dom::parser parser;
-  const std::string& body = ctx.req.body();
-  simdjson::dom::element root;
-  if (auto e = parser.parse(body).get(root)) {
+  auto body = storage::ParseJson(ctx.req.body());
+  if (!body.ok()) {
     *error = {bhttp::status::bad_request,
               "malformed_json",
-              std::string("the body is not valid JSON: ") + simdjson::error_message(e),
+              "the body is " + std::string(body.status().message()),
               {}};
-    return Status::InvalidArgument("malformed");
+    return body.status();
   }
-  if (!root.is_object()) {
+  if (!body->is_object()) {
     *error = {bhttp::status::bad_request, "malformed_json", "the body must be a JSON object", {}};
     return Status::InvalidArgument("malformed");
   }
-  return FromSimdjson(root).as_object();
+  return std::move(body->as_object());
 }
 
 // --- Collection ------------------------------------------------------------------------------
@@ -257,12 +137,9 @@ Status Collection::Load() {
   if (!records.ok()) return records.status();
   WriterLock l(&mu_);
   for (auto& [id, value] : *records) {
-    boost::system::error_code ec;
-    json::value v = json::parse(value, ec);
-    if (ec || !v.is_object()) {
-      return Status::Corruption(kind_ + " record '" + id + "' is not a JSON object");
-    }
-    docs_.emplace(id, std::move(v.as_object()));
+    auto doc = storage::ParseJsonObject(value);
+    if (!doc.ok()) return Status::Corruption(kind_ + " record '" + id + "' is not a JSON object");
+    docs_.emplace(id, std::move(*doc));
   }
   return Status::OK();
 }

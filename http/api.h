@@ -9,6 +9,7 @@
 
 #include "http/handlers.h"
 #include "http/http.h"
+#include "storage/json.h"
 #include "storage/sync.h"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -149,13 +150,10 @@ Response Error(const Ctx& ctx, const ApiError& error);
 Response NoContent(const Ctx& ctx);
 Response Csv(const Ctx& ctx, std::string body, std::string_view filename);
 
-// The one JSON writer of http/: Boost.JSON's text, except that a double is written in its
-// shortest form that reads back exactly, as a float ("99.6", "0.1", "129.0", "1e+21"; Boost.JSON
-// writes "9.96E1" and "1.29E2"), and a non-finite double as null.
-std::string JsonText(const json::value& v);
-std::string JsonText(const json::object& o);  // without copying it into a value
+// The project's one JSON writer and parser (storage/json.h).
+using storage::JsonText;
 
-// The request body as a JSON object (parsed with simdjson), or a 400.
+// The request body as a JSON object (storage::ParseJson), or a 400.
 Result<json::object> BodyObject(const Ctx& ctx, ApiError* error);
 
 // Documents of one (tenant, kind) in memory, written through to storage records. Reads take a

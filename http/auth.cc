@@ -190,11 +190,15 @@ Status Auth::Impl::LoadRecords() {
     auto client_records = storage->ScanRecords(tenant, kClientKind, {});
     if (!client_records.ok()) return client_records.status();
     for (const auto& [id, value] : *client_records) {
-      json::object o = json::parse(value).as_object();
-      Result<Role> role = ParseClientRole(o.at("role").as_string());
+      auto record = storage::ParseJsonObject(value);
+      const json::value* role_name = record.ok() ? record->if_contains("role") : nullptr;
+      const json::value* created = record.ok() ? record->if_contains("created_ns") : nullptr;
+      if (!role_name || !role_name->is_string() || !created || !created->is_number()) {
+        return Status::Corruption("client '" + id + "' does not parse");
+      }
+      Result<Role> role = ParseClientRole(role_name->as_string());
       if (!role.ok()) return Status::Corruption("client '" + id + "' has an unknown role");
-      clients.emplace(
-          id, std::pair{tenant, Client{id, *role, o.at("created_ns").to_number<int64_t>()}});
+      clients.emplace(id, std::pair{tenant, Client{id, *role, created->to_number<int64_t>()}});
     }
   }
   return Status::OK();
@@ -301,7 +305,9 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   std::string hash = kDecoy;
   if (tenant != 0) {
     auto record = impl_->storage->GetRecord(tenant, kClientKind, client_id);
-    if (record.ok()) hash = std::string(json::parse(*record).at("hash").as_string());
+    auto doc = record.ok() ? storage::ParseJsonObject(*record) : record.status();
+    const json::value* stored = doc.ok() ? doc->if_contains("hash") : nullptr;
+    if (stored && stored->is_string()) hash = std::string(stored->as_string());
   }
   bool verified = crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) == 0;
   if (!verified || tenant == 0) return Refused();
@@ -336,10 +342,9 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   auto payload = FromBase64Url(jwt.substr(dot1 + 1, dot2 - dot1 - 1));
   auto signature = FromBase64Url(jwt.substr(dot2 + 1));
   if (!header || !payload || !signature) return invalid("bad base64url");
-  boost::system::error_code ec;
-  json::value h = json::parse(*header, ec);
-  if (ec || !h.is_object()) return invalid("bad header");
-  const json::value* alg = h.as_object().if_contains("alg");
+  auto h = storage::ParseJsonObject(*header);
+  if (!h.ok()) return invalid("bad header");
+  const json::value* alg = h->if_contains("alg");
   // Only HS256: "none", RS256 (key confusion) and every other algorithm are refused outright.
   if (!alg || !alg->is_string() || alg->as_string() != "HS256") {
     return invalid("only HS256 is accepted");
@@ -349,9 +354,9 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
       sodium_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
     return invalid("bad signature");
   }
-  json::value p = json::parse(*payload, ec);
-  if (ec || !p.is_object()) return invalid("bad claims");
-  const json::object& claims = p.as_object();
+  auto parsed_claims = storage::ParseJsonObject(*payload);
+  if (!parsed_claims.ok()) return invalid("bad claims");
+  const json::object& claims = *parsed_claims;
   const json::value* exp = claims.if_contains("exp");
   const json::value* tenant = claims.if_contains("tenant_id");
   const json::value* role = claims.if_contains("role");

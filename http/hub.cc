@@ -303,10 +303,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Closabl
   }
 
   void OnMessage() {
-    boost::system::error_code ec;
-    json::value v = json::parse(beast::buffers_to_string(in_.data()), ec);
-    if (ec || !v.is_object()) return SendError({}, "bad_request", "messages are JSON objects");
-    const json::object& m = v.as_object();
+    auto parsed = storage::ParseJsonObject(beast::buffers_to_string(in_.data()));
+    if (!parsed.ok()) return SendError({}, "bad_request", "messages are JSON objects");
+    const json::object& m = *parsed;
     const json::value* type = m.if_contains("type");
     if (!type || !type->is_string()) return SendError({}, "bad_request", "type is required");
     if (type->as_string() == "auth") {

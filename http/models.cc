@@ -75,7 +75,9 @@ json::object ModelJson(const ml::ModelInfo& m, bool full) {
                              {"validation_from", storage::FormatRfc3339(m.split_ns)}};
   }
   if (full) {
-    o["params"] = json::parse(m.params);
+    // The registry writes params; an entry that does not parse shows as null.
+    auto params = storage::ParseJson(m.params);
+    o["params"] = params.ok() ? std::move(*params) : json::value(nullptr);
     json::array features;
     for (const std::string& f : m.features) features.push_back(json::value(f));
     o["features"] = std::move(features);

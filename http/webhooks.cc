@@ -463,10 +463,12 @@ Status InstallWebhooks(const storage::Storage& storage, Notifier* notifier,
   if (!records.ok()) return records.status();
   std::vector<WebhookConfig> hooks;
   for (const auto& [id, text] : *records) {
-    boost::system::error_code ec;
-    json::value doc = json::parse(text, ec);
-    if (ec || !doc.is_object()) continue;
-    hooks.push_back(ConfigFromDoc(doc.as_object()));
+    auto doc = storage::ParseJsonObject(text);
+    if (!doc.ok()) {
+      log::Warn("webhook record '{}' is not a JSON object; it is skipped", id);
+      continue;
+    }
+    hooks.push_back(ConfigFromDoc(*doc));
   }
   notifier->SetWebhooks(tenant, std::move(hooks));
   return Status::OK();

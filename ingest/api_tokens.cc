@@ -1,9 +1,9 @@
 // API tokens: kept only as SHA-256 digests (in memory and in storage records), so a stolen data
 // directory or core dump hands out nothing usable.
 #include "ingest/ingest.h"
+#include "storage/json.h"
 #include "storage/sync.h"
 
-#include <boost/json.hpp>
 #include <sodium.h>
 
 #include <algorithm>
@@ -117,9 +117,8 @@ Status ApiTokens::Impl::LoadRecords() {
     auto records = storage->ScanRecords(tenant, kTokenKind, {});
     if (!records.ok()) return records.status();
     for (const auto& [id, value] : *records) {
-      boost::system::error_code ec;
-      json::value v = json::parse(value, ec);
-      const json::object* o = ec ? nullptr : v.if_object();
+      auto v = storage::ParseJson(value);
+      const json::object* o = v.ok() ? v->if_object() : nullptr;
       const json::value* revoked = o ? o->if_contains("revoked_ns") : nullptr;
       const json::value* digest = o ? o->if_contains("digest") : nullptr;
       if (!revoked || !revoked->is_number() || !digest || !digest->is_string()) {
@@ -161,7 +160,7 @@ Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::str
   o["digest"] = Hex(digest);
   o["created_ns"] = token.created_ns;
   o["revoked_ns"] = 0;
-  std::string value = json::serialize(o);
+  std::string value = storage::JsonText(o);
   std::string tenant_name = TenantName(*impl_->storage, tenant);
   WriterLock l(&impl_->mu);
   storage::Storage::RecordWrite write{kTokenKind, token.id, value};
@@ -174,10 +173,16 @@ Status ApiTokens::Revoke(storage::TenantId tenant, std::string_view id) {
   WriterLock l(&impl_->mu);
   auto record = impl_->storage->GetRecord(tenant, kTokenKind, id);
   if (!record.ok()) return record.status();
-  json::object o = json::parse(*record).as_object();
-  if (o.at("revoked_ns").to_number<int64_t>() != 0) return Status::OK();
+  auto parsed = storage::ParseJsonObject(*record);
+  const json::value* revoked = parsed.ok() ? parsed->if_contains("revoked_ns") : nullptr;
+  const json::value* digest = parsed.ok() ? parsed->if_contains("digest") : nullptr;
+  if (!revoked || !revoked->is_number() || !digest || !digest->is_string()) {
+    return Status::Corruption("api token '" + std::string(id) + "' does not parse");
+  }
+  if (revoked->to_number<int64_t>() != 0) return Status::OK();
+  json::object o = std::move(*parsed);
   o["revoked_ns"] = impl_->storage->clock().NowNs();
-  std::string value = json::serialize(o);
+  std::string value = storage::JsonText(o);
   storage::Storage::RecordWrite write{kTokenKind, id, value};
   if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
   impl_->by_digest.erase(Unhex(o.at("digest").as_string()));
@@ -189,10 +194,17 @@ std::vector<ApiTokens::Token> ApiTokens::List(storage::TenantId tenant) const {
   auto records = impl_->storage->ScanRecords(tenant, kTokenKind, {});
   if (!records.ok()) return out;
   for (const auto& [id, value] : *records) {
-    json::object o = json::parse(value).as_object();
-    out.push_back({id, std::string(o.at("name").as_string()),
-                   o.at("created_ns").to_number<int64_t>(),
-                   o.at("revoked_ns").to_number<int64_t>()});
+    // Open() checked every record; one changed since is damaged storage, and is left out.
+    auto o = storage::ParseJsonObject(value);
+    const json::value* name = o.ok() ? o->if_contains("name") : nullptr;
+    const json::value* created = o.ok() ? o->if_contains("created_ns") : nullptr;
+    const json::value* revoked = o.ok() ? o->if_contains("revoked_ns") : nullptr;
+    if (!name || !name->is_string() || !created || !created->is_number() || !revoked ||
+        !revoked->is_number()) {
+      continue;
+    }
+    out.push_back({id, std::string(name->as_string()), created->to_number<int64_t>(),
+                   revoked->to_number<int64_t>()});
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Alerts: rules matched to series once per rule set, checked on every batch; alert transitions
 // written to storage records before they are visible.
 #include "query/query.h"
+#include "storage/json.h"
 #include "storage/log.h"
 #include "storage/sync.h"
 
@@ -76,14 +77,13 @@ std::string Encode(const Alert& a) {
                     {"closed_ns", a.closed_ns},
                     {"history", std::move(history)}};
   if (a.value) o["value"] = *a.value;
-  return json::serialize(o);
+  return storage::JsonText(o);
 }
 
 std::optional<Alert> Decode(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const json::object& o = v.as_object();
+  auto parsed = storage::ParseJsonObject(text);
+  if (!parsed.ok()) return std::nullopt;
+  const json::object& o = *parsed;
   auto str = [&](const json::object& from, std::string_view key) -> std::optional<std::string> {
     const json::value* x = from.if_contains(key);
     if (!x || !x->is_string()) return std::nullopt;

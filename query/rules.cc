@@ -2,9 +2,8 @@
 // document per rule; the fields are in query/README.md). The API writes them; this file is the
 // one place that reads them back into Rules.
 #include "query/query.h"
+#include "storage/json.h"
 #include "storage/log.h"
-
-#include <boost/json.hpp>
 
 #include <algorithm>
 
@@ -26,10 +25,9 @@ size_t IndexIn(const std::array<std::string_view, N>& names, std::string_view v)
 }  // namespace
 
 Result<std::optional<Rule>> DecodeRule(std::string_view record) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(record, ec);
-  if (ec || !doc.is_object()) return Status::Corruption("a rule record is not a JSON object");
-  const json::object& d = doc.as_object();
+  auto doc = storage::ParseJsonObject(record);
+  if (!doc.ok()) return Status::Corruption("a rule record is not a JSON object");
+  const json::object& d = *doc;
   if (d.contains("deleted_at")) return std::optional<Rule>();
   const json::value* threshold = d.if_contains("threshold");
   if (!threshold || !threshold->is_number()) {

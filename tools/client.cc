@@ -156,13 +156,11 @@ Status Refused(std::string_view what, const HttpClient::Response& r) {
 
 Status ApiSession::SignIn() {
   json::object body{{"client_id", client_id_}, {"client_secret", secret_}};
-  auto r = http_->Send("POST", "/auth/token", json::serialize(body), "application/json");
+  auto r = http_->Send("POST", "/auth/token", storage::JsonText(body), "application/json");
   if (!r.ok()) return r.status();
   if (r->status != 200) return Refused("sign-in as " + client_id_, *r);
-  boost::system::error_code ec;
-  json::value v = json::parse(r->body, ec);
-  const json::value* token =
-      ec || !v.is_object() ? nullptr : v.as_object().if_contains("access_token");
+  auto v = storage::ParseJsonObject(r->body);
+  const json::value* token = v.ok() ? v->if_contains("access_token") : nullptr;
   if (!token || !token->is_string()) return Refused("sign-in answer", *r);
   bearer_ = "Bearer " + std::string(token->as_string());
   return Status::OK();

@@ -4,6 +4,7 @@
 // Threading: each object is used by one thread at a time.
 #pragma once
 
+#include "storage/json.h"
 #include "storage/storage.h"
 
 #include <cstdint>

@@ -64,14 +64,13 @@ Result<std::unique_ptr<Demo>> Demo::Prepare(storage::Storage* db, http::Auth* au
   if (in) {
     std::stringstream text;
     text << in.rdbuf();
-    boost::system::error_code ec;
-    json::value v = json::parse(text.str(), ec);
-    if (ec || !v.is_object() || !v.as_object().contains("tenants")) {
+    auto v = storage::ParseJson(text.str());
+    if (!v.ok() || !v->is_object() || !v->as_object().contains("tenants")) {
       return Status::Corruption(demo->state_file_ +
                                 " is not the demo's state; remove it to "
                                 "set the demo up again");
     }
-    const json::object& o = v.as_object();
+    const json::object& o = v->as_object();
     demo->epoch_ns_ = o.at("epoch_ns").to_number<int64_t>();
     for (const json::value& t : o.at("tenants").as_array()) {
       const json::object& to = t.as_object();
@@ -137,7 +136,7 @@ Status Demo::Save() const {
                                    {"history_until_ns", t.history_until_ns}});
   }
   const std::string text =
-      json::serialize(json::object{{"epoch_ns", epoch_ns_}, {"tenants", std::move(tenants)}});
+      storage::JsonText(json::object{{"epoch_ns", epoch_ns_}, {"tenants", std::move(tenants)}});
   // Secrets inside: owner-only, written whole then renamed into place.
   const std::string tmp = state_file_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -50,9 +50,8 @@ Result<json::value> CallJson(ApiSession& api, std::string_view method, std::stri
   auto r = api.Call(method, path, body);
   if (!r.ok()) return r.status();
   if (r->status != expected) return Refused(std::string(method) + " " + std::string(path), *r);
-  boost::system::error_code ec;
-  json::value v = json::parse(r->body, ec);
-  if (ec) return Status::IOError(std::string(path) + ": the answer is not JSON");
+  auto v = storage::ParseJson(r->body);
+  if (!v.ok()) return Status::IOError(std::string(path) + ": the answer is not JSON");
   return v;
 }
 
@@ -280,7 +279,7 @@ int Train(const TrainArgs& args) {
     }
     body["params"] = std::move(params);
   }
-  auto started = CallJson(api, "POST", "/training-runs", json::serialize(body), 202);
+  auto started = CallJson(api, "POST", "/training-runs", storage::JsonText(body), 202);
   if (!started.ok()) return Fail(started.status().ToString());
   const std::string id(started->at("id").as_string());
   std::fprintf(stderr, "train: run %s queued\n", id.c_str());
@@ -318,7 +317,7 @@ int Train(const TrainArgs& args) {
     json::object request{{"model_id", model_id},
                          {"features", std::move(features)},
                          {"rows", Rows(table, holdout_rows)}};
-    auto scored = CallJson(api, "POST", "/predict", json::serialize(request), 200);
+    auto scored = CallJson(api, "POST", "/predict", storage::JsonText(request), 200);
     if (!scored.ok()) return Fail(scored.status().ToString());
     std::vector<float> values, labels;
     for (const json::value& p : scored->at("predictions").as_array()) {
@@ -348,7 +347,7 @@ int Predict(const PredictArgs& args) {
     body["asset_ids"] = std::move(ids);
   }
   if (!args.as_of.empty()) body["as_of"] = args.as_of;
-  auto r = CallJson(*session->api, "POST", "/predict", json::serialize(body), 200);
+  auto r = CallJson(*session->api, "POST", "/predict", storage::JsonText(body), 200);
   if (!r.ok()) return Fail(r.status().ToString());
   const bool csv = args.format == "csv";
   std::printf(csv ? "asset_id,as_of,fails_7d,fails_30d,rul_days,health,risk,top_factor\n"

@@ -90,9 +90,9 @@ Status Simulation::RegisterAssets() {
                      {"installed_at", Rfc3339(a.installed_ns)}};
     json::object create = doc;
     create["id"] = a.id;
-    auto r = Api("POST", "/assets", json::serialize(create));
+    auto r = Api("POST", "/assets", storage::JsonText(create));
     if (!r.ok()) return r.status();
-    if (r->status == 409) r = Api("PATCH", "/assets/" + a.id, json::serialize(doc));
+    if (r->status == 409) r = Api("PATCH", "/assets/" + a.id, storage::JsonText(doc));
     if (!r.ok()) return r.status();
     if (r->status != 200 && r->status != 201) return Refused("asset " + a.id, *r);
   }
