@@ -71,6 +71,15 @@ ApiError NotFound(std::string message) {
 ApiError Conflict(std::string message) {
   return {bhttp::status::conflict, "conflict", std::move(message), {}};
 }
+ApiError FieldError(const Status& s) {
+  const std::string_view message = s.message();
+  const size_t colon = message.find(": ");
+  if (s.code() != Status::Code::kInvalidArgument || colon == std::string_view::npos) {
+    return FromStatus(s);
+  }
+  return BadField(message.substr(0, colon), std::string(message.substr(colon + 2)));
+}
+
 ApiError FromStatus(const Status& s, std::string_view field) {
   if (s.code() == Status::Code::kInvalidArgument && !field.empty()) {
     return BadField(field, std::string(s.message()));

@@ -32,8 +32,6 @@ namespace foresight::http {
 
 namespace json = boost::json;
 
-// Lower-case hex of `bytes`.
-std::string Hex(std::string_view bytes);
 std::string_view Header(const Request& req, bhttp::field field);
 // The token of `Authorization: Token <t>` or `Authorization: Bearer <t>`, or empty.
 std::string_view SchemeToken(std::string_view authorization);
@@ -60,6 +58,9 @@ ApiError BadField(std::string_view field, std::string message);
 ApiError NotFound(std::string message);
 ApiError Conflict(std::string message);
 // A storage or auth status as an API error; InvalidArgument names `field` when one is given.
+// A module's InvalidArgument "<field>: <why>" (query's rule and settings checks) as a 400
+// naming the field; any other Status as FromStatus.
+ApiError FieldError(const Status& s);
 ApiError FromStatus(const Status& s, std::string_view field = {});
 
 class Api;
@@ -315,34 +316,17 @@ Response CreateTokenRoute(Ctx& ctx);
 Response RevokeTokenRoute(Ctx& ctx);
 Response ListAudit(Ctx& ctx);
 
-// Shared by resources: open alerts per asset, and an asset's health (100 minus penalties for its
-// open alerts until models score it; see http/README.md).
-struct AlertCounts {
-  int open = 0;
-  int critical = 0;
-  int warning = 0;
-  int info = 0;
-  // One more open alert of `severity`.
-  void Add(query::Severity severity) {
-    ++open;
-    ++(severity == query::Severity::kCritical  ? critical
-       : severity == query::Severity::kWarning ? warning
-                                               : info);
-  }
-};
-// Open alerts per asset id; none without an alerts service.
-// Fails when the tenant's alerts cannot be loaded.
-Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const query::Alerts* alerts,
-                                                             storage::TenantId tenant);
-Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const Ctx& ctx);
-// The counts of asset `id`: zero when it has no open alert.
-AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id);
+// Shared by resources. Open alerts per asset and the alert-based health are query's
+// (query::OpenAlertsByAsset, query::HealthScore); these read them for a request.
+using query::AlertCounts;
+using query::CountsFor;
+using query::HealthScore;
+Result<query::AlertCountsByAsset> OpenAlertsByAsset(const Ctx& ctx);
 // Alerts (kept by query::Alerts) as the API shows them; every alert of the tenant, rendered.
 json::object AlertJson(const query::Alert& alert);
 // {"5m": {from, count, mean, min, max, stddev}, "1h": ..., "24h": ...}
 json::object WindowsJson(const query::SeriesWindows& windows);
 Result<std::vector<json::object>> AlertDocs(const Ctx& ctx);
-int HealthScore(const AlertCounts& counts);
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
 
 // One asset's series in an index (empty when it has none).

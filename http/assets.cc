@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kFields[] = {"name",   "asset_type",   "site",         "criticality",
                                         "status", "installed_at", "manufacturer", "model"};
-using ml::kCriticalities;
+using query::kCriticalities;
 constexpr std::string_view kStatuses[] = {"active", "inactive", "maintenance", "retired"};
 constexpr size_t kMaxText = 256;
 
@@ -143,15 +143,6 @@ std::string MetricName(const storage::SeriesInfo& s) { return s.key.field; }
 
 }  // namespace
 
-AlertCounts CountsFor(const std::map<std::string, AlertCounts>& counts, const std::string& id) {
-  auto it = counts.find(id);
-  return it == counts.end() ? AlertCounts{} : it->second;
-}
-
-int HealthScore(const AlertCounts& counts) {
-  return std::max(0, 100 - 30 * counts.critical - 10 * counts.warning - 2 * counts.info);
-}
-
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts) {
   json::object o;
   o["id"] = asset.id;
@@ -195,7 +186,7 @@ Response ListAssets(Ctx& ctx) {
               q = Lower(ctx.query.Get("q"));
   auto open_alerts = OpenAlertsByAsset(ctx);
   if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
-  const std::map<std::string, AlertCounts>& counts = *open_alerts;
+  const query::AlertCountsByAsset& counts = *open_alerts;
   json::array items;
   size_t total = 0;
   ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {

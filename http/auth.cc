@@ -20,60 +20,12 @@
 
 namespace foresight::http {
 
-std::string Hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
-
 namespace {
 
 namespace json = boost::json;
 
 constexpr std::string_view kClientKind = "client";
 constexpr size_t kKeyBytes = 32;
-
-std::string Unhex(std::string_view hex) {
-  std::string out(hex.size() / 2, '\0');
-  size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
-                     hex.size(), nullptr, &len, nullptr) != 0) {
-    return {};
-  }
-  out.resize(len);
-  return out;
-}
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  randombytes_buf(out.data(), n);
-  return out;
-}
-
-std::string Base64Url(std::string_view bytes) {
-  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), kVariant);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-std::optional<std::string> FromBase64Url(std::string_view text) {
-  std::string out(text.size(), '\0');
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
-}
 
 std::string HmacSha256(std::string_view key, std::string_view message) {
   crypto_auth_hmacsha256_state state;
@@ -147,7 +99,7 @@ Status Auth::Impl::LoadKey() {
   if (in) {
     std::string hex;
     in >> hex;
-    key = Unhex(hex);
+    key = ingest::HexDecode(hex);
     if (key.size() != kKeyBytes) {
       return Status::Corruption("JWT key file '" + path + "' does not hold 64 hex digits");
     }
@@ -158,12 +110,12 @@ Status Auth::Impl::LoadKey() {
     }
     return Status::OK();
   }
-  key = RandomBytes(kKeyBytes);
+  key = ingest::RandomBytes(kKeyBytes);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Status::IOError("cannot create JWT key file '" + path + "': " + std::strerror(errno));
   }
-  std::string hex = Hex(key) + "\n";
+  std::string hex = ingest::HexEncode(key) + "\n";
   bool ok =
       ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
   ::close(fd);
@@ -227,14 +179,14 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
   if (role == Role::kWriter) return Status::InvalidArgument("clients cannot have the writer role");
   std::string client_id(id);
   if (client_id.empty()) {
-    client_id =
-        impl_->TenantName(tenant) + "-" + std::string(RoleName(role)) + "-" + Hex(RandomBytes(4));
+    client_id = impl_->TenantName(tenant) + "-" + std::string(RoleName(role)) + "-" +
+                ingest::HexEncode(ingest::RandomBytes(4));
   }
   if (client_id.size() < 3 || client_id.size() > 64 ||
       !std::all_of(client_id.begin(), client_id.end(), IdChar)) {
     return Status::InvalidArgument("client_id must be 3..64 characters of [A-Za-z0-9_.-]");
   }
-  std::string secret = Base64Url(RandomBytes(24));
+  std::string secret = ingest::Base64UrlEncode(ingest::RandomBytes(24));
   std::string hash(crypto_pwhash_STRBYTES, '\0');
   if (crypto_pwhash_str_alg(hash.data(), secret.data(), secret.size(),
                             crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
@@ -294,7 +246,7 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
   // An unknown id costs the same Argon2id verification as a known one, so timing does not tell
   // which client ids exist.
   static const std::string kDecoy = [] {
-    std::string decoy = RandomBytes(16), hash(crypto_pwhash_STRBYTES, '\0');
+    std::string decoy = ingest::RandomBytes(16), hash(crypto_pwhash_STRBYTES, '\0');
     if (crypto_pwhash_str_alg(
             hash.data(), decoy.data(), decoy.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
             crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -324,9 +276,9 @@ std::string Auth::SignJwt(const Principal& principal, int64_t issued_at_s,
   claims["role"] = RoleName(principal.role);
   claims["iat"] = issued_at_s;
   claims["exp"] = expires_at_s;
-  std::string signing_input =
-      Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64Url(JsonText(claims));
-  return signing_input + "." + Base64Url(HmacSha256(impl_->key, signing_input));
+  std::string signing_input = ingest::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                              ingest::Base64UrlEncode(JsonText(claims));
+  return signing_input + "." + ingest::Base64UrlEncode(HmacSha256(impl_->key, signing_input));
 }
 
 Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
@@ -338,9 +290,9 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   if (dot2 == std::string_view::npos || jwt.find('.', dot2 + 1) != std::string_view::npos) {
     return invalid("not a JWT");
   }
-  auto header = FromBase64Url(jwt.substr(0, dot1));
-  auto payload = FromBase64Url(jwt.substr(dot1 + 1, dot2 - dot1 - 1));
-  auto signature = FromBase64Url(jwt.substr(dot2 + 1));
+  auto header = ingest::Base64UrlDecode(jwt.substr(0, dot1));
+  auto payload = ingest::Base64UrlDecode(jwt.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto signature = ingest::Base64UrlDecode(jwt.substr(dot2 + 1));
   if (!header || !payload || !signature) return invalid("bad base64url");
   auto h = storage::ParseJsonObject(*header);
   if (!h.ok()) return invalid("bad header");

@@ -528,7 +528,7 @@ std::string Hub::Impl::UpdateMessage(Sub& sub) {
 // The asset's health from its open alerts, as the REST API computes it; nullopt (and no health
 // event) while the alerts cannot be read.
 std::optional<int> Hub::Impl::Health(storage::TenantId tenant, const std::string& asset) {
-  auto counts = OpenAlertsByAsset(alerts, tenant);
+  auto counts = query::OpenAlertsByAsset(alerts, tenant);
   if (!counts.ok()) {
     log::Warn("hub: no health for asset {} of tenant {}: {}", asset, tenant,
               counts.status().ToString());

@@ -9,13 +9,13 @@
 namespace foresight::http {
 namespace {
 
-enum class Type { kString, kText, kNumber, kCount, kBool, kTime, kEnum, kScope };
+enum class Type { kString, kText, kNumber, kTime, kEnum };
 
 struct FieldSpec {
   std::string_view name;
   Type type;
   bool required = false;
-  std::vector<std::string_view> options = {};
+  std::span<const std::string_view> options = {};
 };
 
 std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, json::value* out) {
@@ -39,16 +39,6 @@ std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, jso
       *out = v;
       return std::nullopt;
     }
-    case Type::kCount: {
-      if (!v.is_int64() && !v.is_uint64()) return BadField(name, name + " must be an integer");
-      if (v.is_int64() && v.as_int64() < 0) return BadField(name, name + " must not be negative");
-      *out = v;
-      return std::nullopt;
-    }
-    case Type::kBool:
-      if (!v.is_bool()) return BadField(name, name + " must be true or false");
-      *out = v;
-      return std::nullopt;
     case Type::kTime: {
       std::optional<int64_t> t = ParseTimeValue(v);
       if (!t) return BadField(name, name + " must be an RFC 3339 time or epoch milliseconds");
@@ -62,19 +52,6 @@ std::optional<ApiError> CheckValue(const FieldSpec& f, const json::value& v, jso
       }
       *out = v;
       return std::nullopt;
-    case Type::kScope: {
-      if (!v.is_object()) return BadField(name, "scope must be an object");
-      for (const auto& [k, x] : v.as_object()) {
-        if (k != "asset_type" && k != "site" && k != "asset_id") {
-          return BadField("scope." + std::string(k), "scope may name asset_type, site, asset_id");
-        }
-        if (!x.is_string() || x.as_string().empty()) {
-          return BadField("scope." + std::string(k), "scope values must be non-empty strings");
-        }
-      }
-      *out = v;
-      return std::nullopt;
-    }
   }
   return std::nullopt;
 }
@@ -240,17 +217,19 @@ std::optional<ApiError> AssetMustExist(const Ctx& ctx, const json::object& doc) 
   return std::nullopt;
 }
 
-using Check = std::function<std::optional<ApiError>(const json::object&)>;
+// Applies a request body to a document (`creating`: a new one), checking it; a 400 otherwise.
+using Apply = std::function<std::optional<ApiError>(const json::object& body, bool creating,
+                                                    json::object* doc)>;
 
-// POST of a collection: the body checked against `spec` over `defaults`, then stored under a
-// new id with who made it and when.
+// POST of a collection: the body applied to a new document, then stored under a new id with
+// who made it and when.
 Response CreateDoc(Ctx& ctx, std::string_view kind, std::string_view id_prefix,
-                   const std::vector<FieldSpec>& spec, json::object doc, const Check& check) {
+                   const Apply& apply) {
   ApiError error;
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
-  if (auto e = ApplyFields(*body, spec, true, &doc)) return Error(ctx, *e);
-  if (auto e = check(doc)) return Error(ctx, *e);
+  json::object doc;
+  if (auto e = apply(*body, true, &doc)) return Error(ctx, *e);
   auto docs = Docs(ctx, kind, &error);
   if (!docs) return Error(ctx, error);
   std::string id = ctx.api.NewId(id_prefix);
@@ -263,8 +242,7 @@ Response CreateDoc(Ctx& ctx, std::string_view kind, std::string_view id_prefix,
 
 // PATCH of one document: the body's fields over the stored ones, checked again as a whole.
 // Soft-deleted documents are gone as far as PATCH is concerned.
-Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun,
-                   const std::vector<FieldSpec>& spec, const Check& check) {
+Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun, const Apply& apply) {
   ApiError error;
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
@@ -274,8 +252,7 @@ Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun,
   if (!doc || doc->contains("deleted_at")) {
     return Error(ctx, NotFound("no " + std::string(noun) + " '" + ctx.Param(1) + "'"));
   }
-  if (auto e = ApplyFields(*body, spec, false, &*doc)) return Error(ctx, *e);
-  if (auto e = check(*doc)) return Error(ctx, *e);
+  if (auto e = apply(*body, false, &*doc)) return Error(ctx, *e);
   (*doc)["updated_at"] = storage::FormatRfc3339(ctx.NowNs());
   (*doc)["updated_by"] = ctx.Actor();
   if (Status s = docs->Put(ctx.Param(1), *doc); !s.ok()) return Error(ctx, FromStatus(s));
@@ -284,7 +261,7 @@ Response UpdateDoc(Ctx& ctx, std::string_view kind, std::string_view noun,
 
 // --- Maintenance -----------------------------------------------------------------------------
 
-const std::vector<std::string_view> kKinds = {"preventive", "corrective", "inspection", "failure"};
+constexpr auto& kKinds = query::kMaintenanceKinds;
 
 const std::vector<FieldSpec>& MaintenanceSpec() {
   static const std::vector<FieldSpec> spec = {
@@ -317,16 +294,25 @@ Response ListMaintenance(Ctx& ctx) {
                   [&](const json::object& d) { return f.Keep(d); });
 }
 
+// The fields of a maintenance record, then the record as a whole.
+std::optional<ApiError> ApplyMaintenance(const Ctx& ctx, const json::object& body, bool creating,
+                                         json::object* doc) {
+  if (auto e = ApplyFields(body, MaintenanceSpec(), creating, doc)) return e;
+  return CheckMaintenance(ctx, *doc);
+}
+
 Response CreateMaintenance(Ctx& ctx) {
-  return CreateDoc(ctx, "maintenance", "wo_", MaintenanceSpec(), {},
-                   [&](const json::object& doc) { return CheckMaintenance(ctx, doc); });
+  return CreateDoc(ctx, query::kMaintenanceKind, "wo_", [&](const auto& body, bool c, auto* doc) {
+    return ApplyMaintenance(ctx, body, c, doc);
+  });
 }
 
 Response GetMaintenance(Ctx& ctx) { return GetDoc(ctx, "maintenance", "maintenance record"); }
 
 Response UpdateMaintenance(Ctx& ctx) {
-  return UpdateDoc(ctx, "maintenance", "maintenance record", MaintenanceSpec(),
-                   [&](const json::object& doc) { return CheckMaintenance(ctx, doc); });
+  return UpdateDoc(
+      ctx, query::kMaintenanceKind, "maintenance record",
+      [&](const auto& body, bool c, auto* doc) { return ApplyMaintenance(ctx, body, c, doc); });
 }
 
 Response DeleteMaintenance(Ctx& ctx) {
@@ -356,9 +342,7 @@ Response ImportMaintenance(Ctx& ctx) {
       continue;
     }
     json::object doc;
-    auto e = ApplyFields(w.fields, MaintenanceSpec(), true, &doc);
-    if (!e) e = CheckMaintenance(ctx, doc);
-    if (e) {
+    if (auto e = ApplyMaintenance(ctx, w.fields, true, &doc)) {
       rejected.push_back({{"row", w.row}, {"reason", e->message}});
       continue;
     }
@@ -388,35 +372,11 @@ Response ImportMaintenance(Ctx& ctx) {
 
 namespace {
 
-const std::vector<std::string_view> kSeverities = {"info", "warning", "critical"};
+constexpr auto& kSeverities = query::kSeverityNames;
 
-const std::vector<FieldSpec>& RuleSpec() {
-  static const std::vector<FieldSpec> spec = {
-      {"name", Type::kString, true},
-      {"metric", Type::kString, true},
-      {"operator", Type::kEnum, true, {"gt", "gte", "lt", "lte", "eq", "ne"}},
-      {"threshold", Type::kNumber, true},
-      {"clear_threshold", Type::kNumber},
-      {"source", Type::kEnum, false, {"raw", "5m", "1h", "24h"}},
-      {"aggregate", Type::kEnum, false, {"mean", "min", "max", "stddev", "count", "last"}},
-      {"scope", Type::kScope},
-      {"for_seconds", Type::kCount},
-      {"cooldown_seconds", Type::kCount},
-      {"severity", Type::kEnum, false, kSeverities},
-      {"enabled", Type::kBool},
-      {"description", Type::kText}};
-  return spec;
-}
-
-std::optional<ApiError> CheckRule(const json::object& rule) {
-  const json::value* clear = rule.if_contains("clear_threshold");
-  if (!clear) return std::nullopt;
-  auto op = static_cast<query::Op>(
-      std::find(query::kOpNames.begin(), query::kOpNames.end(), rule.at("operator").as_string()) -
-      query::kOpNames.begin());
-  Status s = query::CheckClearThreshold(op, rule.at("threshold").to_number<double>(),
-                                        clear->to_number<double>());
-  if (!s.ok()) return BadField("clear_threshold", std::string(s.message()));
+// The rule's fields are query's (query::ApplyRuleChange); this maps its verdict to a 400.
+std::optional<ApiError> ApplyRule(const json::object& body, bool creating, json::object* doc) {
+  if (Status s = query::ApplyRuleChange(body, creating, doc); !s.ok()) return FieldError(s);
   return std::nullopt;
 }
 
@@ -453,17 +413,13 @@ Response ListRules(Ctx& ctx) {
 }
 
 Response CreateRule(Ctx& ctx) {
-  json::object defaults = {{"source", "raw"},  {"aggregate", "mean"},   {"scope", json::object()},
-                           {"for_seconds", 0}, {"cooldown_seconds", 0}, {"severity", "warning"},
-                           {"enabled", true}};
-  return Installed(
-      ctx, CreateDoc(ctx, query::kRuleKind, "rule_", RuleSpec(), std::move(defaults), CheckRule));
+  return Installed(ctx, CreateDoc(ctx, query::kRuleKind, "rule_", ApplyRule));
 }
 
 Response GetRule(Ctx& ctx) { return GetDoc(ctx, query::kRuleKind, "rule"); }
 
 Response UpdateRule(Ctx& ctx) {
-  return Installed(ctx, UpdateDoc(ctx, query::kRuleKind, "rule", RuleSpec(), CheckRule));
+  return Installed(ctx, UpdateDoc(ctx, query::kRuleKind, "rule", ApplyRule));
 }
 
 Response DeleteRule(Ctx& ctx) {
@@ -485,7 +441,7 @@ Response DeleteRule(Ctx& ctx) {
 
 namespace {
 
-const std::vector<std::string_view> kAlertStatuses = {"open", "acknowledged", "resolved"};
+constexpr auto& kAlertStatuses = query::kAlertStatusNames;
 
 const std::vector<FieldSpec>& AlertSpec() {
   static const std::vector<FieldSpec> spec = {
@@ -637,22 +593,8 @@ Result<std::vector<json::object>> AlertDocs(const Ctx& ctx) {
   return out;
 }
 
-Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const query::Alerts* alerts,
-                                                             storage::TenantId tenant) {
-  std::map<std::string, AlertCounts> out;
-  if (!alerts) return out;
-  Status s = alerts->Read(tenant, [&](std::span<const query::Alert* const> all) {
-    for (const query::Alert* a : all) {
-      if (a->status == query::AlertStatus::kResolved) continue;
-      out[a->asset_id].Add(a->severity);
-    }
-  });
-  if (!s.ok()) return s;
-  return out;
-}
-
-Result<std::map<std::string, AlertCounts>> OpenAlertsByAsset(const Ctx& ctx) {
-  return OpenAlertsByAsset(ctx.services.alerts, ctx.tenant);
+Result<query::AlertCountsByAsset> OpenAlertsByAsset(const Ctx& ctx) {
+  return query::OpenAlertsByAsset(ctx.services.alerts, ctx.tenant);
 }
 
 Response AfterChange(Ctx& ctx, Response res, const std::function<Status()>& install) {

@@ -1,35 +1,20 @@
 // Reports (fleet summary, trends, cost avoidance, per asset; each also as CSV) and the tenant
-// settings they read. The arithmetic is written out in http/README.md.
+// settings they read: query computes them (query/query.h, "Reports"); this file maps the query
+// string in and JSON or CSV out.
 #include "http/api.h"
 #include "http/csv.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace foresight::http {
 namespace {
 
-using ml::kCriticalities;
-using storage::kDayNs;
+using query::kCriticalities;
 
-json::object DefaultSettings() {
-  return {{"cost_model",
-           {{"currency", "USD"},
-            {"unplanned_failure_cost",
-             {{"low", 5000}, {"medium", 20000}, {"high", 75000}, {"critical", 250000}}},
-            {"planned_to_unplanned_ratio", 0.25},
-            {"lookback_days", 30}}},
-          {"risk", {{"at_risk_below_health", 60}}}};
-}
-
-json::object Settings(Ctx& ctx) {
-  auto docs = ctx.api.Docs(ctx.tenant, "settings");
-  if (docs.ok()) {
-    if (auto s = (*docs)->Get("tenant")) return *s;
-  }
-  return DefaultSettings();
+query::ReportSources Sources(const Ctx& ctx) {
+  return {ctx.services.storage, ctx.services.alerts, std::string(AssetTag(ctx.services))};
 }
 
 bool WantsCsv(const Ctx& ctx) { return ctx.query.Get("format") == "csv"; }
@@ -55,84 +40,103 @@ std::optional<ApiError> Days(const Ctx& ctx, int fallback, int* days) {
 
 std::string Num(double v) { return fmt::format("{}", v); }
 
-std::vector<json::object> AllDocs(Ctx& ctx, std::string_view kind) {
-  std::vector<json::object> out;
-  auto docs = ctx.api.Docs(ctx.tenant, kind);
-  if (docs.ok()) {
-    (*docs)->Read([&](std::span<const json::object* const> all) {
-      for (const json::object* d : all) out.push_back(*d);
-    });
+std::string Day(int64_t ns) { return storage::FormatRfc3339(ns).substr(0, 10); }
+
+json::object SettingsJson(const query::ReportSettings& s) {
+  json::object costs;
+  for (const auto& [c, x] : s.cost_model.unplanned_failure_cost) costs[c] = x;
+  return {{"cost_model",
+           {{"currency", s.cost_model.currency},
+            {"unplanned_failure_cost", std::move(costs)},
+            {"planned_to_unplanned_ratio", s.cost_model.planned_to_unplanned_ratio},
+            {"lookback_days", s.cost_model.lookback_days}}},
+          {"risk", {{"at_risk_below_health", s.at_risk_below_health}}}};
+}
+
+// The body's fields over `settings`, each checked for its JSON type; the ranges are
+// query::WriteSettings'.
+std::optional<ApiError> ApplySettings(const json::object& body, query::ReportSettings* settings) {
+  for (const auto& [key, value] : body) {
+    if (key != "cost_model" && key != "risk") {
+      return BadField(key, "unknown field '" + std::string(key) + "'");
+    }
+    if (!value.is_object()) return BadField(key, std::string(key) + " must be an object");
   }
-  return out;
-}
-
-std::optional<int64_t> TimeOf(const json::object& d, std::string_view key) {
-  const json::value* v = d.if_contains(key);
-  return v && v->is_string() ? ParseTime(v->as_string()) : std::nullopt;
-}
-
-double Number(const json::object& d, std::string_view key, double fallback) {
-  const json::value* v = d.if_contains(key);
-  return v && v->is_number() ? v->to_number<double>() : fallback;
+  query::CostModel& model = settings->cost_model;
+  if (const json::value* cm = body.if_contains("cost_model")) {
+    for (const auto& [k, v] : cm->as_object()) {
+      std::string field = "cost_model." + std::string(k);
+      if (k == "currency") {
+        if (!v.is_string()) return BadField(field, "currency must be a string");
+        model.currency = v.as_string();
+      } else if (k == "planned_to_unplanned_ratio") {
+        if (!v.is_number()) return BadField(field, "planned_to_unplanned_ratio must be a number");
+        model.planned_to_unplanned_ratio = v.to_number<double>();
+      } else if (k == "lookback_days") {
+        if (!v.is_int64()) return BadField(field, "lookback_days must be an integer");
+        if (v.as_int64() < 1 || v.as_int64() > 365) {
+          return BadField(field, "lookback_days must be an integer from 1 to 365");
+        }
+        model.lookback_days = static_cast<int>(v.as_int64());
+      } else if (k == "unplanned_failure_cost") {
+        if (!v.is_object()) return BadField(field, "must be an object");
+        for (const auto& [c, x] : v.as_object()) {
+          std::string f = field + "." + std::string(c);
+          if (std::find(kCriticalities.begin(), kCriticalities.end(), c) == kCriticalities.end()) {
+            return BadField(f, "criticality must be low, medium, high or critical");
+          }
+          if (!x.is_number()) return BadField(f, "costs must be numbers");
+          model.unplanned_failure_cost[std::string(c)] = x.to_number<double>();
+        }
+      } else {
+        return BadField(field, "unknown field '" + std::string(k) + "'");
+      }
+    }
+  }
+  if (const json::value* risk = body.if_contains("risk")) {
+    for (const auto& [k, v] : risk->as_object()) {
+      if (k != "at_risk_below_health") {
+        return BadField("risk." + std::string(k), "unknown field");
+      }
+      if (!v.is_number()) return BadField("risk.at_risk_below_health", "must be a number");
+      settings->at_risk_below_health = v.to_number<double>();
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 Response FleetSummary(Ctx& ctx) {
   if (auto e = FormatOk(ctx)) return Error(ctx, *e);
-  json::object settings = Settings(ctx);
-  int at_risk_below = static_cast<int>(
-      settings.at("risk").as_object().at("at_risk_below_health").to_number<double>());
-  auto open_alerts = OpenAlertsByAsset(ctx);
-  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
-  const std::map<std::string, AlertCounts>& counts = *open_alerts;
-  std::map<std::string, int64_t> by_status;
-  int64_t at_risk = 0;
-  size_t asset_count = 0;
-  double health_sum = 0;
-  ctx.services.storage->WithAssets(ctx.tenant, [&](std::span<const storage::Asset* const> all) {
-    asset_count = all.size();
-    for (const storage::Asset* a : all) {
-      ++by_status[std::string(AssetAttr(*a, "status", "active"))];
-      int health = HealthScore(CountsFor(counts, a->id));
-      health_sum += health;
-      if (health < at_risk_below) ++at_risk;
-    }
-  });
-  AlertCounts open;
-  for (const auto& [id, c] : counts) {
-    open.open += c.open;
-    open.critical += c.critical;
-    open.warning += c.warning;
-    open.info += c.info;
-  }
-  json::value fleet_health = asset_count == 0
-                                 ? json::value(nullptr)
-                                 : json::value(std::round(10 * health_sum / asset_count) / 10);
+  auto summary = query::SummarizeFleet(Sources(ctx), ctx.tenant);
+  if (!summary.ok()) return Error(ctx, FromStatus(summary.status()));
+  const query::AlertCounts& open = summary->open_alerts;
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"metric", "value"});
-    out += CsvLine({"assets", std::to_string(asset_count)});
-    for (const auto& [status, n] : by_status)
+    out += CsvLine({"assets", std::to_string(summary->assets)});
+    for (const auto& [status, n] : summary->assets_by_status)
       out += CsvLine({"assets_" + status, std::to_string(n)});
-    out += CsvLine({"assets_at_risk", std::to_string(at_risk)});
+    out += CsvLine({"assets_at_risk", std::to_string(summary->assets_at_risk)});
     out += CsvLine({"open_alerts", std::to_string(open.open)});
     out += CsvLine({"open_alerts_critical", std::to_string(open.critical)});
     out += CsvLine({"open_alerts_warning", std::to_string(open.warning)});
     out += CsvLine({"open_alerts_info", std::to_string(open.info)});
-    out += CsvLine({"fleet_health", fleet_health.is_null() ? "" : Num(fleet_health.as_double())});
+    out += CsvLine({"fleet_health", summary->fleet_health ? Num(*summary->fleet_health) : ""});
     return Csv(ctx, std::move(out), "fleet-summary.csv");
   }
   json::object status_json;
-  for (const auto& [status, n] : by_status) status_json[status] = n;
-  return Json(ctx, {{"assets", asset_count},
+  for (const auto& [status, n] : summary->assets_by_status) status_json[status] = n;
+  return Json(ctx, {{"assets", summary->assets},
                     {"assets_by_status", std::move(status_json)},
-                    {"assets_at_risk", at_risk},
+                    {"assets_at_risk", summary->assets_at_risk},
                     {"open_alerts",
                      {{"total", open.open},
                       {"critical", open.critical},
                       {"warning", open.warning},
                       {"info", open.info}}},
-                    {"fleet_health", fleet_health},
+                    {"fleet_health", summary->fleet_health ? json::value(*summary->fleet_health)
+                                                           : json::value(nullptr)},
                     {"generated_at", storage::FormatRfc3339(ctx.NowNs())}});
 }
 
@@ -146,39 +150,19 @@ Response Trends(Ctx& ctx) {
   if (!asset.empty() && !ctx.services.storage->GetAsset(ctx.tenant, asset).ok()) {
     return Error(ctx, NotFound("no asset '" + asset + "'"));
   }
-  int64_t now = ctx.NowNs();
-  int64_t to = (now / kDayNs + 1) * kDayNs, from = to - days * kDayNs;
-  std::map<int64_t, storage::Bucket> by_day;
-  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
-  for (const auto& [id, series] : *by_asset) {
-    if (!asset.empty() && id != asset) continue;
-    for (const storage::SeriesInfo& s : series) {
-      if (s.key.field != metric || s.type == storage::ValueType::kString) continue;
-      auto buckets = ctx.services.storage->ReadDownsampled(ctx.tenant, s.id, from, to,
-                                                           std::chrono::nanoseconds(kDayNs));
-      if (!buckets.ok()) return Error(ctx, FromStatus(buckets.status()));
-      for (const storage::Bucket& b : *buckets) {
-        auto [it, fresh] = by_day.try_emplace(b.start_ns, b);
-        if (fresh) continue;
-        storage::Bucket& d = it->second;
-        d.count += b.count;
-        d.sum += b.sum;
-        d.min = std::min(d.min, b.min);
-        d.max = std::max(d.max, b.max);
-      }
-    }
-  }
+  auto trend = query::DailyTrend(Sources(ctx), ctx.tenant, metric, asset, days, ctx.NowNs());
+  if (!trend.ok()) return Error(ctx, FromStatus(trend.status()));
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"date", "mean", "min", "max", "count"});
-    for (const auto& [day, b] : by_day) {
-      out += CsvLine({storage::FormatRfc3339(day).substr(0, 10), Num(b.mean()), Num(b.min),
-                      Num(b.max), std::to_string(b.count)});
+    for (const storage::Bucket& b : *trend) {
+      out += CsvLine(
+          {Day(b.start_ns), Num(b.mean()), Num(b.min), Num(b.max), std::to_string(b.count)});
     }
     return Csv(ctx, std::move(out), "trend-" + metric + ".csv");
   }
   json::array points;
-  for (const auto& [day, b] : by_day) {
-    points.push_back({{"date", storage::FormatRfc3339(day).substr(0, 10)},
+  for (const storage::Bucket& b : *trend) {
+    points.push_back({{"date", Day(b.start_ns)},
                       {"mean", b.mean()},
                       {"min", b.min},
                       {"max", b.max},
@@ -194,114 +178,47 @@ Response CostAvoidance(Ctx& ctx) {
   if (auto e = FormatOk(ctx)) return Error(ctx, *e);
   int days = 0;
   if (auto e = Days(ctx, 365, &days)) return Error(ctx, *e);
-  json::object model = Settings(ctx).at("cost_model").as_object();
-  const json::object& unplanned = model.at("unplanned_failure_cost").as_object();
-  double ratio = model.at("planned_to_unplanned_ratio").to_number<double>();
-  int64_t lookback = static_cast<int64_t>(model.at("lookback_days").to_number<double>()) * kDayNs;
-  int64_t now = ctx.NowNs(), from = now - days * kDayNs;
-
-  std::map<std::string, std::string> criticality;
-  for (const storage::Asset& a : ctx.services.storage->ListAssets(ctx.tenant)) {
-    criticality[a.id] = AssetAttr(a, "criticality", "medium");
-  }
-  std::map<std::string, std::vector<int64_t>> alerts_by_asset;
-  auto alert_docs = AlertDocs(ctx);
-  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
-  for (const json::object& a : *alert_docs) {
-    if (auto t = TimeOf(a, "opened_at")) {
-      alerts_by_asset[std::string(a.at("asset_id").as_string())].push_back(*t);
-    }
-  }
-  int64_t avoided = 0, failures = 0;
-  double gross = 0, planned = 0, failure_cost = 0;
-  std::vector<std::vector<std::string>> lines;
-  for (const json::object& m : AllDocs(ctx, "maintenance")) {
-    std::optional<int64_t> at = TimeOf(m, "performed_at");
-    if (!at || *at < from || *at > now) continue;
-    std::string asset(m.at("asset_id").as_string()), kind(m.at("kind").as_string());
-    auto crit_it = criticality.find(asset);
-    std::string crit = crit_it == criticality.end() ? "medium" : crit_it->second;
-    double unplanned_cost = unplanned.contains(crit) ? unplanned.at(crit).to_number<double>() : 0;
-    if (kind == "failure") {
-      ++failures;
-      failure_cost += Number(m, "cost", unplanned_cost);
-      continue;
-    }
-    if (kind != "preventive" && kind != "corrective") continue;
-    const auto& opened = alerts_by_asset[asset];
-    bool warned = std::any_of(opened.begin(), opened.end(),
-                              [&](int64_t t) { return t <= *at && t >= *at - lookback; });
-    if (!warned) continue;
-    double cost = Number(m, "cost", ratio * unplanned_cost);
-    ++avoided;
-    gross += unplanned_cost;
-    planned += cost;
-    lines.push_back({std::string(m.at("id").as_string()), asset, crit, storage::FormatRfc3339(*at),
-                     Num(unplanned_cost), Num(cost), Num(unplanned_cost - cost)});
-  }
-  std::string currency(model.at("currency").as_string());
+  auto report = query::ComputeCostAvoidance(Sources(ctx), ctx.tenant, days, ctx.NowNs());
+  if (!report.ok()) return Error(ctx, FromStatus(report.status()));
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"maintenance_id", "asset_id", "criticality", "performed_at",
                                "unplanned_cost_avoided", "planned_cost", "savings"});
-    for (const auto& l : lines) out += CsvLine(l);
+    for (const query::Intervention& i : report->interventions) {
+      out += CsvLine({i.maintenance_id, i.asset_id, i.criticality,
+                      storage::FormatRfc3339(i.performed_ns), Num(i.unplanned_cost_avoided),
+                      Num(i.planned_cost), Num(i.savings())});
+    }
     return Csv(ctx, std::move(out), "cost-avoidance.csv");
   }
   json::array interventions;
-  for (const auto& l : lines) {
-    interventions.push_back({{"maintenance_id", l[0]},
-                             {"asset_id", l[1]},
-                             {"criticality", l[2]},
-                             {"performed_at", l[3]},
-                             {"unplanned_cost_avoided", std::stod(l[4])},
-                             {"planned_cost", std::stod(l[5])},
-                             {"savings", std::stod(l[6])}});
+  for (const query::Intervention& i : report->interventions) {
+    interventions.push_back({{"maintenance_id", i.maintenance_id},
+                             {"asset_id", i.asset_id},
+                             {"criticality", i.criticality},
+                             {"performed_at", storage::FormatRfc3339(i.performed_ns)},
+                             {"unplanned_cost_avoided", i.unplanned_cost_avoided},
+                             {"planned_cost", i.planned_cost},
+                             {"savings", i.savings()}});
   }
-  return Json(ctx, {{"currency", currency},
-                    {"days", days},
-                    {"avoided_failures", avoided},
-                    {"unplanned_cost_avoided", gross},
-                    {"planned_cost", planned},
-                    {"net_savings", gross - planned},
-                    {"failures", failures},
-                    {"failure_cost", failure_cost},
+  return Json(ctx, {{"currency", report->currency},
+                    {"days", report->days},
+                    {"avoided_failures", report->interventions.size()},
+                    {"unplanned_cost_avoided", report->unplanned_cost_avoided},
+                    {"planned_cost", report->planned_cost},
+                    {"net_savings", report->net_savings()},
+                    {"failures", report->failures},
+                    {"failure_cost", report->failure_cost},
                     {"interventions", std::move(interventions)}});
 }
 
 Response AssetReport(Ctx& ctx) {
   if (auto e = FormatOk(ctx)) return Error(ctx, *e);
-  auto asset = ctx.services.storage->GetAsset(ctx.tenant, ctx.Param(1));
-  if (!asset.ok()) return Error(ctx, NotFound("no asset '" + ctx.Param(1) + "'"));
-  auto open_alerts = OpenAlertsByAsset(ctx);
-  if (!open_alerts.ok()) return Error(ctx, FromStatus(open_alerts.status()));
-  const std::map<std::string, AlertCounts>& counts = *open_alerts;
-  AlertCounts open = CountsFor(counts, asset->id);
-  int64_t now = ctx.NowNs();
-  int64_t alerts_30d = 0;
-  auto alert_docs = AlertDocs(ctx);
-  if (!alert_docs.ok()) return Error(ctx, FromStatus(alert_docs.status()));
-  for (const json::object& a : *alert_docs) {
-    if (a.at("asset_id").as_string() != asset->id) continue;
-    if (auto t = TimeOf(a, "opened_at"); t && *t >= now - 30 * kDayNs) ++alerts_30d;
-  }
-  std::map<std::string, int64_t> by_kind;
-  double cost = 0, downtime = 0;
-  std::optional<int64_t> last;
-  for (const json::object& m : AllDocs(ctx, "maintenance")) {
-    if (m.at("asset_id").as_string() != asset->id) continue;
-    ++by_kind[std::string(m.at("kind").as_string())];
-    cost += Number(m, "cost", 0);
-    downtime += Number(m, "downtime_hours", 0);
-    if (auto t = TimeOf(m, "performed_at"); t && (!last || *t > *last)) last = t;
-  }
-  json::object latest;
-  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
-  for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset->id)) {
-    auto p = ctx.services.storage->ReadLatest(ctx.tenant, s.id);
-    if (!p.ok() || p->size() == 0 || p->type == storage::ValueType::kString) continue;
-    latest[s.key.field] = {{"time", storage::FormatRfc3339(p->ts_ns[0])},
-                           {"value", p->AsDouble(0)}};
-  }
-  json::object asset_json = AssetJson(*asset, open);
+  const int64_t now = ctx.NowNs();
+  auto report = query::ReportAsset(Sources(ctx), ctx.tenant, ctx.Param(1), now);
+  if (!report.ok()) return Error(ctx, FromStatus(report.status()));
+  const query::AlertCounts& open = report->open_alerts;
+  const std::optional<int64_t>& last = report->last_maintenance_ns;
+  json::object asset_json = AssetJson(report->asset, open);
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"section", "key", "value"});
     for (const auto& [k, v] : asset_json) {
@@ -309,97 +226,52 @@ Response AssetReport(Ctx& ctx) {
       if (v.is_number()) out += CsvLine({"asset", k, Num(v.to_number<double>())});
     }
     out += CsvLine({"alerts", "open", std::to_string(open.open)});
-    out += CsvLine({"alerts", "opened_last_30_days", std::to_string(alerts_30d)});
-    for (const auto& [k, n] : by_kind) out += CsvLine({"maintenance", k, std::to_string(n)});
-    out += CsvLine({"maintenance", "total_cost", Num(cost)});
-    out += CsvLine({"maintenance", "downtime_hours", Num(downtime)});
-    out += CsvLine({"maintenance", "last_performed_at", last ? storage::FormatRfc3339(*last) : ""});
-    for (const auto& [k, v] : latest) {
-      out += CsvLine({"latest", k, Num(v.as_object().at("value").as_double())});
+    out += CsvLine({"alerts", "opened_last_30_days", std::to_string(report->alerts_last_30_days)});
+    for (const auto& [k, n] : report->maintenance_by_kind) {
+      out += CsvLine({"maintenance", k, std::to_string(n)});
     }
-    return Csv(ctx, std::move(out), "asset-" + asset->id + ".csv");
+    out += CsvLine({"maintenance", "total_cost", Num(report->maintenance_cost)});
+    out += CsvLine({"maintenance", "downtime_hours", Num(report->downtime_hours)});
+    out += CsvLine({"maintenance", "last_performed_at", last ? storage::FormatRfc3339(*last) : ""});
+    for (const auto& [k, v] : report->latest) out += CsvLine({"latest", k, Num(v.value)});
+    return Csv(ctx, std::move(out), "asset-" + report->asset.id + ".csv");
   }
   json::object kinds;
-  for (const auto& [k, n] : by_kind) kinds[k] = n;
+  for (const auto& [k, n] : report->maintenance_by_kind) kinds[k] = n;
+  json::object latest;
+  for (const auto& [k, v] : report->latest) {
+    latest[k] = {{"time", storage::FormatRfc3339(v.ts_ns)}, {"value", v.value}};
+  }
   json::object maintenance = {
       {"by_kind", std::move(kinds)},
-      {"total_cost", cost},
-      {"downtime_hours", downtime},
+      {"total_cost", report->maintenance_cost},
+      {"downtime_hours", report->downtime_hours},
       {"last_performed_at", last ? json::value(storage::FormatRfc3339(*last)) : nullptr},
-      {"days_since_last", last ? json::value((now - *last) / kDayNs) : json::value(nullptr)}};
-  return Json(ctx, {{"asset", std::move(asset_json)},
-                    {"alerts", {{"open", open.open}, {"opened_last_30_days", alerts_30d}}},
-                    {"maintenance", std::move(maintenance)},
-                    {"latest", std::move(latest)},
-                    {"generated_at", storage::FormatRfc3339(now)}});
+      {"days_since_last", last ? json::value((now - *last) / storage::kDayNs) : nullptr}};
+  return Json(
+      ctx, {{"asset", std::move(asset_json)},
+            {"alerts", {{"open", open.open}, {"opened_last_30_days", report->alerts_last_30_days}}},
+            {"maintenance", std::move(maintenance)},
+            {"latest", std::move(latest)},
+            {"generated_at", storage::FormatRfc3339(now)}});
 }
 
-Response GetSettings(Ctx& ctx) { return Json(ctx, Settings(ctx)); }
+Response GetSettings(Ctx& ctx) {
+  auto settings = query::ReadSettings(*ctx.services.storage, ctx.tenant);
+  if (!settings.ok()) return Error(ctx, FromStatus(settings.status()));
+  return Json(ctx, SettingsJson(*settings));
+}
 
 Response PutSettings(Ctx& ctx) {
   ApiError error;
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
-  json::object settings = DefaultSettings();
-  for (const auto& [key, value] : *body) {
-    if (key != "cost_model" && key != "risk") {
-      return Error(ctx, BadField(key, "unknown field '" + std::string(key) + "'"));
-    }
-    if (!value.is_object())
-      return Error(ctx, BadField(key, std::string(key) + " must be an object"));
+  query::ReportSettings settings;  // what the body leaves out returns to its default
+  if (auto e = ApplySettings(*body, &settings)) return Error(ctx, *e);
+  if (Status s = query::WriteSettings(ctx.services.storage, ctx.tenant, settings); !s.ok()) {
+    return Error(ctx, FieldError(s));
   }
-  if (const json::value* cm = body->if_contains("cost_model")) {
-    json::object& model = settings["cost_model"].as_object();
-    for (const auto& [k, v] : cm->as_object()) {
-      std::string field = "cost_model." + std::string(k);
-      if (k == "currency") {
-        if (!v.is_string() || v.as_string().empty() || v.as_string().size() > 8) {
-          return Error(ctx, BadField(field, "currency must be a code of 1..8 characters"));
-        }
-      } else if (k == "planned_to_unplanned_ratio") {
-        if (!v.is_number() || v.to_number<double>() < 0 || v.to_number<double>() > 1) {
-          return Error(ctx, BadField(field, "planned_to_unplanned_ratio must be from 0 to 1"));
-        }
-      } else if (k == "lookback_days") {
-        if (!v.is_int64() || v.as_int64() < 1 || v.as_int64() > 365) {
-          return Error(ctx, BadField(field, "lookback_days must be an integer from 1 to 365"));
-        }
-      } else if (k == "unplanned_failure_cost") {
-        if (!v.is_object()) return Error(ctx, BadField(field, "must be an object"));
-        json::object& costs = model["unplanned_failure_cost"].as_object();
-        for (const auto& [c, x] : v.as_object()) {
-          std::string f = field + "." + std::string(c);
-          if (std::find(std::begin(kCriticalities), std::end(kCriticalities), c) ==
-              std::end(kCriticalities)) {
-            return Error(ctx, BadField(f, "criticality must be low, medium, high or critical"));
-          }
-          if (!x.is_number() || x.to_number<double>() < 0) {
-            return Error(ctx, BadField(f, "costs must be non-negative numbers"));
-          }
-          costs[c] = x;
-        }
-        continue;
-      } else {
-        return Error(ctx, BadField(field, "unknown field '" + std::string(k) + "'"));
-      }
-      model[k] = v;
-    }
-  }
-  if (const json::value* risk = body->if_contains("risk")) {
-    for (const auto& [k, v] : risk->as_object()) {
-      if (k != "at_risk_below_health") {
-        return Error(ctx, BadField("risk." + std::string(k), "unknown field"));
-      }
-      if (!v.is_number() || v.to_number<double>() < 0 || v.to_number<double>() > 100) {
-        return Error(ctx, BadField("risk.at_risk_below_health", "must be from 0 to 100"));
-      }
-      settings["risk"].as_object()[k] = v;
-    }
-  }
-  auto docs = ctx.api.Docs(ctx.tenant, "settings");
-  if (!docs.ok()) return Error(ctx, FromStatus(docs.status()));
-  if (Status s = (*docs)->Put("tenant", settings); !s.ok()) return Error(ctx, FromStatus(s));
-  return Json(ctx, settings);
+  return Json(ctx, SettingsJson(settings));
 }
 
 }  // namespace foresight::http

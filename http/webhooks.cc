@@ -128,7 +128,8 @@ std::string Signature(std::string_view secret, std::string_view body) {
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
                                 body.size());
   crypto_auth_hmacsha256_final(&state, mac);
-  return "sha256=" + Hex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+  return "sha256=" +
+         ingest::HexEncode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
 }  // namespace

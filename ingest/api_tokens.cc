@@ -25,7 +25,21 @@ std::string Sha256(std::string_view text) {
   return out;
 }
 
-std::string Hex(std::string_view bytes) {
+bool StaticTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("_.~+/=-").find(c) != std::string_view::npos;
+}
+
+std::string TenantName(const storage::Storage& storage, storage::TenantId tenant) {
+  for (const auto& [t, name] : storage.ListTenants()) {
+    if (t == tenant) return name;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string HexEncode(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                  bytes.size());
@@ -33,7 +47,7 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string Unhex(std::string_view hex) {
+std::string HexDecode(std::string_view hex) {
   std::string out(hex.size() / 2, '\0');
   size_t len = 0;
   if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
@@ -50,7 +64,7 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
-std::string Base64Url(std::string_view bytes) {
+std::string Base64UrlEncode(std::string_view bytes) {
   constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
@@ -59,19 +73,19 @@ std::string Base64Url(std::string_view bytes) {
   return out;
 }
 
-bool StaticTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("_.~+/=-").find(c) != std::string_view::npos;
-}
-
-std::string TenantName(const storage::Storage& storage, storage::TenantId tenant) {
-  for (const auto& [t, name] : storage.ListTenants()) {
-    if (t == tenant) return name;
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
   }
-  return {};
+  out.resize(len);
+  return out;
 }
-
-}  // namespace
 
 struct ApiTokens::Impl {
   explicit Impl(storage::Storage* s) : storage(s) {}
@@ -126,7 +140,7 @@ Status ApiTokens::Impl::LoadRecords() {
         return Status::Corruption("api token '" + id + "' of tenant '" + name + "' does not parse");
       }
       if (revoked->to_number<int64_t>() != 0) continue;
-      by_digest.emplace(Unhex(digest->as_string()), Holder{tenant, name, id});
+      by_digest.emplace(HexDecode(digest->as_string()), Holder{tenant, name, id});
     }
   }
   return Status::OK();
@@ -152,12 +166,12 @@ Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::str
   if (name.empty() || name.size() > 128) {
     return Status::InvalidArgument("name must be 1..128 characters");
   }
-  Token token{Hex(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0};
-  std::string secret = "fst_" + Base64Url(RandomBytes(30));
+  Token token{HexEncode(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0};
+  std::string secret = "fst_" + Base64UrlEncode(RandomBytes(30));
   std::string digest = Sha256(secret);
   json::object o;
   o["name"] = token.name;
-  o["digest"] = Hex(digest);
+  o["digest"] = HexEncode(digest);
   o["created_ns"] = token.created_ns;
   o["revoked_ns"] = 0;
   std::string value = storage::JsonText(o);
@@ -185,7 +199,7 @@ Status ApiTokens::Revoke(storage::TenantId tenant, std::string_view id) {
   std::string value = storage::JsonText(o);
   storage::Storage::RecordWrite write{kTokenKind, id, value};
   if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  impl_->by_digest.erase(Unhex(o.at("digest").as_string()));
+  impl_->by_digest.erase(HexDecode(o.at("digest").as_string()));
   return Status::OK();
 }
 

@@ -213,6 +213,14 @@ class TokenVerifier {
   virtual Result<storage::TenantId> Verify(std::string_view token) const = 0;
 };
 
+// How secrets are made and spelled, for write tokens here and sign-in in http/ (libsodium):
+// bytes from the operating system's CSPRNG, lowercase hex, and base64url without padding.
+std::string RandomBytes(size_t n);
+std::string HexEncode(std::string_view bytes);
+std::string HexDecode(std::string_view hex);  // empty when `hex` is not hex
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);  // nullopt when malformed
+
 // The long-lived credentials machines present: today write tokens, with which sensors and
 // gateways write readings (and nothing else) over TCP and HTTP. Two kinds: revocable tokens made
 // by admins (the API, `foresight token`), kept per tenant as storage records of kind

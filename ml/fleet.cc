@@ -1,18 +1,13 @@
 // The fleet the models learn from, read from the records its owners keep: assets and series
-// from storage, maintenance records (the API's documents of kind "maintenance"), alerts from
-// query.
+// from storage, maintenance records and alerts from query.
 #include "ml/ml.h"
 #include "query/query.h"
-
-#include <simdjson.h>
 
 #include <algorithm>
 #include <map>
 
 namespace foresight::ml {
 namespace {
-
-constexpr std::string_view kMaintenanceKind = "maintenance";
 
 std::string_view Attribute(const storage::Asset& asset, std::string_view key) {
   for (const auto& [k, v] : asset.attributes) {
@@ -24,8 +19,8 @@ std::string_view Attribute(const storage::Asset& asset, std::string_view key) {
 }  // namespace
 
 int CriticalityRank(std::string_view criticality) {
-  for (size_t i = 0; i < kCriticalities.size(); ++i) {
-    if (kCriticalities[i] == criticality) return static_cast<int>(i);
+  for (size_t i = 0; i < query::kCriticalities.size(); ++i) {
+    if (query::kCriticalities[i] == criticality) return static_cast<int>(i);
   }
   return 1;
 }
@@ -63,24 +58,13 @@ Result<Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenan
                     a.metrics.end());
   }
 
-  auto records = storage.ScanRecords(tenant, kMaintenanceKind, {});
-  if (!records.ok()) return records.status();
-  simdjson::dom::parser parser;
-  for (const auto& [id, text] : *records) {
-    simdjson::dom::object doc;
-    if (parser.parse(text).get(doc) != simdjson::SUCCESS) continue;
-    if (doc["deleted_at"].error() == simdjson::SUCCESS) continue;
-    std::string_view asset, performed_at, kind;
-    if (doc["asset_id"].get(asset) != simdjson::SUCCESS ||
-        doc["performed_at"].get(performed_at) != simdjson::SUCCESS) {
-      continue;
-    }
-    auto it = index.find(asset);
-    Result<int64_t> ts = storage::ParseRfc3339(performed_at);
-    if (it == index.end() || !ts.ok()) continue;
-    const bool failure =
-        doc["kind"].get(kind) == simdjson::SUCCESS && (kind == "failure" || kind == "corrective");
-    fleet.maintenance.push_back({it->second, *ts, failure});
+  auto maintenance = query::ReadMaintenance(storage, tenant);
+  if (!maintenance.ok()) return maintenance.status();
+  for (const query::MaintenanceRecord& m : *maintenance) {
+    auto it = index.find(std::string_view(m.asset_id));
+    if (it == index.end()) continue;
+    const bool failure = m.kind == "failure" || m.kind == "corrective";
+    fleet.maintenance.push_back({it->second, m.performed_ns, failure});
   }
 
   auto alerts = query::ReadAlerts(storage, tenant);

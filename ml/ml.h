@@ -174,17 +174,14 @@ struct Fleet {
   std::vector<FleetEvent> alerts;  // when each alert opened
 };
 
-// An asset's "criticality" attribute, in rank order: CriticalityRank gives the index, and
-// anything else counts as medium (1).
-inline constexpr std::array<std::string_view, 4> kCriticalities = {"low", "medium", "high",
-                                                                   "critical"};
+// The index of an asset's "criticality" attribute in query::kCriticalities (low 0 .. critical
+// 3); anything else counts as medium (1).
 int CriticalityRank(std::string_view criticality);
 
 // A tenant's fleet read from storage: its assets with their criticality and installed_at
 // attributes (an asset without a valid installed_at counts from its creation), their numeric
 // series by `asset_tag` (one per field name: the first created wins), the maintenance records
-// (storage records of kind "maintenance", JSON documents with asset_id, kind and an RFC 3339
-// performed_at; failure and corrective ones are failures) and when each alert opened
+// (query::ReadMaintenance; failure and corrective ones are failures) and when each alert opened
 // (query::ReadAlerts). Reads storage only; safe from any thread.
 Result<Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenant,
                         std::string_view asset_tag);

@@ -43,12 +43,14 @@
 // Memory is about 7 KB per tracked series, 2 KB of it the recent timestamps.
 #pragma once
 
+#include "storage/json.h"
 #include "storage/storage.h"
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -212,6 +214,15 @@ struct AlertStats {
 // Rules are kept as storage records of kind kRuleKind, one JSON document per rule written by the
 // API (fields in query/README.md); a deleted rule keeps its record with "deleted_at" set.
 inline constexpr std::string_view kRuleKind = "rule";
+// A change to a rule as a client sends it — a JSON object of the record's fields (query/README.md),
+// null clearing an optional one — applied over `record`: the stored rule, or with `creating`
+// the defaults (source raw, aggregate mean, no scope, for and cooldown 0, severity warning,
+// enabled) for a new one. Checks every field, then the rule as a whole (CheckClearThreshold),
+// and that a new rule names every required field (name, metric, operator, threshold). The
+// bookkeeping fields (id, created_at, ...) are the caller's, not the client's. On failure,
+// InvalidArgument "<field>: <why>" for the first field that is wrong, and `record` unchanged.
+Status ApplyRuleChange(const boost::json::object& change, bool creating,
+                       boost::json::object* record);
 // A rule record as the engine runs it; nullopt for a deleted rule; Corruption for a record that
 // is not a rule.
 Result<std::optional<Rule>> DecodeRule(std::string_view record);
@@ -265,5 +276,139 @@ class Alerts {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// --- Reports ---------------------------------------------------------------------------------
+//
+// The fleet summary, daily trends, cost avoidance and the per-asset report, computed from what
+// their owners keep: assets and series (storage), alerts (Alerts, or ReadAlerts without one),
+// and two kinds of storage records the API writes: maintenance records (kMaintenanceKind, one
+// JSON document each) and the tenant's report settings (kSettingsKind, id "tenant"). The
+// arithmetic is written out in query/README.md; http/ renders the results as JSON and CSV.
+//
+// Threading: every function may be called from any thread. Errors: storage errors, and NotFound
+// for an asset that does not exist. Cost: each reads the tenant's assets and alerts once; trends
+// one ReadDownsampled per matching series (rollups where they exist).
+
+inline constexpr std::string_view kMaintenanceKind = "maintenance";
+inline constexpr std::array<std::string_view, 4> kMaintenanceKinds = {"preventive", "corrective",
+                                                                      "inspection", "failure"};
+struct MaintenanceRecord {
+  std::string id, asset_id, kind;
+  int64_t performed_ns = 0;
+  std::optional<double> cost;  // none: the cost model's estimate
+  double downtime_hours = 0;
+};
+// A tenant's maintenance records that are not deleted, in id order. A record without an asset,
+// a kind or an RFC 3339 performed_at is skipped with a warning in the log.
+Result<std::vector<MaintenanceRecord>> ReadMaintenance(const storage::Storage& storage,
+                                                       storage::TenantId tenant);
+
+// An asset's "criticality" attribute, lowest first; an asset without one counts as medium.
+inline constexpr std::array<std::string_view, 4> kCriticalities = {"low", "medium", "high",
+                                                                   "critical"};
+struct CostModel {
+  std::string currency = "USD";
+  // The cost of one unplanned failure by asset criticality (kCriticalities).
+  std::map<std::string, double, std::less<>> unplanned_failure_cost = {
+      {"low", 5000}, {"medium", 20000}, {"high", 75000}, {"critical", 250000}};
+  double planned_to_unplanned_ratio = 0.25;  // a planned job's cost when its record has none
+  int lookback_days = 30;                    // how far back an alert counts as the warning
+};
+struct ReportSettings {
+  CostModel cost_model;
+  double at_risk_below_health = 60;
+};
+inline constexpr std::string_view kSettingsKind = "settings";
+// The stored settings, or the defaults above when the tenant has none. A stored field that is
+// missing or of the wrong type keeps its default.
+Result<ReportSettings> ReadSettings(const storage::Storage& storage, storage::TenantId tenant);
+// Stores the settings (the record's fields are ReportSettings' names: cost_model {currency,
+// unplanned_failure_cost, planned_to_unplanned_ratio, lookback_days}, risk
+// {at_risk_below_health}). For a value out of range, InvalidArgument "<field>: <why>", as in
+// "cost_model.lookback_days: lookback_days must be an integer from 1 to 365".
+Status WriteSettings(storage::Storage* storage, storage::TenantId tenant,
+                     const ReportSettings& settings);
+
+// Open (or acknowledged) alerts of one asset by severity.
+struct AlertCounts {
+  int open = 0;
+  int critical = 0;
+  int warning = 0;
+  int info = 0;
+  void Add(Severity severity);
+};
+using AlertCountsByAsset = std::map<std::string, AlertCounts, std::less<>>;
+// Open alerts per asset id; none without an Alerts. Fails when the alerts cannot be loaded.
+Result<AlertCountsByAsset> OpenAlertsByAsset(const Alerts* alerts, storage::TenantId tenant);
+// The counts of asset `id`: zero when it has no open alert.
+AlertCounts CountsFor(const AlertCountsByAsset& counts, std::string_view id);
+// An asset's health until models score it: 100 less 30 per open critical alert, 10 per warning
+// and 2 per info, never below 0.
+int HealthScore(const AlertCounts& counts);
+
+// What a report reads. `alerts` may be null (a server that keeps none): counts are then zero.
+struct ReportSources {
+  const storage::Storage* storage = nullptr;
+  const Alerts* alerts = nullptr;
+  std::string asset_tag = "asset_id";  // the tag that names a series' asset
+};
+
+struct FleetSummary {
+  size_t assets = 0;
+  std::map<std::string, int64_t>
+      assets_by_status;        // the asset attribute "status", "active" if none
+  int64_t assets_at_risk = 0;  // health below at_risk_below_health
+  AlertCounts open_alerts;
+  std::optional<double> fleet_health;  // mean health, one decimal; none without assets
+};
+Result<FleetSummary> SummarizeFleet(const ReportSources& sources, storage::TenantId tenant);
+
+// Per UTC day from the day `days - 1` before `now_ns`'s to that day: the aggregate of `metric`
+// over every numeric series of that name, of one asset or (empty `asset_id`) of the fleet. Days
+// without a point are left out; each bucket's start_ns is its midnight.
+Result<std::vector<storage::Bucket>> DailyTrend(const ReportSources& sources,
+                                                storage::TenantId tenant, std::string_view metric,
+                                                std::string_view asset_id, int days,
+                                                int64_t now_ns);
+
+// A preventive or corrective job that an alert of its asset warned of (opened within the
+// lookback before the job): the unplanned failure it avoided, at the cost model's price.
+struct Intervention {
+  std::string maintenance_id, asset_id, criticality;
+  int64_t performed_ns = 0;
+  double unplanned_cost_avoided = 0;
+  double planned_cost = 0;
+  double savings() const { return unplanned_cost_avoided - planned_cost; }
+};
+struct CostAvoidance {
+  std::string currency;
+  int days = 0;
+  double unplanned_cost_avoided = 0;
+  double planned_cost = 0;
+  int64_t failures = 0;  // failure records in the range
+  double failure_cost = 0;
+  std::vector<Intervention> interventions;  // in maintenance id order
+  double net_savings() const { return unplanned_cost_avoided - planned_cost; }
+};
+// Over the maintenance performed in the `days` before `now_ns`.
+Result<CostAvoidance> ComputeCostAvoidance(const ReportSources& sources, storage::TenantId tenant,
+                                           int days, int64_t now_ns);
+
+struct LatestValue {
+  int64_t ts_ns = 0;
+  double value = 0;
+};
+struct AssetReport {
+  storage::Asset asset;
+  AlertCounts open_alerts;
+  int64_t alerts_last_30_days = 0;  // opened in the 30 days before now_ns
+  std::map<std::string, int64_t> maintenance_by_kind;
+  double maintenance_cost = 0;
+  double downtime_hours = 0;
+  std::optional<int64_t> last_maintenance_ns;
+  std::map<std::string, LatestValue> latest;  // newest value of each numeric metric
+};
+Result<AssetReport> ReportAsset(const ReportSources& sources, storage::TenantId tenant,
+                                std::string_view asset_id, int64_t now_ns);
 
 }  // namespace foresight::query

@@ -330,6 +330,59 @@ TEST_F(AlertRules, LoadRulesRunsTheStoredRecordsAndSkipsDeletedAndDamagedOnes) {
   EXPECT_EQ(all[0].severity, Severity::kCritical);
 }
 
+TEST(RuleRecords, ANewRuleTakesTheDefaultsAndNeedsItsRequiredFields) {
+  namespace json = boost::json;
+  json::object rule;
+  Status missing = ApplyRuleChange({{"name", "Hot"}, {"metric", "temp"}}, true, &rule);
+  EXPECT_EQ(missing.message(), "operator: operator is required");
+  ASSERT_TRUE(
+      ApplyRuleChange({{"name", "Hot"}, {"metric", "temp"}, {"operator", "gt"}, {"threshold", 80}},
+                      true, &rule)
+          .ok());
+  EXPECT_EQ(rule.at("source"), "raw");
+  EXPECT_EQ(rule.at("severity"), "warning");
+  EXPECT_EQ(rule.at("enabled"), true);
+  auto decoded = DecodeRule(storage::JsonText(rule));
+  ASSERT_TRUE(decoded.ok() && decoded->has_value());
+  EXPECT_EQ((*decoded)->threshold, 80);
+}
+
+TEST(RuleRecords, AChangeIsCheckedFieldByFieldAndLeavesTheRuleAsItWasWhenRefused) {
+  namespace json = boost::json;
+  json::object rule;
+  ASSERT_TRUE(ApplyRuleChange({{"name", "Cold"},
+                               {"metric", "temp"},
+                               {"operator", "lt"},
+                               {"threshold", 5},
+                               {"description", "winter"}},
+                              true, &rule)
+                  .ok());
+  const json::object before = rule;
+  const std::pair<json::object, std::string> refused[] = {
+      {{{"colour", "red"}}, "colour: unknown field 'colour'"},
+      {{{"operator", "above"}}, "operator: operator must be one of gt, gte, lt, lte, eq, ne"},
+      {{{"threshold", "high"}}, "threshold: threshold must be a number"},
+      {{{"for_seconds", -1}}, "for_seconds: for_seconds must not be negative"},
+      {{{"enabled", "yes"}}, "enabled: enabled must be true or false"},
+      {{{"scope", {{"region", "x"}}}}, "scope.region: scope may name asset_type, site, asset_id"},
+      {{{"name", nullptr}}, "name: name is required"},
+      {{{"name", ""}}, "name: name must not be empty"},
+      {{{"clear_threshold", 1}},
+       "clear_threshold: clear_threshold must not be below threshold "
+       "for lt"},
+  };
+  for (const auto& [change, message] : refused) {
+    Status s = ApplyRuleChange(change, false, &rule);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << message;
+    EXPECT_EQ(s.message(), message);
+    EXPECT_EQ(rule, before) << message;
+  }
+  ASSERT_TRUE(
+      ApplyRuleChange({{"description", nullptr}, {"clear_threshold", 7}}, false, &rule).ok());
+  EXPECT_FALSE(rule.contains("description"));
+  EXPECT_EQ(rule.at("clear_threshold"), 7);
+}
+
 TEST(RuleRecords, DecodeEveryFieldTheApiWrites) {
   auto rule = DecodeRule(
       R"({"id":"r1","name":"Slow drift","metric":"vibration","operator":"lte","threshold":2.5,)"
