@@ -99,6 +99,7 @@ struct Ctx {
   storage::TenantId tenant = 0;     // routes under /api/v1/tenants/{tenant}
   std::vector<std::string> params;  // path parameters in pattern order, {tenant} included
   std::string request_id;
+  std::string peer;  // the client's address
 
   const std::string& Param(size_t i) const { return params[i]; }
   std::string Actor() const { return principal.subject; }
@@ -141,8 +142,13 @@ RouteMatch MatchRoute(bhttp::verb method, std::string_view target);
 // The largest body the matched route accepts.
 size_t BodyLimit(const RouteMatch& match, const Services& services);
 // Dispatches one request through the table: checks, handler, audit, metrics.
+// A GET or HEAD of the embedded dashboard (http/static.cc): "/" or one of its built files, with
+// its caching and security headers; nullopt for any other path.
+std::optional<Response> ServeWebFile(const Request& req, std::string_view path);
+
+// `peer` is the client's address (sign-in lockouts count per address).
 Response Dispatch(const Request& req, RouteMatch match, const Services& services, Api& api,
-                  const std::string& request_id);
+                  const std::string& request_id, std::string_view peer);
 std::string OpenApiJson();
 
 // Rendering.
@@ -307,6 +313,15 @@ Response ListTrainingRuns(Ctx& ctx);
 Response GetTrainingRun(Ctx& ctx);
 
 Response IssueTokenRoute(Ctx& ctx);
+Response LoginRoute(Ctx& ctx);
+Response RefreshRoute(Ctx& ctx);
+Response LogoutRoute(Ctx& ctx);
+Response SessionRoute(Ctx& ctx);
+Response ListUsersRoute(Ctx& ctx);
+Response CreateUserRoute(Ctx& ctx);
+Response GetUserRoute(Ctx& ctx);
+Response UpdateUserRoute(Ctx& ctx);
+Response DeleteUserRoute(Ctx& ctx);
 Response GetTenant(Ctx& ctx);
 Response ListClientsRoute(Ctx& ctx);
 Response CreateClientRoute(Ctx& ctx);

@@ -1,7 +1,7 @@
 // Sign-in credentials. Secrets are never kept: client secrets as Argon2id hashes (storage), so a
 // stolen data directory or core dump hands out nothing usable (write tokens: ingest/api_tokens.cc).
 #include "http/api.h"
-#include "http/http.h"
+#include "http/auth_impl.h"
 #include "storage/log.h"
 #include "storage/sync.h"
 
@@ -67,24 +67,6 @@ Result<Role> ParseClientRole(std::string_view name) {
   return Status::InvalidArgument("role must be one of viewer, engineer, admin");
 }
 
-struct Auth::Impl {
-  Impl(storage::Storage* s, const AuthOptions& o) : storage(s), options(o) {}
-  Status Load();
-  Status LoadRecords();
-  Status LoadKey();
-  // Tenants are never renamed, so a name is looked up once per credential, not per request.
-  std::string TenantName(storage::TenantId tenant) const;
-
-  storage::Storage* const storage;
-  const AuthOptions options;
-  std::string key;
-  mutable SharedMutex mu;
-  // client id -> (tenant, client).
-  std::map<std::string, std::pair<storage::TenantId, Client>, std::less<>> clients
-      FORESIGHT_GUARDED_BY(mu);
-  std::unique_ptr<ingest::ApiTokens> tokens;
-};
-
 Status Auth::Impl::LoadKey() {
   if (!options.jwt_secret.empty()) {
     if (options.jwt_secret.size() < kKeyBytes) {
@@ -128,12 +110,7 @@ Status Auth::Impl::Load() {
   auto opened = ingest::ApiTokens::Open(storage, options.static_tokens);
   if (!opened.ok()) return opened.status();
   tokens = std::move(*opened);
-  // Records are written only by this file; one that does not parse means damaged storage.
-  try {
-    return LoadRecords();
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("auth records do not parse: ") + e.what());
-  }
+  return LoadRecords();
 }
 
 Status Auth::Impl::LoadRecords() {
@@ -153,7 +130,7 @@ Status Auth::Impl::LoadRecords() {
       clients.emplace(id, std::pair{tenant, Client{id, *role, created->to_number<int64_t>()}});
     }
   }
-  return Status::OK();
+  return LoadUsers();
 }
 
 std::string Auth::Impl::TenantName(storage::TenantId tenant) const {
@@ -187,13 +164,8 @@ Result<Auth::NewClient> Auth::CreateClient(storage::TenantId tenant, std::string
     return Status::InvalidArgument("client_id must be 3..64 characters of [A-Za-z0-9_.-]");
   }
   std::string secret = ingest::Base64UrlEncode(ingest::RandomBytes(24));
-  std::string hash(crypto_pwhash_STRBYTES, '\0');
-  if (crypto_pwhash_str_alg(hash.data(), secret.data(), secret.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Status::ResourceExhausted("out of memory hashing the client secret");
-  }
-  hash.resize(std::strlen(hash.c_str()));
+  std::string hash = HashSecret(secret);
+  if (hash.empty()) return Status::ResourceExhausted("out of memory hashing the client secret");
   Client client{client_id, role, impl_->storage->clock().NowNs()};
   json::object o;
   o["role"] = RoleName(role);
@@ -243,27 +215,19 @@ Result<Auth::IssuedToken> Auth::IssueToken(std::string_view client_id, std::stri
       role = it->second.second.role;
     }
   }
-  // An unknown id costs the same Argon2id verification as a known one, so timing does not tell
-  // which client ids exist.
-  static const std::string kDecoy = [] {
-    std::string decoy = ingest::RandomBytes(16), hash(crypto_pwhash_STRBYTES, '\0');
-    if (crypto_pwhash_str_alg(
-            hash.data(), decoy.data(), decoy.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-      hash.clear();  // out of memory: unknown ids are then refused without the cost
-    }
-    return hash;
-  }();
-  std::string hash = kDecoy;
+  // An unknown id costs the same Argon2id verification as a known one (VerifySecret).
+  std::string hash;
   if (tenant != 0) {
     auto record = impl_->storage->GetRecord(tenant, kClientKind, client_id);
     auto doc = record.ok() ? storage::ParseJsonObject(*record) : record.status();
     const json::value* stored = doc.ok() ? doc->if_contains("hash") : nullptr;
     if (stored && stored->is_string()) hash = std::string(stored->as_string());
   }
-  bool verified = crypto_pwhash_str_verify(hash.c_str(), secret.data(), secret.size()) == 0;
-  if (!verified || tenant == 0) return Refused();
-  Principal principal{tenant, impl_->TenantName(tenant), role, std::string(client_id)};
+  if (!VerifySecret(hash, secret) || tenant == 0) return Refused();
+  Principal principal{.tenant = tenant,
+                      .tenant_name = impl_->TenantName(tenant),
+                      .role = role,
+                      .subject = std::string(client_id)};
   int64_t ttl = impl_->options.token_ttl.count();
   return IssuedToken{SignJwt(principal, now_s, now_s + ttl), ttl, std::move(principal)};
 }
@@ -276,6 +240,7 @@ std::string Auth::SignJwt(const Principal& principal, int64_t issued_at_s,
   claims["role"] = RoleName(principal.role);
   claims["iat"] = issued_at_s;
   claims["exp"] = expires_at_s;
+  if (!principal.session.empty()) claims["sid"] = principal.session;
   std::string signing_input = ingest::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                               ingest::Base64UrlEncode(JsonText(claims));
   return signing_input + "." + ingest::Base64UrlEncode(HmacSha256(impl_->key, signing_input));
@@ -321,10 +286,18 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
   if (!r.ok()) return invalid("unknown role");
   Result<storage::TenantId> id = impl_->storage->FindTenant(tenant->as_string());
   if (!id.ok()) return invalid("unknown tenant");
-  Principal principal{*id, std::string(tenant->as_string()), *r,
+  const json::value* sid = claims.if_contains("sid");
+  Principal principal{*id,
+                      std::string(tenant->as_string()),
+                      *r,
                       sub && sub->is_string() ? std::string(sub->as_string()) : std::string(),
-                      exp->as_int64()};
+                      exp->as_int64(),
+                      sid && sid->is_string() ? std::string(sid->as_string()) : std::string()};
   ReaderLock l(&impl_->mu);
+  if (!principal.session.empty()) {
+    if (!impl_->SessionLive(principal, now_s)) return invalid("the session has ended");
+    return principal;
+  }
   auto it = impl_->clients.find(principal.subject);
   if (it == impl_->clients.end() || it->second.first != *id)
     return invalid("the client was deleted");
@@ -334,8 +307,10 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
 Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s) const {
   std::optional<ingest::ApiTokens::Holder> holder = impl_->tokens->Find(credential);
   if (!holder) return VerifyJwt(credential, now_s);
-  return Principal{holder->tenant, std::move(holder->tenant_name), Role::kWriter,
-                   holder->id.empty() ? "static-token" : "token:" + holder->id};
+  return Principal{.tenant = holder->tenant,
+                   .tenant_name = std::move(holder->tenant_name),
+                   .role = Role::kWriter,
+                   .subject = holder->id.empty() ? "static-token" : "token:" + holder->id};
 }
 
 ingest::ApiTokens& Auth::tokens() const { return *impl_->tokens; }

@@ -115,7 +115,8 @@ struct Shared {
 // One connection: read a request, answer it, repeat while keep-alive. Runs on its own strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {
+  Session(tcp::socket socket, Shared* shared)
+      : peer_(PeerAddress(socket)), stream_(std::move(socket)), shared_(shared) {
     shared_->connections.fetch_add(1);
     MutexLock l(&shared_->sessions_mu);
     shared_->sessions.insert(this);
@@ -225,7 +226,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<Response> res;
     try {
       res = std::make_shared<Response>(
-          Dispatch(req, std::move(match_), shared_->services, shared_->api, request_id));
+          Dispatch(req, std::move(match_), shared_->services, shared_->api, request_id, peer_));
     } catch (const std::exception& e) {
       log::Error("request {}: {} {}: {}", request_id, std::string(req.method_string()),
                  std::string(req.target()), e.what());
@@ -255,6 +256,13 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  static std::string PeerAddress(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    tcp::endpoint peer = socket.remote_endpoint(ec);
+    return ec ? std::string() : peer.address().to_string();
+  }
+
+  const std::string peer_;
   beast::tcp_stream stream_;
   Shared* const shared_;
   beast::flat_buffer buffer_;

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,8 +65,9 @@ struct Principal {
   storage::TenantId tenant = 0;
   std::string tenant_name;
   Role role = Role::kViewer;
-  std::string subject;    // client id, "token:<id>" or "static-token"
-  int64_t expires_s = 0;  // a JWT's exp claim (Unix seconds); 0: the credential does not expire
+  std::string subject;       // client id, "user:<username>", "token:<id>" or "static-token"
+  int64_t expires_s = 0;     // a JWT's exp claim (Unix seconds); 0: the credential does not expire
+  std::string session = {};  // a user's sign-in session id (the JWT's sid); empty for the others
 };
 
 struct AuthOptions {
@@ -73,6 +75,16 @@ struct AuthOptions {
   std::string key_file;    // the generated key's home when jwt_secret is empty
   std::chrono::seconds token_ttl{3600};
   std::string static_tokens;  // "tenant:token,..." (auth.tokens; ingest::ApiTokens::Open)
+  // A user's sign-in lasts session_ttl from its last renewal; the JWTs it hands the page live
+  // session_token_ttl and are renewed with the session cookie before they expire.
+  std::chrono::seconds session_ttl{12 * 3600};
+  std::chrono::seconds session_token_ttl{900};
+  // Failed sign-ins: after this many in a row for one user (or 4× as many from one address),
+  // that user (address) is locked out for lockout_base, doubling with each further failure up to
+  // lockout_max; the lockout lifts by itself, and a success clears the user's count.
+  int lockout_after = 5;
+  std::chrono::seconds lockout_base{30};
+  std::chrono::seconds lockout_max{900};
 };
 
 class Auth {
@@ -112,6 +124,54 @@ class Auth {
   // Accepts only HS256 with a valid signature, an `exp` after now, a known tenant and a client
   // role; a token of a deleted client is refused too.
   Result<Principal> VerifyJwt(std::string_view jwt, int64_t now_s) const;
+
+  // --- Users: people who sign in with a name and a password (the dashboard) --------------------
+  // Per tenant, kept as storage records of kind "user" (id: the username; password as an
+  // Argon2id hash). Usernames are 1..64 of [a-z0-9_.@+-] (an e-mail address fits); passwords are
+  // 10..256 bytes.
+  struct User {
+    std::string username = {};
+    std::string display_name = {};
+    Role role = Role::kViewer;
+    bool disabled = false;
+    int64_t created_ns = 0;
+    int64_t last_login_ns = 0;  // 0: never
+  };
+  // AlreadyExists for a username the tenant has; InvalidArgument "<field>: <why>" for a bad one.
+  Result<User> CreateUser(storage::TenantId tenant, const User& user, std::string_view password);
+  struct UserChange {
+    std::optional<std::string> display_name = {};
+    std::optional<Role> role = {};
+    std::optional<bool> disabled = {};
+    std::optional<std::string> password = {};
+  };
+  // A new role, a new password or disabling signs the user out everywhere (their sessions end).
+  Result<User> UpdateUser(storage::TenantId tenant, std::string_view username,
+                          const UserChange& change);
+  Status DeleteUser(storage::TenantId tenant, std::string_view username);
+  std::vector<User> ListUsers(storage::TenantId tenant) const;
+  Result<User> GetUser(storage::TenantId tenant, std::string_view username) const;
+
+  // --- Sign-in sessions -------------------------------------------------------------------------
+  // Signing in makes a session (storage records of kind "session", holding the SHA-256 of its
+  // refresh secret): the browser keeps the refresh secret in an HttpOnly cookie, and the page
+  // keeps only short-lived JWTs (session_token_ttl) in memory, renewed with Refresh.
+  struct SignIn {
+    IssuedToken token;
+    std::string refresh;    // the cookie's value; shown once
+    int64_t expires_s = 0;  // when the session ends unless renewed
+    User user;
+  };
+  // Every refusal (unknown tenant or user, wrong password, disabled user) is the same
+  // InvalidArgument after the same Argon2id work; a locked-out user or address is
+  // ResourceExhausted whose message ends in the seconds to wait ("...; retry in 30 s").
+  Result<SignIn> Login(std::string_view tenant, std::string_view username,
+                       std::string_view password, std::string_view address, int64_t now_s);
+  // A fresh JWT for the session the refresh secret names, and the session extended.
+  // InvalidArgument when it has ended.
+  Result<SignIn> Refresh(std::string_view refresh, int64_t now_s);
+  // Ends a session (by id, or by its refresh secret): its JWTs are refused from now on.
+  Status Logout(std::string_view session_or_refresh);
 
   // --- Write tokens ------------------------------------------------------------------------------
   // The API tokens (AuthOptions::static_tokens among them), opened with the Auth. The TCP

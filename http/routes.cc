@@ -134,6 +134,35 @@ std::vector<Route> BuildTable() {
        .tag = "auth",
        .request_schema = "TokenRequest",
        .response_schema = "TokenResponse"},
+      {.method = verb::post,
+       .pattern = "/auth/login",
+       .access = Access::kSelf,
+       .handler = LoginRoute,
+       .summary = "Sign a user in: a short-lived JWT, and the session in an HttpOnly cookie",
+       .tag = "auth",
+       .request_schema = "LoginRequest",
+       .response_schema = "SignIn"},
+      {.method = verb::post,
+       .pattern = "/auth/refresh",
+       .access = Access::kSelf,
+       .handler = RefreshRoute,
+       .summary = "A fresh JWT for the session in the cookie (and the session extended)",
+       .tag = "auth",
+       .response_schema = "SignIn"},
+      {.method = verb::post,
+       .pattern = "/auth/logout",
+       .access = Access::kSelf,
+       .handler = LogoutRoute,
+       .summary = "End the session (cookie or JWT): its tokens are refused from now on",
+       .tag = "auth",
+       .success = bhttp::status::no_content},
+      {.method = verb::get,
+       .pattern = "/auth/session",
+       .access = Access::kRead,
+       .handler = SessionRoute,
+       .summary = "Who the credential is: tenant, role, user",
+       .tag = "auth",
+       .response_schema = "Session"},
       {.method = verb::get,
        .pattern = "/api/v1/tenants/{tenant}",
        .access = Access::kRead,
@@ -543,6 +572,44 @@ std::vector<Route> BuildTable() {
        .tag = "tenants",
        .success = bhttp::status::no_content},
       {.method = verb::get,
+       .pattern = "/api/v1/tenants/{tenant}/users",
+       .access = Access::kAdmin,
+       .handler = ListUsersRoute,
+       .summary = "List the people who sign in",
+       .tag = "tenants",
+       .response_schema = "UserList"},
+      {.method = verb::post,
+       .pattern = "/api/v1/tenants/{tenant}/users",
+       .access = Access::kAdmin,
+       .handler = CreateUserRoute,
+       .summary = "Create a user (without a password, one is made and shown once)",
+       .tag = "tenants",
+       .request_schema = "UserInput",
+       .response_schema = "User",
+       .success = bhttp::status::created},
+      {.method = verb::get,
+       .pattern = "/api/v1/tenants/{tenant}/users/{username}",
+       .access = Access::kAdmin,
+       .handler = GetUserRoute,
+       .summary = "A user",
+       .tag = "tenants",
+       .response_schema = "User"},
+      {.method = verb::patch,
+       .pattern = "/api/v1/tenants/{tenant}/users/{username}",
+       .access = Access::kAdmin,
+       .handler = UpdateUserRoute,
+       .summary = "Change a user (a new role or password, or disabling, signs them out)",
+       .tag = "tenants",
+       .request_schema = "UserInput",
+       .response_schema = "User"},
+      {.method = verb::delete_,
+       .pattern = "/api/v1/tenants/{tenant}/users/{username}",
+       .access = Access::kAdmin,
+       .handler = DeleteUserRoute,
+       .summary = "Delete a user (their sessions end)",
+       .tag = "tenants",
+       .success = bhttp::status::no_content},
+      {.method = verb::get,
        .pattern = "/api/v1/tenants/{tenant}/tokens",
        .access = Access::kAdmin,
        .handler = ListTokensRoute,
@@ -743,15 +810,20 @@ size_t BodyLimit(const RouteMatch& match, const Services& services) {
 }
 
 Response Dispatch(const Request& req, RouteMatch match, const Services& services, Api& api,
-                  const std::string& request_id) {
+                  const std::string& request_id, std::string_view peer) {
   auto start = std::chrono::steady_clock::now();
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   Ctx ctx(req, services, api, request_id);
+  ctx.peer = peer;
   ctx.params = std::move(match.params);
   const Route* route = match.route;
   Response res;
-  if (!route) {
+  std::optional<Response> web;
+  if (!route && !match.path_known) web = ServeWebFile(req, path);
+  if (web) {
+    res = std::move(*web);
+  } else if (!route) {
     res = match.path_known
               ? Error(ctx, {bhttp::status::method_not_allowed,
                             "method_not_allowed",

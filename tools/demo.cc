@@ -86,8 +86,15 @@ Result<std::unique_ptr<Demo>> Demo::Prepare(storage::Storage* db, http::Auth* au
       for (const json::value& s : to.at("sites").as_array()) {
         tenant.sites.emplace_back(s.as_string());
       }
+      if (const json::value* users = to.if_contains("users"); users && users->is_array()) {
+        for (const json::value& u : users->as_array()) {
+          if (!u.is_object()) continue;
+          tenant.users.emplace_back(Str(u.as_object(), "username"), Str(u.as_object(), "password"));
+        }
+      }
       demo->tenants_.push_back(std::move(tenant));
     }
+    if (Status s = demo->EnsureUsers(db, auth); !s.ok()) return s;
     return demo;
   }
 
@@ -116,8 +123,29 @@ Result<std::unique_ptr<Demo>> Demo::Prepare(storage::Storage* db, http::Auth* au
     demo->tenants_.push_back({plan.name, plan.seed, plan.sites, admin->client.id, admin->secret,
                               viewer->client.id, viewer->secret, token->secret, 0});
   }
-  if (Status s = demo->Save(); !s.ok()) return s;
+  if (Status s = demo->EnsureUsers(db, auth); !s.ok()) return s;
   return demo;
+}
+
+Status Demo::EnsureUsers(storage::Storage* db, http::Auth* auth) {
+  bool made = false;
+  for (Tenant& t : tenants_) {
+    if (!t.users.empty()) continue;
+    auto tenant = db->FindTenant(t.name);
+    if (!tenant.ok()) return tenant.status();
+    for (http::Role role : {http::Role::kAdmin, http::Role::kEngineer, http::Role::kViewer}) {
+      const std::string name(http::RoleName(role));
+      const std::string password = ingest::Base64UrlEncode(ingest::RandomBytes(12));
+      std::string display = name;
+      display[0] = static_cast<char>(std::toupper(display[0]));
+      auto user = auth->CreateUser(
+          *tenant, {.username = name, .display_name = "Demo " + display, .role = role}, password);
+      if (!user.ok()) return user.status();
+      t.users.emplace_back(name, password);
+    }
+    made = true;
+  }
+  return made ? Save() : Status::OK();
 }
 
 Status Demo::Save() const {
@@ -125,6 +153,10 @@ Status Demo::Save() const {
   for (const Tenant& t : tenants_) {
     json::array sites;
     for (const std::string& s : t.sites) sites.emplace_back(s);
+    json::array users;
+    for (const auto& [name, password] : t.users) {
+      users.push_back(json::object{{"username", name}, {"password", password}});
+    }
     tenants.push_back(json::object{{"name", t.name},
                                    {"seed", t.seed},
                                    {"sites", std::move(sites)},
@@ -133,7 +165,8 @@ Status Demo::Save() const {
                                    {"viewer_id", t.viewer_id},
                                    {"viewer_secret", t.viewer_secret},
                                    {"write_token", t.write_token},
-                                   {"history_until_ns", t.history_until_ns}});
+                                   {"history_until_ns", t.history_until_ns},
+                                   {"users", std::move(users)}});
   }
   const std::string text =
       storage::JsonText(json::object{{"epoch_ns", epoch_ns_}, {"tenants", std::move(tenants)}});
@@ -151,14 +184,23 @@ Status Demo::Save() const {
 }
 
 void Demo::PrintSignIn(std::FILE* out, const std::string& url) const {
-  std::fprintf(out, "  demo tenants (credentials kept in %s):\n", state_file_.c_str());
+  const Tenant& first = tenants_.front();
+  std::fprintf(out, "  open %s/ and sign in as tenant %s, user %s, password %s\n", url.c_str(),
+               first.name.c_str(), first.users.front().first.c_str(),
+               first.users.front().second.c_str());
+  std::fprintf(out, "  dashboard users (also kept in %s):\n", state_file_.c_str());
+  for (const Tenant& t : tenants_) {
+    for (const auto& [name, password] : t.users) {
+      std::fprintf(out, "    %-10s %-9s %s\n", t.name.c_str(), name.c_str(), password.c_str());
+    }
+  }
+  std::fprintf(out, "  API clients:\n");
   for (const Tenant& t : tenants_) {
     std::fprintf(out, "    %-10s admin  %s / %s\n", t.name.c_str(), t.admin_id.c_str(),
                  t.admin_secret.c_str());
     std::fprintf(out, "    %-10s viewer %s / %s\n", "", t.viewer_id.c_str(),
                  t.viewer_secret.c_str());
   }
-  const Tenant& first = tenants_.front();
   std::fprintf(out,
                "  sign in: curl -s -XPOST %s/auth/token -H 'Content-Type: application/json' "
                "-d '{\"client_id\":\"%s\",\"client_secret\":\"%s\"}'\n",

@@ -48,12 +48,16 @@ class Demo {
     std::string viewer_id, viewer_secret;
     std::string write_token;
     int64_t history_until_ns = 0;  // back-filled up to here
+    // Dashboard sign-ins, one per role: (username, password), admin first.
+    std::vector<std::pair<std::string, std::string>> users = {};
   };
 
  private:
   Demo(std::string state_file, DemoOptions options)
       : state_file_(std::move(state_file)), options_(options) {}
   Status Save() const;
+  // Makes the dashboard users of tenants that have none yet (a demo from before users).
+  Status EnsureUsers(storage::Storage* db, http::Auth* auth);
 
   std::string state_file_;
   DemoOptions options_;

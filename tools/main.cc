@@ -283,6 +283,8 @@ int Simulate(SimulateArgs args) {
 enum class Admin {
   kClientCreate,
   kClientList,
+  kUserCreate,
+  kUserList,
   kTenantCreate,
   kTenantList,
   kTokenCreate,
@@ -299,6 +301,9 @@ struct AdminArgs {
   std::string name;
   std::string id;
   std::string dir;
+  std::string username;
+  std::string display_name;
+  bool password_stdin = false;
 };
 
 int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
@@ -340,6 +345,41 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
                   args.tenant.c_str(), args.role.c_str(), created->client.id.c_str(),
                   created->secret.c_str());
       std::printf("(the secret is shown only now; sign in with POST /auth/token)\n");
+      break;
+    }
+    case Admin::kUserCreate:
+    case Admin::kUserList: {
+      Result<storage::TenantId> t = tenant(command == Admin::kUserCreate);
+      if (!t.ok()) return Fail("tenant '" + args.tenant + "'", t.status());
+      if (command == Admin::kUserList) {
+        for (const http::Auth::User& u : (*auth)->ListUsers(*t)) {
+          std::printf("%s\t%s\t%s%s\n", u.username.c_str(),
+                      std::string(http::RoleName(u.role)).c_str(), u.display_name.c_str(),
+                      u.disabled ? "\t(disabled)" : "");
+        }
+        break;
+      }
+      Result<http::Role> role = http::ParseClientRole(args.role);
+      if (!role.ok()) return Fail("--role", role.status());
+      std::string password;
+      if (args.password_stdin) {
+        if (!std::getline(std::cin, password))
+          return Fail("--password-stdin", Status::InvalidArgument("no password on standard input"));
+      } else {
+        password = ingest::Base64UrlEncode(ingest::RandomBytes(15));
+      }
+      http::Auth::User user{
+          .username = args.username,
+          .display_name = args.display_name.empty() ? args.username : args.display_name,
+          .role = *role};
+      auto created = (*auth)->CreateUser(*t, user, password);
+      if (!created.ok()) return Fail("user", created.status());
+      std::printf("tenant:   %s\nusername: %s\nrole:     %s\n", args.tenant.c_str(),
+                  created->username.c_str(), args.role.c_str());
+      if (!args.password_stdin) {
+        std::printf("password: %s\n(the password is shown only now)\n", password.c_str());
+      }
+      std::printf("sign in at the dashboard (/) with tenant, username and password\n");
       break;
     }
     case Admin::kTenantCreate: {
@@ -595,6 +635,22 @@ void AddAdmin(CLI::App* app, Commands* c) {
   client_create->add_option("--client-id", c->args.client_id,
                             "Client id (default: <tenant>-<role>-<random>)");
   add(client, "list", "List a tenant's clients", Admin::kClientList)
+      ->add_option("--tenant", c->args.tenant, "Tenant name")
+      ->required();
+
+  CLI::App* user = app->add_subcommand("user", std::string("People who sign in") + kStopped);
+  user->require_subcommand(1);
+  CLI::App* user_create = add(
+      user, "create", "Create a user (the tenant too if new) and print a generated password once",
+      Admin::kUserCreate);
+  user_create->add_option("--tenant", c->args.tenant, "Tenant name")->required();
+  user_create->add_option("--username", c->args.username, "1..64 of [a-z0-9_.@+-]")->required();
+  user_create->add_option("--role", c->args.role, "viewer, engineer or admin")
+      ->capture_default_str();
+  user_create->add_option("--display-name", c->args.display_name, "Shown in the dashboard");
+  user_create->add_flag("--password-stdin", c->args.password_stdin,
+                        "Read the password (10..256 bytes) from the first line of standard input");
+  add(user, "list", "List a tenant's users", Admin::kUserList)
       ->add_option("--tenant", c->args.tenant, "Tenant name")
       ->required();
 

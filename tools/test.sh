@@ -31,19 +31,31 @@ test_packages=()
 command -v npm >/dev/null || test_packages+=(nodejs npm)
 command -v promtool >/dev/null || test_packages+=(prometheus)
 command -v openssl >/dev/null || test_packages+=(openssl)
+# The dashboard's browser suite drives Debian's Chromium (tests/browser/dashboard.mjs).
+[[ $flavour == default && ! -x /usr/bin/chromium ]] && test_packages+=(chromium)
 if ((${#test_packages[@]})); then
   sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${test_packages[@]}" >/dev/null
 fi
-if [[ ! -d tests/js/node_modules || tests/js/package-lock.json -nt tests/js/node_modules ]]; then
-  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for npm_dir in tests/js http/web; do
+  if [[ ! -d $npm_dir/node_modules || $npm_dir/package-lock.json -nt $npm_dir/node_modules ]]; then
+    (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/foresight-ccache}
+[[ $flavour == default ]] && flags+=(-DFORESIGHT_BROWSER_TESTS=ON)
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j2
 if [[ $flavour == default ]]; then
   cmake --build "$dir" --target check_format
+  # The committed dashboard build is what its sources build to, byte for byte.
+  rm -rf "$dir/web-check"
+  node http/web/build.mjs "$dir/web-check" >/dev/null
+  if ! diff -r http/web/dist "$dir/web-check"; then
+    echo "http/web/dist differs from a build of http/web/src: run (cd http/web && npm run build) and commit dist/" >&2
+    exit 1
+  fi
 fi
 ctest --test-dir "$dir" -j2 --output-on-failure --timeout 600 "$@"

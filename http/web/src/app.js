@@ -1,0 +1,275 @@
+// The dashboard: hash routes (#/, #/assets, #/assets/<id>, #/alerts), so no page path can shadow
+// /api, /ws, /auth or the InfluxDB routes. Text from the data is always rendered as text (Preact
+// escapes it); nothing here builds HTML from strings.
+import { h, render } from 'preact';
+import { useEffect, useState, useCallback } from 'preact/hooks';
+import htm from 'htm';
+import { api, canEdit, currentSession, login, logout, onSession, refresh } from './api.js';
+import { onLiveState, subscribe } from './live.js';
+
+const html = htm.bind(h);
+
+function useRoute() {
+  const [hash, setHash] = useState(location.hash || '#/');
+  useEffect(() => {
+    const on = () => setHash(location.hash || '#/');
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash.slice(1);
+}
+
+// Loads `load()` and reloads it whenever `deps` change; {data, error, reload}.
+function useLoad(load, deps) {
+  const [state, setState] = useState({ data: null, error: null });
+  const reload = useCallback(() => {
+    load().then(
+      (data) => setState({ data, error: null }),
+      (error) => setState({ data: null, error }),
+    );
+  }, deps);
+  useEffect(reload, [reload]);
+  return { ...state, reload };
+}
+
+function Problem({ error }) {
+  if (!error) return null;
+  return html`<p class="problem" role="alert">${error.message}</p>`;
+}
+
+function SignIn() {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    setBusy(true);
+    setError(null);
+    try {
+      await login(f.get('tenant'), f.get('username'), f.get('password'));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<main class="signin">
+    <form onSubmit=${submit} aria-labelledby="signin-title">
+      <h1 id="signin-title">FORESIGHT</h1>
+      <label>Tenant <input name="tenant" autocomplete="organization" required /></label>
+      <label>Username <input name="username" autocomplete="username" required /></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+      <${Problem} error=${error} />
+      <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
+    </form>
+  </main>`;
+}
+
+function Kpi({ label, value, id }) {
+  return html`<div class="kpi" data-kpi=${id}><span class="label">${label}</span><span class="value">${value ?? '—'}</span></div>`;
+}
+
+function Severity({ level }) {
+  return html`<span class=${`badge ${level}`}>${level}</span>`;
+}
+
+function Health({ value }) {
+  const v = Math.max(0, Math.min(100, value ?? 0));
+  const tone = v < 60 ? 'bad' : v < 85 ? 'fair' : 'good';
+  return html`<span class="health" title=${`health ${v}`}><span class=${`bar ${tone}`} style=${`width:${v}%`}></span><span class="num">${v}</span></span>`;
+}
+
+function time(t) {
+  return t ? new Date(t).toLocaleString() : '—';
+}
+
+function Overview() {
+  const summary = useLoad(() => api('GET', '/reports/fleet'), []);
+  const cost = useLoad(() => api('GET', '/reports/cost-avoidance?days=30'), []);
+  const risky = useLoad(() => api('GET', '/assets?sort=health&limit=8'), []);
+  const [feed, setFeed] = useState([]);
+  useEffect(() => {
+    api('GET', '/alerts?limit=10&sort=-opened_at').then((r) => setFeed(r.items), () => {});
+    return subscribe('alerts', {}, (m) => {
+      setFeed((f) => [m.alert, ...f.filter((a) => a.id !== m.alert.id)].slice(0, 20));
+      summary.reload();
+    });
+  }, []);
+  const s = summary.data;
+  return html`<section aria-labelledby="overview-title">
+    <h1 id="overview-title">Overview</h1>
+    <${Problem} error=${summary.error} />
+    <div class="kpis">
+      <${Kpi} id="assets" label="Assets" value=${s?.assets} />
+      <${Kpi} id="at_risk" label="At risk" value=${s?.assets_at_risk} />
+      <${Kpi} id="open_alerts" label="Open alerts" value=${s?.open_alerts.total} />
+      <${Kpi} id="critical" label="Critical" value=${s?.open_alerts.critical} />
+      <${Kpi} id="fleet_health" label="Fleet health" value=${s?.fleet_health} />
+      <${Kpi} id="net_savings" label=${`Saved, 30 days (${cost.data?.currency ?? ''})`}
+        value=${cost.data ? Math.round(cost.data.net_savings).toLocaleString() : null} />
+    </div>
+    <div class="columns">
+      <div>
+        <h2>Lowest health</h2>
+        <table>
+          <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Health</th></tr></thead>
+          <tbody>${(risky.data?.items ?? []).map(
+            (a) => html`<tr key=${a.id}><td><a href=${`#/assets/${encodeURIComponent(a.id)}`}>${a.name || a.id}</a></td><td>${a.asset_type ?? ''}</td><td><${Health} value=${a.health} /></td></tr>`,
+          )}</tbody>
+        </table>
+      </div>
+      <div>
+        <h2>Live alerts</h2>
+        <ul class="feed" aria-live="polite">${feed.map(
+          (a) => html`<li key=${a.id}><${Severity} level=${a.severity} /> <a href=${`#/assets/${encodeURIComponent(a.asset_id)}`}>${a.asset_id}</a> ${a.message} <span class="muted">${a.status} · ${time(a.opened_at)}</span></li>`,
+        )}</ul>
+      </div>
+    </div>
+  </section>`;
+}
+
+function Assets() {
+  const [q, setQ] = useState('');
+  const [offset, setOffset] = useState(0);
+  const limit = 25;
+  const list = useLoad(
+    () => api('GET', `/assets?limit=${limit}&offset=${offset}&q=${encodeURIComponent(q)}`),
+    [q, offset],
+  );
+  const total = list.data?.total ?? 0;
+  return html`<section aria-labelledby="assets-title">
+    <h1 id="assets-title">Assets</h1>
+    <label class="search">Search <input type="search" value=${q} onInput=${(e) => { setQ(e.target.value); setOffset(0); }} /></label>
+    <${Problem} error=${list.error} />
+    <table>
+      <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Site</th><th scope="col">Criticality</th><th scope="col">Open alerts</th><th scope="col">Health</th></tr></thead>
+      <tbody>${(list.data?.items ?? []).map(
+        (a) => html`<tr key=${a.id}>
+          <td><a href=${`#/assets/${encodeURIComponent(a.id)}`}>${a.name || a.id}</a></td>
+          <td>${a.asset_type ?? ''}</td><td>${a.site ?? ''}</td><td>${a.criticality ?? ''}</td>
+          <td>${a.open_alerts ?? 0}</td><td><${Health} value=${a.health} /></td></tr>`,
+      )}</tbody>
+    </table>
+    <nav class="pager" aria-label="Pages">
+      <button disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - limit))}>Previous</button>
+      <span>${total ? `${offset + 1}–${Math.min(offset + limit, total)} of ${total}` : 'none'}</span>
+      <button disabled=${offset + limit >= total} onClick=${() => setOffset(offset + limit)}>Next</button>
+    </nav>
+  </section>`;
+}
+
+function AlertActions({ alert, onDone }) {
+  const [error, setError] = useState(null);
+  if (!canEdit() || alert.status === 'resolved') return null;
+  const act = async (status) => {
+    const notes = prompt(`Notes for ${status === 'acknowledged' ? 'acknowledging' : 'resolving'} (optional)`) ?? '';
+    try {
+      await api('PATCH', `/alerts/${encodeURIComponent(alert.id)}`, { status, notes });
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<span class="actions">
+    ${alert.status === 'open' && html`<button onClick=${() => act('acknowledged')}>Acknowledge</button>`}
+    <button onClick=${() => act('resolved')}>Resolve</button>
+    <${Problem} error=${error} />
+  </span>`;
+}
+
+function AlertTable({ items, reload }) {
+  return html`<table>
+    <thead><tr><th scope="col">Severity</th><th scope="col">Asset</th><th scope="col">Message</th><th scope="col">Status</th><th scope="col">Opened</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+    <tbody>${items.map(
+      (a) => html`<tr key=${a.id} data-alert=${a.id}>
+        <td><${Severity} level=${a.severity} /></td>
+        <td><a href=${`#/assets/${encodeURIComponent(a.asset_id)}`}>${a.asset_id}</a></td>
+        <td>${a.message}</td><td class="status">${a.status}</td><td>${time(a.opened_at)}</td>
+        <td><${AlertActions} alert=${a} onDone=${reload} /></td></tr>`,
+    )}</tbody>
+  </table>`;
+}
+
+function Alerts() {
+  const [status, setStatus] = useState('open');
+  const list = useLoad(() => api('GET', `/alerts?limit=100&sort=-opened_at${status ? `&status=${status}` : ''}`), [status]);
+  useEffect(() => subscribe('alerts', {}, () => list.reload()), [list.reload]);
+  return html`<section aria-labelledby="alerts-title">
+    <h1 id="alerts-title">Alerts</h1>
+    <label>Status <select value=${status} onChange=${(e) => setStatus(e.target.value)}>
+      <option value="open">open</option><option value="acknowledged">acknowledged</option>
+      <option value="resolved">resolved</option><option value="">any</option>
+    </select></label>
+    <${Problem} error=${list.error} />
+    <${AlertTable} items=${list.data?.items ?? []} reload=${list.reload} />
+  </section>`;
+}
+
+function Asset({ id }) {
+  const asset = useLoad(() => api('GET', `/assets/${encodeURIComponent(id)}`), [id]);
+  const alerts = useLoad(() => api('GET', `/alerts?limit=20&sort=-opened_at&asset_id=${encodeURIComponent(id)}`), [id]);
+  const [latest, setLatest] = useState({});
+  useEffect(() => {
+    setLatest({});
+    return subscribe('readings', { asset_id: id }, (m) => setLatest((l) => ({ ...l, ...m.metrics })));
+  }, [id]);
+  if (asset.error) return html`<section><h1>Asset</h1><${Problem} error=${asset.error} /></section>`;
+  const a = asset.data;
+  return html`<section aria-labelledby="asset-title">
+    <h1 id="asset-title">${a ? a.name || a.id : id}</h1>
+    ${a && html`<dl class="facts">
+      <dt>Id</dt><dd>${a.id}</dd><dt>Type</dt><dd>${a.asset_type ?? '—'}</dd>
+      <dt>Site</dt><dd>${a.site ?? '—'}</dd><dt>Criticality</dt><dd>${a.criticality ?? '—'}</dd>
+      <dt>Health</dt><dd><${Health} value=${a.health} /></dd></dl>`}
+    <h2>Live readings <span class="muted">(updates as they arrive)</span></h2>
+    <table class="readings"><thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">Time</th></tr></thead>
+      <tbody>${Object.entries(latest).sort().map(
+        ([k, v]) => html`<tr key=${k} data-metric=${k}><td>${k}</td><td>${v.value}</td><td>${time(v.time)}</td></tr>`,
+      )}</tbody></table>
+    <h2>Alerts</h2>
+    <${AlertTable} items=${alerts.data?.items ?? []} reload=${alerts.reload} />
+  </section>`;
+}
+
+function Shell({ session }) {
+  const route = useRoute();
+  const [live, setLive] = useState('offline');
+  useEffect(() => onLiveState(setLive), []);
+  const [theme, setTheme] = useState(localStorage.getItem('theme') || 'auto');
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('theme', theme);
+  }, [theme]);
+  let page;
+  if (route.startsWith('/assets/')) page = html`<${Asset} id=${decodeURIComponent(route.slice(8))} />`;
+  else if (route === '/assets') page = html`<${Assets} />`;
+  else if (route === '/alerts') page = html`<${Alerts} />`;
+  else page = html`<${Overview} />`;
+  const link = (href, label) => html`<a href=${href} aria-current=${('#' + route).startsWith(href) && (href !== '#/' || route === '/') ? 'page' : undefined}>${label}</a>`;
+  return html`<div class="shell">
+    <header>
+      <span class="brand">FORESIGHT</span>
+      <nav aria-label="Main">${link('#/', 'Overview')}${link('#/assets', 'Assets')}${link('#/alerts', 'Alerts')}</nav>
+      <span class=${`live ${live}`} role="status" aria-label=${`live feed ${live}`}>${live}</span>
+      <label class="theme">Theme <select value=${theme} onChange=${(e) => setTheme(e.target.value)}>
+        <option value="auto">auto</option><option value="light">light</option><option value="dark">dark</option></select></label>
+      <span class="who">${session.user?.display_name ?? ''} · ${session.tenant} · ${session.role}</span>
+      <button onClick=${logout}>Sign out</button>
+    </header>
+    <main>${page}</main>
+  </div>`;
+}
+
+function App() {
+  const [session, setSession] = useState(currentSession());
+  const [checked, setChecked] = useState(false);
+  useEffect(() => {
+    const off = onSession(setSession);
+    refresh().finally(() => setChecked(true)); // a session cookie from an earlier visit
+    return off;
+  }, []);
+  if (!checked) return html`<p class="loading">Loading…</p>`;
+  return session ? html`<${Shell} session=${session} />` : html`<${SignIn} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,236 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core against a real
+// `foresight serve --demo` on loopback (a port the kernel picks).
+//   node tests/browser/dashboard.mjs <foresight binary> <output dir for screenshots>
+// Exits non-zero on the first failed check. Bounded: every wait has a timeout.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+
+const require = createRequire(join(process.cwd(), 'tests/js/package.json'));
+const { chromium } = require('playwright-core');
+const axePath = require.resolve('axe-core/axe.min.js');
+
+const [binary, outDir] = process.argv.slice(2);
+mkdirSync(outDir, { recursive: true });
+const dataDir = mkdtempSync(join(tmpdir(), 'foresight-browser-'));
+const steps = [];
+function step(name) {
+  steps.push(name);
+  console.log(`- ${name}`);
+}
+
+// --- The appliance --------------------------------------------------------------------------
+const server = spawn(binary, ['serve', '--demo', '--demo-days', '1', '--demo-assets', '6',
+  '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+const url = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`no sign-in line in 60 s:\n${out}`)), 60000);
+  server.stdout.on('data', (d) => {
+    out += d;
+    const m = out.match(/open (http:\/\/[^/\s]+)\/ and sign in/);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  server.on('exit', (code) => reject(new Error(`foresight exited (${code}):\n${out}`)));
+});
+const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+const tenant = demo.tenants[0];
+const other = demo.tenants[1];
+const user = (role) => tenant.users.find((u) => u.username === role);
+
+async function signInApi(role) {
+  const r = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ tenant: tenant.name, username: role, password: user(role).password }),
+  });
+  assert.equal(r.status, 200);
+  return (await r.json()).access_token;
+}
+async function apiCall(token, method, path, body) {
+  const r = await fetch(`${url}/api/v1/tenants/${tenant.name}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+async function writeLine(line) {
+  const r = await fetch(`${url}/api/v2/write?precision=ms`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${tenant.write_token}` },
+    body: line,
+  });
+  assert.equal(r.status, 204, await r.text());
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let failed = false;
+let pageErrorsSeen = [];
+let failPage = null;
+try {
+  const context = await browser.newContext({ bypassCSP: false });
+  const page = await context.newPage();
+  failPage = page;
+  page.setDefaultTimeout(10000);
+  const dialogs = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.accept('checked in the browser suite');
+  });
+  const pageErrors = [];
+  pageErrorsSeen = pageErrors;
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  async function axe(name) {
+    // axe-core is injected from its file; CSP forbids inline scripts, so a context without CSP
+    // loads the same URL for the check.
+    const checker = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
+    const p = await checker.newPage();
+    await p.goto(page.url());
+    await p.waitForSelector('main h1, .signin form');
+    await p.addScriptTag({ path: axePath });
+    const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    await checker.close();
+    assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], `axe on ${name}`);
+  }
+  async function shots(name) {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(outDir, `${name}-${scheme}.png`), fullPage: true });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+
+  step('GET / serves the app with its security headers');
+  const index = await fetch(`${url}/`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
+  for (const bad of ['/..%2f..%2fetc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/%252e%252e/', '/%c0%ae%c0%ae/']) {
+    assert.equal((await fetch(`${url}${bad}`)).status, 404, bad);
+  }
+
+  step('a wrong password is refused');
+  await page.goto(`${url}/`);
+  await page.fill('input[name=tenant]', tenant.name);
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', 'not the password');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.problem');
+  assert.match(await page.textContent('.problem'), /invalid tenant, username or password/);
+  await axe('sign-in');
+  await shots('signin');
+
+  step('an admin signs in and the Overview KPIs equal the API');
+  await page.fill('input[name=password]', user('admin').password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#overview-title');
+  const admin = await signInApi('admin');
+  const fleet = await apiCall(admin, 'GET', '/reports/fleet');
+  // Waits without page-side evaluation: the page's CSP forbids eval.
+  await page.locator('[data-kpi=assets] .value', { hasText: String(fleet.assets) }).waitFor();
+  assert.equal(await page.textContent('[data-kpi=assets] .value'), String(fleet.assets));
+  assert.equal(await page.textContent('[data-kpi=open_alerts] .value'), String(fleet.open_alerts.total));
+  await page.waitForSelector('.live.live');
+  await axe('overview');
+  await shots('overview');
+
+  step('an asset named like markup renders as text');
+  const xss = '<img src=x onerror=alert(1)>';
+  await apiCall(admin, 'POST', '/assets', { id: 'xss-1', name: xss, asset_type: 'pump' });
+  await page.goto(`${url}/#/assets`);
+  await page.fill('input[type=search]', 'xss');
+  await page.waitForSelector('text=<img src=x onerror=alert(1)>');
+  assert.equal(await page.locator('table a', { hasText: 'onerror' }).first().textContent(), xss);
+  assert.equal(await page.locator('img').count(), 0);
+  await axe('assets');
+  await shots('assets');
+
+  step('an asset page receives a live point');
+  await page.goto(`${url}/#/assets/xss-1`);
+  await page.waitForSelector('#asset-title');
+  await page.waitForSelector('.live.live');
+  await writeLine(`readings,asset_id=xss-1 browser_temp=41.5 ${Date.now()}`);
+  await page.waitForSelector('[data-metric=browser_temp]');
+  assert.match(await page.textContent('[data-metric=browser_temp]'), /41\.5/);
+  await axe('asset');
+  await shots('asset');
+
+  step('a rule is crossed and its alert arrives in the feed without reload');
+  await page.goto(`${url}/#/`);
+  await page.waitForSelector('.live.live');
+  await apiCall(admin, 'POST', '/rules', {
+    name: 'Browser hot', metric: 'browser_temp', operator: 'gt', threshold: 90, severity: 'critical',
+    scope: { asset_id: 'xss-1' },
+  });
+  await writeLine(`readings,asset_id=xss-1 browser_temp=95 ${Date.now() + 1000}`);
+  await page.waitForSelector('.feed li:has-text("xss-1")');
+
+  step('the alert is acknowledged and resolved');
+  await page.goto(`${url}/#/alerts`);
+  await page.getByLabel('Status').selectOption('');  // every status, so the row stays in view
+  const row = () => page.locator('tr[data-alert]', { hasText: 'xss-1' }).first();
+  await row().getByRole('button', { name: 'Acknowledge' }).click();
+  await row().locator('.status', { hasText: 'acknowledged' }).waitFor();
+  await row().getByRole('button', { name: 'Resolve' }).click();
+  await row().locator('.status', { hasText: 'resolved' }).waitFor();
+  const alerts = await apiCall(admin, 'GET', '/alerts?asset_id=xss-1&status=resolved');
+  assert.equal(alerts.total, 1);
+  assert.deepEqual(dialogs.filter((d) => d.includes('alert(1)')), [], 'no script from data ran');
+  await axe('alerts');
+  await shots('alerts');
+
+  step('sign-out ends the session: the old cookie is refused');
+  const cookie = (await context.cookies()).find((c) => c.name === 'foresight_session');
+  assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict');
+  await page.click('text=Sign out');
+  await page.waitForSelector('.signin form');
+  const replay = await fetch(`${url}/auth/refresh`, { method: 'POST', headers: { Cookie: `${cookie.name}=${cookie.value}` } });
+  assert.equal(replay.status, 401);
+
+  step('a viewer finds no edit controls, and another tenant is refused');
+  await page.fill('input[name=tenant]', tenant.name);
+  await page.fill('input[name=username]', 'viewer');
+  await page.fill('input[name=password]', user('viewer').password);
+  await page.click('button[type=submit]');
+  await page.locator('.who', { hasText: 'viewer' }).waitFor();
+  await page.goto(`${url}/#/alerts`);
+  await page.getByLabel('Status').selectOption('');
+  await page.waitForSelector('tr[data-alert]');
+  assert.equal(await page.getByRole('button', { name: /Acknowledge|Resolve/ }).count(), 0);
+  const foreign = await page.evaluate(async (name) => {
+    const r = await fetch('/auth/refresh', { method: 'POST' });
+    const { access_token } = await r.json();
+    return (await fetch(`/api/v1/tenants/${name}/assets`, { headers: { Authorization: `Bearer ${access_token}` } })).status;
+  }, other.name);
+  assert.equal(foreign, 403);
+  assert.deepEqual(pageErrors, [], 'no script errors');
+  console.log(`dashboard: ${steps.length} checks passed; screenshots in ${outDir}`);
+} catch (e) {
+  failed = true;
+  console.error(`dashboard: failed at "${steps.at(-1)}": ${e.stack || e}`);
+  console.error(`page errors: ${pageErrorsSeen.join('\n')}`);
+  if (failPage) {
+    await failPage.screenshot({ path: join(outDir, 'failure.png'), fullPage: true }).catch(() => {});
+    console.error(`page text at the failure: ${(await failPage.textContent('body').catch(() => '')).slice(0, 400)}`);
+  }
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.on('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
