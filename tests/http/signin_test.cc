@@ -264,5 +264,66 @@ TEST_F(SignIn, AUserOfOneTenantCannotReadAnother) {
   EXPECT_EQ(Login("other", "ana", kPassword).status, 401);
 }
 
+TEST_F(SignIn, TheDashboardIsServedAtTheRootWithItsCachingAndSecurityHeaders) {
+  Reply index = Send(bhttp::verb::get, "/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_EQ(index.raw[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(index.raw[bhttp::field::cache_control], "no-cache");
+  EXPECT_NE(index.raw["Content-Security-Policy"].find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(index.raw["X-Content-Type-Options"], "nosniff");
+  const size_t at = index.text.find("/app-");
+  ASSERT_NE(at, std::string::npos) << index.text;
+  const std::string script = index.text.substr(at, index.text.find('"', at) - at);
+  Reply js = Send(bhttp::verb::get, script);
+  ASSERT_EQ(js.status, 200) << script;
+  EXPECT_EQ(js.raw[bhttp::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.raw[bhttp::field::cache_control], "public, max-age=31536000, immutable");
+
+  bhttp::request<bhttp::string_body> gz{bhttp::verb::get, script, 11};
+  gz.set(bhttp::field::accept_encoding, "gzip, deflate");
+  auto zipped = testing::SendRequest(server_->port(), std::move(gz));
+  EXPECT_EQ(zipped[bhttp::field::content_encoding], "gzip");
+  EXPECT_LT(zipped.body().size(), js.text.size());
+
+  bhttp::request<bhttp::string_body> again{bhttp::verb::get, script, 11};
+  again.set(bhttp::field::if_none_match, std::string(js.raw[bhttp::field::etag]));
+  EXPECT_EQ(testing::SendRequest(server_->port(), std::move(again)).result_int(), 304u);
+  // HEAD: the headers of GET, no body (the parser is told not to wait for one).
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  bhttp::request<bhttp::empty_body> head{bhttp::verb::head, "/", 11};
+  head.set(bhttp::field::host, "localhost");
+  bhttp::write(stream, head);
+  boost::beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);
+  bhttp::read_header(stream, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  EXPECT_EQ(parser.get()[bhttp::field::content_length], std::to_string(index.text.size()));
+}
+
+TEST_F(SignIn, NoPathReachesAFileThatWasNotEmbedded) {
+  for (std::string path :
+       {"/../CMakeLists.txt", "/..%2fCMakeLists.txt", "/%2e%2e/CMakeLists.txt",
+        "/%2e%2e%2fhttp%2fhttp.cc", "/%252e%252e%252fCMakeLists.txt", "/%c0%ae%c0%ae/etc/passwd",
+        "/index.html/..", "//etc/passwd", "/dist/index.html", "/src/app.js",
+        "/.%2e/.%2e/etc/passwd", "/index.html%00.js", "/INDEX.HTML"}) {
+    Reply r = Send(bhttp::verb::get, path);
+    EXPECT_NE(r.status, 200) << path;
+    EXPECT_EQ(r.text.find("<html"), std::string::npos) << path;
+    EXPECT_EQ(r.text.find("project("), std::string::npos) << path;
+  }
+}
+
+TEST_F(SignIn, TheDashboardNeverShadowsTheApi) {
+  EXPECT_EQ(Send(bhttp::verb::get, "/api/v1/tenants/acme/assets").status, 401);
+  EXPECT_EQ(Send(bhttp::verb::get, "/health").status, 200);
+  Reply unknown = Send(bhttp::verb::get, "/api/v1/nothing");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body.at("error").at("code"), "not_found");
+  EXPECT_EQ(Send(bhttp::verb::post, "/").status, 404);  // only GET and HEAD reach files
+}
+
 }  // namespace
 }  // namespace foresight::http
