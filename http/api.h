@@ -266,6 +266,7 @@ Response DeleteAssetRoute(Ctx& ctx);
 Response AssetReadings(Ctx& ctx);
 Response LatestReadings(Ctx& ctx);
 Response AssetWindows(Ctx& ctx);
+Response AssetChart(Ctx& ctx);
 
 Response ListMaintenance(Ctx& ctx);
 Response CreateMaintenance(Ctx& ctx);

@@ -411,6 +411,72 @@ Response AssetReadings(Ctx& ctx) {
   return Json(ctx, o);
 }
 
+Response AssetChart(Ctx& ctx) {
+  const std::string asset_id = ctx.Param(1);
+  if (!ctx.services.storage->GetAsset(ctx.tenant, asset_id).ok()) {
+    return Error(ctx, NotFound("no asset '" + asset_id + "'"));
+  }
+  const int64_t now = ctx.NowNs();
+  int64_t from = now - storage::kDayNs, to = now + 1;
+  for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (!ctx.query.Has(name)) continue;
+    auto t = ParseTime(ctx.query.Get(name));
+    if (!t)
+      return Error(ctx,
+                   BadField(name, std::string(name) + " must be an RFC 3339 time or epoch ms"));
+    *out = *t;
+  }
+  if (to <= from) return Error(ctx, BadField("to", "to must be after from"));
+  int64_t points = 600;
+  if (ctx.query.Has("points")) {
+    const std::string text = ctx.query.Get("points");
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), points);
+    if (ec != std::errc() || p != text.data() + text.size() || points < 10 || points > 5000) {
+      return Error(ctx, BadField("points", "points must be an integer from 10 to 5000"));
+    }
+  }
+  std::set<std::string, std::less<>> wanted;
+  for (std::string_view rest = ctx.query.Get("metrics"); !rest.empty();) {
+    const size_t comma = rest.find(',');
+    if (std::string_view m = rest.substr(0, comma); !m.empty()) wanted.emplace(m);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  // A whole number of seconds per bucket, at least one.
+  const int64_t step =
+      std::max<int64_t>(1, ((to - from) / points + storage::kSecondNs - 1) / storage::kSecondNs) *
+      storage::kSecondNs;
+  auto by_asset = ctx.api.SeriesByAsset(ctx.tenant, AssetTag(ctx.services));
+  json::object series;
+  for (const storage::SeriesInfo& s : AssetSeries(*by_asset, asset_id)) {
+    if (s.type == storage::ValueType::kString || series.contains(s.key.field)) continue;
+    if (!wanted.empty() && !wanted.contains(s.key.field)) continue;
+    auto buckets = ctx.services.storage->ReadDownsampled(ctx.tenant, s.id, from, to,
+                                                         std::chrono::nanoseconds(step));
+    if (!buckets.ok()) return Error(ctx, FromStatus(buckets.status()));
+    json::array time, mean, min, max;
+    for (const storage::Bucket& b : *buckets) {
+      time.push_back(b.start_ns / 1'000'000);
+      mean.push_back(b.mean());
+      min.push_back(b.min);
+      max.push_back(b.max);
+    }
+    series[s.key.field] = {{"time", std::move(time)},
+                           {"mean", std::move(mean)},
+                           {"min", std::move(min)},
+                           {"max", std::move(max)}};
+  }
+  for (const std::string& m : wanted) {
+    if (!series.contains(m)) {
+      return Error(ctx, NotFound("asset '" + asset_id + "' has no numeric metric '" + m + "'"));
+    }
+  }
+  return Json(ctx, {{"asset_id", asset_id},
+                    {"from", storage::FormatRfc3339(from)},
+                    {"to", storage::FormatRfc3339(to)},
+                    {"step_seconds", step / storage::kSecondNs},
+                    {"series", std::move(series)}});
+}
+
 Response AssetWindows(Ctx& ctx) {
   if (!ctx.services.windows) {
     return Error(ctx, ApiError{bhttp::status::service_unavailable,

@@ -166,6 +166,10 @@ try {
   await writeLine(`readings,asset_id=xss-1 browser_temp=41.5 ${Date.now()}`);
   await page.waitForSelector('[data-metric=browser_temp]');
   assert.match(await page.textContent('[data-metric=browser_temp]'), /41\.5/);
+  await page.waitForSelector('[data-chart=browser_temp]');  // the chart took the live point
+  assert.match(await page.textContent('[data-chart=browser_temp] figcaption'), /last 41\.5/);
+  await page.getByRole('button', { name: '180d' }).click();
+  await page.waitForSelector('[data-chart=browser_temp]');
   await axe('asset');
   await shots('asset');
 

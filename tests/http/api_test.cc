@@ -775,6 +775,47 @@ TEST_F(Api, ReadingsWrittenWithAWriteTokenComeBackRawDownsampledAndLatest) {
       "step");
 }
 
+TEST_F(Api, AChartDownsamplesEveryMetricToAboutTheAskedNumberOfPoints) {
+  json::array readings;
+  const int64_t t0 = 1'767'312'000'000;  // 2026-01-02T00:00:00Z in ms
+  for (int i = 0; i < 3600; ++i) {       // an hour, a point a second
+    readings.push_back(
+        {{"asset_id", "chart-1"},
+         {"timestamp", t0 + i * 1000},
+         {"metrics", {{"temp", 20.0 + i % 10}, {"rpm", 1500 + i}, {"mode", "run"}}}});
+  }
+  ASSERT_EQ(Call(server_->port(), bhttp::verb::post, "/api/v1/tenants/acme/readings", writer_,
+                 json::serialize(readings))
+                .status,
+            200);
+  const std::string base = "/api/v1/tenants/acme/assets/chart-1/chart?from=" + std::to_string(t0) +
+                           "&to=" + std::to_string(t0 + 3'600'000);
+  auto chart = Get(base + "&points=60", viewer_);
+  ASSERT_EQ(chart.status, 200) << chart.text;
+  EXPECT_EQ(chart.body.at("step_seconds"), 60);
+  const json::object& series = chart.body.at("series").as_object();
+  EXPECT_TRUE(series.contains("temp") && series.contains("rpm"));
+  EXPECT_FALSE(series.contains("mode")) << "string metrics are not charted";
+  const json::object& temp = series.at("temp").as_object();
+  ASSERT_EQ(temp.at("time").as_array().size(), 60u);
+  EXPECT_EQ(temp.at("time").as_array()[0], t0);
+  EXPECT_EQ(temp.at("min").as_array()[0].to_number<double>(), 20.0);
+  EXPECT_EQ(temp.at("max").as_array()[0].to_number<double>(), 29.0);
+  EXPECT_EQ(temp.at("mean").as_array()[0].to_number<double>(), 24.5);
+
+  auto one = Get(base + "&metrics=rpm&points=10", viewer_);
+  ASSERT_EQ(one.status, 200) << one.text;
+  EXPECT_EQ(one.body.at("series").as_object().size(), 1u);
+  EXPECT_EQ(one.body.at("series").at("rpm").at("time").as_array().size(), 10u);
+  EXPECT_EQ(Get(base + "&metrics=flow", viewer_).status, 404);
+  EXPECT_EQ(ErrorField(Get(base + "&points=3", viewer_)), "points");
+  EXPECT_EQ(ErrorField(Get(base + "&points=many", viewer_)), "points");
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/assets/chart-1/chart?from=later", viewer_)),
+            "from");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets/ghost/chart", viewer_).status, 404);
+  EXPECT_EQ(Get(base, other_admin_).status, 403);
+}
+
 TEST_F(Api, RevokedWriteTokensAreRefusedAtOnce) {
   auto created = Post("/api/v1/tenants/acme/tokens", admin_, {{"name", "temporary"}});
   ASSERT_EQ(created.status, 201) << created.text;

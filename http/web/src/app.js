@@ -205,6 +205,68 @@ function Alerts() {
   </section>`;
 }
 
+const RANGES = [['1h', 3600], ['6h', 21600], ['24h', 86400], ['7d', 604800], ['30d', 2592000], ['180d', 15552000]];
+
+// One metric as an SVG: the min-max band and the mean line, thresholds of the rules that watch
+// it as dashed lines. Drawn from arrays, never from markup strings.
+function Chart({ name, data, thresholds }) {
+  const w = 600, hgt = 140, pad = 4;
+  const t = data.time;
+  if (!t.length) return html`<figure class="chart"><figcaption>${name}</figcaption><p class="muted">no points in this range</p></figure>`;
+  const values = [...data.min, ...data.max, ...thresholds.map((r) => r.threshold)].filter(Number.isFinite);
+  let lo = Math.min(...values), hi = Math.max(...values);
+  if (lo === hi) { lo -= 1; hi += 1; }
+  const t0 = t[0], t1 = t[t.length - 1] === t0 ? t0 + 1 : t[t.length - 1];
+  const x = (v) => pad + ((v - t0) / (t1 - t0)) * (w - 2 * pad);
+  const y = (v) => hgt - pad - ((v - lo) / (hi - lo)) * (hgt - 2 * pad);
+  const line = t.map((v, i) => `${i ? 'L' : 'M'}${x(v).toFixed(1)},${y(data.mean[i]).toFixed(1)}`).join('');
+  const band = t.map((v, i) => `${i ? 'L' : 'M'}${x(v).toFixed(1)},${y(data.max[i]).toFixed(1)}`).join('') +
+    t.map((v, i) => `L${x(t[t.length - 1 - i]).toFixed(1)},${y(data.min[t.length - 1 - i]).toFixed(1)}`).join('') + 'Z';
+  const last = data.mean[data.mean.length - 1];
+  return html`<figure class="chart" data-chart=${name} data-points=${t.length}>
+    <figcaption>${name} <span class="muted">last ${Number.isFinite(last) ? last : '—'} · range ${lo.toPrecision(4)}–${hi.toPrecision(4)}</span></figcaption>
+    <svg viewBox=${`0 0 ${w} ${hgt}`} role="img" aria-label=${`${name} over the chosen range`} preserveAspectRatio="none">
+      <path class="band" d=${band} />
+      <path class="mean" d=${line} />
+      ${thresholds.map((r) => html`<line class=${`threshold ${r.severity}`} x1="0" x2=${w} y1=${y(r.threshold)} y2=${y(r.threshold)}><title>${`${r.name}: ${r.operator} ${r.threshold}`}</title></line>`)}
+    </svg>
+  </figure>`;
+}
+
+function ruleApplies(rule, asset) {
+  const s = rule.scope ?? {};
+  return rule.enabled && (!s.asset_id || s.asset_id === asset.id) &&
+    (!s.asset_type || s.asset_type === asset.asset_type) && (!s.site || s.site === asset.site);
+}
+
+function Charts({ asset, live }) {
+  const [range, setRange] = useState(86400);
+  const chart = useLoad(() => {
+    const to = Date.now();
+    return api('GET', `/assets/${encodeURIComponent(asset.id)}/chart?from=${to - range * 1000}&to=${to + 1000}&points=600`);
+  }, [asset.id, range]);
+  const rules = useLoad(() => api('GET', '/rules?enabled=true&limit=1000'), []);
+  const series = { ...(chart.data?.series ?? {}) };
+  // Live points extend the charts until the next load.
+  for (const [metric, v] of Object.entries(live)) {
+    if (!Number.isFinite(v.value)) continue;
+    const s = series[metric] ?? { time: [], mean: [], min: [], max: [] };
+    const at = Date.parse(v.time);
+    if (s.time.length && at <= s.time[s.time.length - 1]) continue;
+    series[metric] = { time: [...s.time, at], mean: [...s.mean, v.value], min: [...s.min, v.value], max: [...s.max, v.value] };
+  }
+  const applying = (rules.data?.items ?? []).filter((r) => ruleApplies(r, asset));
+  return html`<div>
+    <div class="ranges" role="group" aria-label="Range">${RANGES.map(
+      ([label, seconds]) => html`<button aria-pressed=${range === seconds} onClick=${() => setRange(seconds)}>${label}</button>`,
+    )}</div>
+    <${Problem} error=${chart.error} />
+    <div class="charts">${Object.keys(series).sort().map(
+      (m) => html`<${Chart} key=${m} name=${m} data=${series[m]} thresholds=${applying.filter((r) => r.metric === m)} />`,
+    )}</div>
+  </div>`;
+}
+
 function Asset({ id }) {
   const asset = useLoad(() => api('GET', `/assets/${encodeURIComponent(id)}`), [id]);
   const alerts = useLoad(() => api('GET', `/alerts?limit=20&sort=-opened_at&asset_id=${encodeURIComponent(id)}`), [id]);
@@ -221,6 +283,8 @@ function Asset({ id }) {
       <dt>Id</dt><dd>${a.id}</dd><dt>Type</dt><dd>${a.asset_type ?? '—'}</dd>
       <dt>Site</dt><dd>${a.site ?? '—'}</dd><dt>Criticality</dt><dd>${a.criticality ?? '—'}</dd>
       <dt>Health</dt><dd><${Health} value=${a.health} /></dd></dl>`}
+    <h2>Charts</h2>
+    ${a && html`<${Charts} asset=${a} live=${latest} />`}
     <h2>Live readings <span class="muted">(updates as they arrive)</span></h2>
     <table class="readings"><thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">Time</th></tr></thead>
       <tbody>${Object.entries(latest).sort().map(
