@@ -162,7 +162,7 @@ try {
   step('an asset page receives a live point');
   await page.goto(`${url}/#/assets/xss-1`);
   await page.waitForSelector('#asset-title');
-  await page.waitForSelector('.live.live');
+  await page.waitForSelector('.readings[data-live=true]', { state: 'attached' });
   await writeLine(`readings,asset_id=xss-1 browser_temp=41.5 ${Date.now()}`);
   await page.waitForSelector('[data-metric=browser_temp]');
   assert.match(await page.textContent('[data-metric=browser_temp]'), /41\.5/);
@@ -173,13 +173,21 @@ try {
   await axe('asset');
   await shots('asset');
 
-  step('a rule is crossed and its alert arrives in the feed without reload');
+  step('a rule made on the Rules page is crossed and its alert arrives in the feed without reload');
+  await page.goto(`${url}/#/rules`);
+  const form = page.getByRole('form', { name: 'New rule' });
+  await form.getByLabel('Name').fill('Browser hot');
+  await form.getByLabel('Metric').fill('browser_temp');
+  await form.getByLabel('Operator').selectOption('gt');
+  await form.getByLabel('Threshold').fill('90');
+  await form.getByLabel('Severity').selectOption('critical');
+  await form.getByLabel('Asset type').fill('pump');
+  await form.getByRole('button', { name: 'Create rule' }).click();
+  await page.locator('tr[data-rule]', { hasText: 'Browser hot' }).waitFor();
+  await axe('rules');
+  await shots('rules');
   await page.goto(`${url}/#/`);
-  await page.waitForSelector('.live.live');
-  await apiCall(admin, 'POST', '/rules', {
-    name: 'Browser hot', metric: 'browser_temp', operator: 'gt', threshold: 90, severity: 'critical',
-    scope: { asset_id: 'xss-1' },
-  });
+  await page.waitForSelector('.feed[data-live=true]', { state: 'attached' });  // the server has it
   await writeLine(`readings,asset_id=xss-1 browser_temp=95 ${Date.now() + 1000}`);
   await page.waitForSelector('.feed li:has-text("xss-1")');
 
@@ -196,6 +204,13 @@ try {
   assert.deepEqual(dialogs.filter((d) => d.includes('alert(1)')), [], 'no script from data ran');
   await axe('alerts');
   await shots('alerts');
+
+  step('the cost avoidance report shows the API\'s figures');
+  await page.goto(`${url}/#/cost`);
+  const cost = await apiCall(admin, 'GET', '/reports/cost-avoidance?days=365');
+  await page.locator('[data-kpi=avoided] .value', { hasText: String(cost.avoided_failures) }).waitFor();
+  await axe('cost avoidance');
+  await shots('cost');
 
   step('sign-out ends the session: the old cookie is refused');
   const cookie = (await context.cookies()).find((c) => c.name === 'foresight_session');
@@ -215,6 +230,10 @@ try {
   await page.getByLabel('Status').selectOption('');
   await page.waitForSelector('tr[data-alert]');
   assert.equal(await page.getByRole('button', { name: /Acknowledge|Resolve/ }).count(), 0);
+  await page.goto(`${url}/#/rules`);
+  await page.locator('tr[data-rule]').first().waitFor();
+  assert.equal(await page.getByRole('form', { name: 'New rule' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: /Disable|Enable|Delete/ }).count(), 0);
   const foreign = await page.evaluate(async (name) => {
     const r = await fetch('/auth/refresh', { method: 'POST' });
     const { access_token } = await r.json();

@@ -2,9 +2,9 @@
 // /api, /ws, /auth or the InfluxDB routes. Text from the data is always rendered as text (Preact
 // escapes it); nothing here builds HTML from strings.
 import { h, render } from 'preact';
-import { useEffect, useState, useCallback } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
-import { api, canEdit, currentSession, login, logout, onSession, refresh } from './api.js';
+import { api, canEdit, currentSession, currentToken, login, logout, onSession, refresh } from './api.js';
 import { onLiveState, subscribe } from './live.js';
 
 const html = htm.bind(h);
@@ -19,13 +19,17 @@ function useRoute() {
   return hash.slice(1);
 }
 
-// Loads `load()` and reloads it whenever `deps` change; {data, error, reload}.
+// Loads `load()` and reloads it whenever `deps` change; {data, error, reload}. Only the latest
+// request's answer is kept: an earlier one that arrives late (a filter changed meanwhile) is
+// dropped.
 function useLoad(load, deps) {
   const [state, setState] = useState({ data: null, error: null });
+  const latest = useRef(0);
   const reload = useCallback(() => {
+    const n = ++latest.current;
     load().then(
-      (data) => setState({ data, error: null }),
-      (error) => setState({ data: null, error }),
+      (data) => n === latest.current && setState({ data, error: null }),
+      (error) => n === latest.current && setState({ data: null, error }),
     );
   }, deps);
   useEffect(reload, [reload]);
@@ -88,12 +92,14 @@ function Overview() {
   const cost = useLoad(() => api('GET', '/reports/cost-avoidance?days=30'), []);
   const risky = useLoad(() => api('GET', '/assets?sort=health&limit=8'), []);
   const [feed, setFeed] = useState([]);
+  const [feedLive, setFeedLive] = useState(false);
   useEffect(() => {
     api('GET', '/alerts?limit=10&sort=-opened_at').then((r) => setFeed(r.items), () => {});
     return subscribe('alerts', {}, (m) => {
       setFeed((f) => [m.alert, ...f.filter((a) => a.id !== m.alert.id)].slice(0, 20));
       summary.reload();
-    });
+      risky.reload();
+    }, () => setFeedLive(true));
   }, []);
   const s = summary.data;
   return html`<section aria-labelledby="overview-title">
@@ -120,7 +126,7 @@ function Overview() {
       </div>
       <div>
         <h2>Live alerts</h2>
-        <ul class="feed" aria-live="polite">${feed.map(
+        <ul class="feed" aria-live="polite" data-live=${feedLive}>${feed.map(
           (a) => html`<li key=${a.id}><${Severity} level=${a.severity} /> <a href=${`#/assets/${encodeURIComponent(a.asset_id)}`}>${a.asset_id}</a> ${a.message} <span class="muted">${a.status} · ${time(a.opened_at)}</span></li>`,
         )}</ul>
       </div>
@@ -271,9 +277,12 @@ function Asset({ id }) {
   const asset = useLoad(() => api('GET', `/assets/${encodeURIComponent(id)}`), [id]);
   const alerts = useLoad(() => api('GET', `/alerts?limit=20&sort=-opened_at&asset_id=${encodeURIComponent(id)}`), [id]);
   const [latest, setLatest] = useState({});
+  const [readingsLive, setReadingsLive] = useState(false);
   useEffect(() => {
     setLatest({});
-    return subscribe('readings', { asset_id: id }, (m) => setLatest((l) => ({ ...l, ...m.metrics })));
+    setReadingsLive(false);
+    return subscribe('readings', { asset_id: id }, (m) => setLatest((l) => ({ ...l, ...m.metrics })),
+      () => setReadingsLive(true));
   }, [id]);
   if (asset.error) return html`<section><h1>Asset</h1><${Problem} error=${asset.error} /></section>`;
   const a = asset.data;
@@ -286,12 +295,125 @@ function Asset({ id }) {
     <h2>Charts</h2>
     ${a && html`<${Charts} asset=${a} live=${latest} />`}
     <h2>Live readings <span class="muted">(updates as they arrive)</span></h2>
-    <table class="readings"><thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">Time</th></tr></thead>
+    <table class="readings" data-live=${readingsLive}><thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">Time</th></tr></thead>
       <tbody>${Object.entries(latest).sort().map(
         ([k, v]) => html`<tr key=${k} data-metric=${k}><td>${k}</td><td>${v.value}</td><td>${time(v.time)}</td></tr>`,
       )}</tbody></table>
     <h2>Alerts</h2>
     <${AlertTable} items=${alerts.data?.items ?? []} reload=${alerts.reload} />
+  </section>`;
+}
+
+const OPERATORS = ['gt', 'gte', 'lt', 'lte', 'eq', 'ne'];
+
+function RuleForm({ onSaved }) {
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const rule = {
+      name: f.get('name'), metric: f.get('metric'), operator: f.get('operator'),
+      threshold: Number(f.get('threshold')), severity: f.get('severity'), source: f.get('source'),
+    };
+    if (f.get('asset_type')) rule.scope = { asset_type: f.get('asset_type') };
+    try {
+      await api('POST', '/rules', rule);
+      e.target.reset();
+      setError(null);
+      onSaved();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<form class="inline" onSubmit=${submit} aria-label="New rule">
+    <label>Name <input name="name" required /></label>
+    <label>Metric <input name="metric" required /></label>
+    <label>Operator <select name="operator">${OPERATORS.map((o) => html`<option>${o}</option>`)}</select></label>
+    <label>Threshold <input name="threshold" type="number" step="any" required /></label>
+    <label>Source <select name="source"><option>raw</option><option>5m</option><option>1h</option><option>24h</option></select></label>
+    <label>Severity <select name="severity"><option>warning</option><option>critical</option><option>info</option></select></label>
+    <label>Asset type <input name="asset_type" /></label>
+    <button type="submit">Create rule</button>
+    <${Problem} error=${error} />
+  </form>`;
+}
+
+function Rules() {
+  const list = useLoad(() => api('GET', '/rules?limit=1000'), []);
+  const [error, setError] = useState(null);
+  const act = async (fn) => {
+    try {
+      await fn();
+      setError(null);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const edit = canEdit();
+  return html`<section aria-labelledby="rules-title">
+    <h1 id="rules-title">Rules</h1>
+    ${edit && html`<${RuleForm} onSaved=${list.reload} />`}
+    <${Problem} error=${error || list.error} />
+    <table>
+      <thead><tr><th scope="col">Name</th><th scope="col">Condition</th><th scope="col">Scope</th><th scope="col">Severity</th><th scope="col">Enabled</th>${edit && html`<th scope="col"><span class="sr">Actions</span></th>`}</tr></thead>
+      <tbody>${(list.data?.items ?? []).map(
+        (r) => html`<tr key=${r.id} data-rule=${r.id}>
+          <td>${r.name}</td>
+          <td>${r.source === 'raw' ? '' : `${r.aggregate}(${r.source}) of `}${r.metric} ${r.operator} ${r.threshold}</td>
+          <td>${Object.entries(r.scope ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'every asset'}</td>
+          <td><${Severity} level=${r.severity} /></td><td>${r.enabled ? 'yes' : 'no'}</td>
+          ${edit && html`<td class="actions">
+            <button onClick=${() => act(() => api('PATCH', `/rules/${r.id}`, { enabled: !r.enabled }))}>${r.enabled ? 'Disable' : 'Enable'}</button>
+            <button onClick=${() => confirm(`Delete rule ${r.name}?`) && act(() => api('DELETE', `/rules/${r.id}`))}>Delete</button>
+          </td>`}</tr>`,
+      )}</tbody>
+    </table>
+  </section>`;
+}
+
+// A CSV the API makes, saved through a Blob: a plain link cannot carry the bearer token.
+async function downloadCsv(path, filename) {
+  const r = await fetch(`/api/v1/tenants/${encodeURIComponent(currentSession().tenant)}${path}`, {
+    headers: { Authorization: `Bearer ${currentToken()}` },
+  });
+  if (!r.ok) throw new Error(`export failed (${r.status})`);
+  const url = URL.createObjectURL(await r.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+function Cost() {
+  const [days, setDays] = useState(365);
+  const report = useLoad(() => api('GET', `/reports/cost-avoidance?days=${days}`), [days]);
+  const r = report.data;
+  const money = (v) => (v == null ? '—' : `${Math.round(v).toLocaleString()} ${r?.currency ?? ''}`);
+  return html`<section aria-labelledby="cost-title">
+    <h1 id="cost-title">Cost avoidance</h1>
+    <label>Period <select value=${days} onChange=${(e) => setDays(Number(e.target.value))}>
+      <option value="30">30 days</option><option value="90">90 days</option><option value="365">365 days</option></select></label>
+    <button onClick=${() => downloadCsv(`/reports/cost-avoidance?days=${days}&format=csv`, 'cost-avoidance.csv')}>Export CSV</button>
+    <${Problem} error=${report.error} />
+    <div class="kpis">
+      <${Kpi} id="avoided" label="Failures avoided" value=${r?.avoided_failures} />
+      <${Kpi} id="gross" label="Unplanned cost avoided" value=${r && money(r.unplanned_cost_avoided)} />
+      <${Kpi} id="planned" label="Planned work" value=${r && money(r.planned_cost)} />
+      <${Kpi} id="net" label="Net savings" value=${r && money(r.net_savings)} />
+      <${Kpi} id="failures" label="Failures" value=${r?.failures} />
+      <${Kpi} id="failure_cost" label="Cost of failures" value=${r && money(r.failure_cost)} />
+    </div>
+    <h2>Interventions an alert warned of</h2>
+    <table>
+      <thead><tr><th scope="col">Work order</th><th scope="col">Asset</th><th scope="col">Criticality</th><th scope="col">Performed</th><th scope="col">Savings</th></tr></thead>
+      <tbody>${(r?.interventions ?? []).map(
+        (i) => html`<tr key=${i.maintenance_id}><td>${i.maintenance_id}</td>
+          <td><a href=${`#/assets/${encodeURIComponent(i.asset_id)}`}>${i.asset_id}</a></td>
+          <td>${i.criticality}</td><td>${time(i.performed_at)}</td><td>${money(i.savings)}</td></tr>`,
+      )}</tbody>
+    </table>
   </section>`;
 }
 
@@ -308,12 +430,14 @@ function Shell({ session }) {
   if (route.startsWith('/assets/')) page = html`<${Asset} id=${decodeURIComponent(route.slice(8))} />`;
   else if (route === '/assets') page = html`<${Assets} />`;
   else if (route === '/alerts') page = html`<${Alerts} />`;
+  else if (route === '/rules') page = html`<${Rules} />`;
+  else if (route === '/cost') page = html`<${Cost} />`;
   else page = html`<${Overview} />`;
   const link = (href, label) => html`<a href=${href} aria-current=${('#' + route).startsWith(href) && (href !== '#/' || route === '/') ? 'page' : undefined}>${label}</a>`;
   return html`<div class="shell">
     <header>
       <span class="brand">FORESIGHT</span>
-      <nav aria-label="Main">${link('#/', 'Overview')}${link('#/assets', 'Assets')}${link('#/alerts', 'Alerts')}</nav>
+      <nav aria-label="Main">${link('#/', 'Overview')}${link('#/assets', 'Assets')}${link('#/alerts', 'Alerts')}${link('#/rules', 'Rules')}${link('#/cost', 'Cost avoidance')}</nav>
       <span class=${`live ${live}`} role="status" aria-label=${`live feed ${live}`}>${live}</span>
       <label class="theme">Theme <select value=${theme} onChange=${(e) => setTheme(e.target.value)}>
         <option value="auto">auto</option><option value="light">light</option><option value="dark">dark</option></select></label>

@@ -48,10 +48,11 @@ function connect() {
       setState('live');
       return;
     }
-    // Only a subscription's updates go to it; "subscribed" and the like are bookkeeping.
-    if (m.type === 'subscribed' || m.type === 'unsubscribed' || m.type === 'error') return;
     const s = subscriptions.get(m.sub);
-    if (s) s.fn(m);
+    if (!s) return;
+    // Only a subscription's updates go to its callback; "subscribed" says the server has it.
+    if (m.type === 'subscribed') s.ready?.();
+    else if (m.type !== 'unsubscribed' && m.type !== 'error') s.fn(m);
   };
   socket.onclose = () => {
     socket = null;
@@ -74,11 +75,11 @@ onSession((session) => {
   else connect();
 });
 
-// Calls fn with every message of `topic` ('alerts', 'readings', 'health', ...); returns the
-// unsubscribe function.
-export function subscribe(topic, filter, fn) {
+// Calls fn with every message of `topic` ('alerts', 'readings', 'health', ...), and ready()
+// once the server has the subscription; returns the unsubscribe function.
+export function subscribe(topic, filter, fn, ready) {
   const id = `s${nextSub++}`;
-  subscriptions.set(id, { topic, filter, fn });
+  subscriptions.set(id, { topic, filter, fn, ready });
   send({ type: 'subscribe', sub: id, topic, ...filter });
   connect();
   return () => {
