@@ -93,7 +93,7 @@ Response ListClientsRoute(Ctx& ctx) {
   for (const Auth::Client& c : ctx.services.auth->ListClients(ctx.tenant)) {
     items.push_back(ClientJson(c));
   }
-  return Json(ctx, {{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 Response CreateClientRoute(Ctx& ctx) {
@@ -135,7 +135,7 @@ Response ListTokensRoute(Ctx& ctx) {
   for (const ingest::ApiTokens::Token& t : ctx.services.auth->tokens().List(ctx.tenant)) {
     items.push_back(TokenJson(t));
   }
-  return Json(ctx, {{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 Response CreateTokenRoute(Ctx& ctx) {

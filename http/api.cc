@@ -2,6 +2,7 @@
 // request metrics, time and pagination.
 #include "http/api.h"
 
+#include "http/csv.h"
 #include "storage/log.h"
 
 #include <fmt/format.h>
@@ -108,6 +109,11 @@ Response Error(const Ctx& ctx, const ApiError& error) {
   json::object o;
   o["error"] = std::move(e);
   return MakeResponse(ctx.req, error.status, JsonText(o));
+}
+
+Response Items(const Ctx& ctx, json::array items) {
+  const size_t total = items.size();
+  return Json(ctx, {{"items", std::move(items)}, {"total", total}});
 }
 
 Response NoContent(const Ctx& ctx) { return MakeResponse(ctx.req, bhttp::status::no_content, {}); }
@@ -396,6 +402,34 @@ std::optional<ApiError> ParsePage(const Ctx& ctx, Page* page) {
     return BadField("offset", "offset must be a non-negative integer");
   }
   return std::nullopt;
+}
+
+std::optional<ApiError> ParseListFormat(const Ctx& ctx, Page* page, bool* csv) {
+  const std::string format = ctx.query.Has("format") ? ctx.query.Get("format") : "json";
+  if (format != "json" && format != "csv") return BadField("format", "format must be json or csv");
+  *csv = format == "csv";
+  if (*csv) *page = Page{SIZE_MAX, 0};
+  return std::nullopt;
+}
+
+Response RowsCsv(const Ctx& ctx, const json::array& rows, std::span<const std::string_view> columns,
+                 std::string_view filename) {
+  std::string out = CsvLine({columns.begin(), columns.end()});
+  for (const json::value& row : rows) {
+    std::vector<std::string> fields;
+    for (std::string_view c : columns) {
+      const json::value* v = row.is_object() ? row.as_object().if_contains(c) : nullptr;
+      if (!v || v->is_null()) {
+        fields.emplace_back();
+      } else if (v->is_string()) {
+        fields.emplace_back(v->as_string());
+      } else {
+        fields.push_back(JsonText(*v));
+      }
+    }
+    out += CsvLine(fields);
+  }
+  return Csv(ctx, std::move(out), filename);
 }
 
 json::object PageJson(json::array items, size_t total, const Page& page) {

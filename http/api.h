@@ -155,6 +155,8 @@ std::string OpenApiJson();
 Response Json(const Ctx& ctx, const json::value& body, bhttp::status status = bhttp::status::ok);
 Response Error(const Ctx& ctx, const ApiError& error);
 Response NoContent(const Ctx& ctx);
+// A whole (unpaged) list: {"items": [...], "total": n}.
+Response Items(const Ctx& ctx, json::array items);
 Response Csv(const Ctx& ctx, std::string body, std::string_view filename);
 
 // The project's one JSON writer and parser (storage/json.h).
@@ -368,5 +370,12 @@ struct Page {
 };
 std::optional<ApiError> ParsePage(const Ctx& ctx, Page* page);
 json::object PageJson(json::array items, size_t total, const Page& page);
+
+// format=csv on a list: every row that passes the filters, not a page (the export), as CSV with
+// these columns (absent fields empty, objects and arrays as JSON). ParsePage then leaves the page
+// unlimited; a format other than json or csv is a 400.
+std::optional<ApiError> ParseListFormat(const Ctx& ctx, Page* page, bool* csv);
+Response RowsCsv(const Ctx& ctx, const json::array& rows, std::span<const std::string_view> columns,
+                 std::string_view filename);
 
 }  // namespace foresight::http

@@ -167,6 +167,8 @@ json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts) {
 Response ListAssets(Ctx& ctx) {
   Page page;
   if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  bool csv = false;
+  if (auto e = ParseListFormat(ctx, &page, &csv)) return Error(ctx, *e);
   std::string sort = ctx.query.Has("sort") ? ctx.query.Get("sort") : "id";
   bool desc = sort.starts_with('-');
   if (desc) sort.erase(0, 1);
@@ -234,6 +236,12 @@ Response ListAssets(Ctx& ctx) {
     }
     total = assets.size();
   });
+  if (csv) {
+    static constexpr std::string_view kColumns[] = {"id",     "name",        "asset_type",
+                                                    "site",   "criticality", "status",
+                                                    "health", "open_alerts", "created_at"};
+    return RowsCsv(ctx, items, kColumns, "assets.csv");
+  }
   return Json(ctx, PageJson(std::move(items), total, page));
 }
 
@@ -503,7 +511,8 @@ Response AssetWindows(Ctx& ctx) {
   if (!metric.empty() && items.empty()) {
     return Error(ctx, NotFound("asset '" + asset_id + "' has no metric '" + metric + "'"));
   }
-  return Json(ctx, {{"asset_id", asset_id}, {"items", std::move(items)}});
+  const size_t total = items.size();
+  return Json(ctx, {{"asset_id", asset_id}, {"items", std::move(items)}, {"total", total}});
 }
 
 json::object WindowsJson(const query::SeriesWindows& w) {
@@ -537,7 +546,7 @@ Response LatestReadings(Ctx& ctx) {
                        {"value", PointValue(*latest, 0)}});
     }
   }
-  return Json(ctx, {{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 }  // namespace foresight::http

@@ -247,7 +247,7 @@ Response PredictionHistory(Ctx& ctx) {
   json::array items;
   for (size_t i = page.offset; i < history->size(); ++i)
     items.push_back(PredictionJson((*history)[i]));
-  return Json(ctx, json::object{{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 Response ListModels(Ctx& ctx) {
@@ -257,7 +257,7 @@ Response ListModels(Ctx& ctx) {
   if (!models.ok()) return Error(ctx, FromStatus(models.status()));
   json::array items;
   for (const ml::ModelInfo& m : *models) items.push_back(ModelJson(m, false));
-  return Json(ctx, json::object{{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 Response GetModel(Ctx& ctx) {
@@ -412,7 +412,7 @@ Response ListTrainingRuns(Ctx& ctx) {
   if (!runs.ok()) return Error(ctx, FromStatus(runs.status()));
   json::array items;
   for (const ml::RunInfo& r : *runs) items.push_back(RunJson(r));
-  return Json(ctx, json::object{{"items", std::move(items)}});
+  return Items(ctx, std::move(items));
 }
 
 Response GetTrainingRun(Ctx& ctx) {

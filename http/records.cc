@@ -108,11 +108,18 @@ using ReadDocs =
 
 // Lists the documents `read` gives with the filters `keep` decides, sorted by `sort` (a document
 // field; '-' for descending), paginated.
+// With format=csv, every matching row in `csv_columns` (none: the list has no CSV form).
 Response ListRows(Ctx& ctx, const ReadDocs& read, std::string sort,
                   const std::vector<std::string_view>& sortable,
-                  const std::function<bool(const json::object&)>& keep) {
+                  const std::function<bool(const json::object&)>& keep,
+                  std::span<const std::string_view> csv_columns = {},
+                  std::string_view csv_name = {}) {
   Page page;
   if (auto e = ParsePage(ctx, &page)) return Error(ctx, *e);
+  bool csv = false;
+  if (!csv_columns.empty()) {
+    if (auto e = ParseListFormat(ctx, &page, &csv)) return Error(ctx, *e);
+  }
   if (ctx.query.Has("sort")) sort = ctx.query.Get("sort");
   bool desc = sort.starts_with('-');
   std::string key = desc ? sort.substr(1) : sort;
@@ -144,18 +151,22 @@ Response ListRows(Ctx& ctx, const ReadDocs& read, std::string sort,
     }
     total = rows.size();
   });
+  if (csv) return RowsCsv(ctx, items, csv_columns, csv_name);
   return Json(ctx, PageJson(std::move(items), total, page));
 }
 
 // ListRows over the collection `kind`.
 Response ListDocs(Ctx& ctx, std::string_view kind, std::string sort,
                   const std::vector<std::string_view>& sortable,
-                  const std::function<bool(const json::object&)>& keep) {
+                  const std::function<bool(const json::object&)>& keep,
+                  std::span<const std::string_view> csv_columns = {},
+                  std::string_view csv_name = {}) {
   ApiError error;
   auto docs = Docs(ctx, kind, &error);
   if (!docs) return Error(ctx, error);
   return ListRows(
-      ctx, [&](const auto& fn) { docs->Read(fn); }, std::move(sort), sortable, keep);
+      ctx, [&](const auto& fn) { docs->Read(fn); }, std::move(sort), sortable, keep, csv_columns,
+      csv_name);
 }
 
 // Filters of the lists: equality on a field, and a time range on another.
@@ -290,8 +301,12 @@ Response ListMaintenance(Ctx& ctx) {
                            "performed_at", &f)) {
     return Error(ctx, *e);
   }
-  return ListDocs(ctx, "maintenance", "-performed_at", {"performed_at", "cost", "id"},
-                  [&](const json::object& d) { return f.Keep(d); });
+  static constexpr std::string_view kColumns[] = {"id",           "asset_id",    "kind",
+                                                  "performed_at", "cost",        "downtime_hours",
+                                                  "notes",        "external_id", "created_at"};
+  return ListDocs(
+      ctx, query::kMaintenanceKind, "-performed_at", {"performed_at", "cost", "id"},
+      [&](const json::object& d) { return f.Keep(d); }, kColumns, "maintenance.csv");
 }
 
 // The fields of a maintenance record, then the record as a whole.
@@ -442,6 +457,9 @@ Response DeleteRule(Ctx& ctx) {
 namespace {
 
 constexpr auto& kAlertStatuses = query::kAlertStatusNames;
+constexpr std::string_view kAlertColumns[] = {
+    "id",    "asset_id",  "severity",        "status",      "message",    "rule_id", "metric",
+    "value", "opened_at", "acknowledged_at", "resolved_at", "cleared_at", "source"};
 
 const std::vector<FieldSpec>& AlertSpec() {
   static const std::vector<FieldSpec> spec = {
@@ -484,7 +502,7 @@ Response ListAlerts(Ctx& ctx) {
         fn(all);
       },
       "-opened_at", {"opened_at", "severity", "id", "asset_id"},
-      [&](const json::object& d) { return f.Keep(d); });
+      [&](const json::object& d) { return f.Keep(d); }, kAlertColumns, "alerts.csv");
 }
 
 Response CreateAlert(Ctx& ctx) {

@@ -185,8 +185,7 @@ Response SessionRoute(Ctx& ctx) {
 Response ListUsersRoute(Ctx& ctx) {
   json::array items;
   for (const Auth::User& u : ctx.services.auth->ListUsers(ctx.tenant)) items.push_back(UserJson(u));
-  const size_t total = items.size();
-  return Json(ctx, {{"items", std::move(items)}, {"total", total}});
+  return Items(ctx, std::move(items));
 }
 
 namespace {

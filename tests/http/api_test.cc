@@ -816,6 +816,33 @@ TEST_F(Api, AChartDownsamplesEveryMetricToAboutTheAskedNumberOfPoints) {
   EXPECT_EQ(Get(base, other_admin_).status, 403);
 }
 
+TEST_F(Api, ListsExportEveryMatchingRowAsCsv) {
+  for (int i = 0; i < 3; ++i) MakeAsset("csv-" + std::to_string(i), {{"asset_type", "fan"}});
+  auto assets = Get("/api/v1/tenants/acme/assets?asset_type=fan&format=csv&limit=1", viewer_);
+  ASSERT_EQ(assets.status, 200) << assets.text;
+  EXPECT_EQ(assets.raw[bhttp::field::content_type], "text/csv; charset=utf-8");
+  EXPECT_TRUE(
+      assets.text.starts_with("id,name,asset_type,site,criticality,status,health,"
+                              "open_alerts,created_at\r\n"))
+      << assets.text;
+  EXPECT_EQ(std::count(assets.text.begin(), assets.text.end(), '\n'), 4) << "every row, not a page";
+  EXPECT_NE(assets.text.find("csv-2,csv-2,fan,,medium,active,100,0,"), std::string::npos)
+      << assets.text;
+  ASSERT_EQ(Post("/api/v1/tenants/acme/alerts", engineer_,
+                 {{"asset_id", "csv-1"}, {"severity", "warning"}, {"message", "a, \"quoted\" one"}})
+                .status,
+            201);
+  auto alerts = Get("/api/v1/tenants/acme/alerts?asset_id=csv-1&format=csv", viewer_);
+  ASSERT_EQ(alerts.status, 200) << alerts.text;
+  EXPECT_TRUE(alerts.text.starts_with("id,asset_id,severity,status,message,")) << alerts.text;
+  EXPECT_NE(alerts.text.find(",csv-1,warning,open,\"a, \"\"quoted\"\" one\","), std::string::npos)
+      << alerts.text;
+  EXPECT_EQ(Get("/api/v1/tenants/acme/maintenance?format=csv", viewer_).status, 200);
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/assets?format=xml", viewer_)), "format");
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/alerts?format=xml", viewer_)), "format");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/users", admin_).body.at("total"), 0);
+}
+
 TEST_F(Api, RevokedWriteTokensAreRefusedAtOnce) {
   auto created = Post("/api/v1/tenants/acme/tokens", admin_, {{"name", "temporary"}});
   ASSERT_EQ(created.status, 201) << created.text;

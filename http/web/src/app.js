@@ -145,7 +145,10 @@ function Assets() {
   const total = list.data?.total ?? 0;
   return html`<section aria-labelledby="assets-title">
     <h1 id="assets-title">Assets</h1>
-    <label class="search">Search <input type="search" value=${q} onInput=${(e) => { setQ(e.target.value); setOffset(0); }} /></label>
+    <div class="toolbar">
+      <label class="search">Search <input type="search" value=${q} onInput=${(e) => { setQ(e.target.value); setOffset(0); }} /></label>
+      <button onClick=${() => downloadCsv(`/assets?format=csv&q=${encodeURIComponent(q)}`, 'assets.csv')}>Export CSV</button>
+    </div>
     <${Problem} error=${list.error} />
     <table>
       <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Site</th><th scope="col">Criticality</th><th scope="col">Open alerts</th><th scope="col">Health</th></tr></thead>
@@ -206,6 +209,7 @@ function Alerts() {
       <option value="open">open</option><option value="acknowledged">acknowledged</option>
       <option value="resolved">resolved</option><option value="">any</option>
     </select></label>
+    <button onClick=${() => downloadCsv(`/alerts?format=csv${status ? `&status=${status}` : ''}`, 'alerts.csv')}>Export CSV</button>
     <${Problem} error=${list.error} />
     <${AlertTable} items=${list.data?.items ?? []} reload=${list.reload} />
   </section>`;
