@@ -306,6 +306,11 @@ Response GetSettings(Ctx& ctx);
 Response PutSettings(Ctx& ctx);
 
 Response Predict(Ctx& ctx);
+Response LatestPredictionsRoute(Ctx& ctx);
+// The kept latest prediction per asset id (none without an ML engine); the asset list's summary
+// of one: fails_7d, fails_30d, rul_days, risk, health, scored_at.
+Result<std::map<std::string, ml::Prediction, std::less<>>> LatestPredictionsByAsset(const Ctx& ctx);
+json::object PredictionSummaryJson(const ml::Prediction& p);
 Response PredictionHistory(Ctx& ctx);
 Response ListModels(Ctx& ctx);
 Response GetModel(Ctx& ctx);

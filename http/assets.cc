@@ -173,9 +173,22 @@ Response ListAssets(Ctx& ctx) {
   bool desc = sort.starts_with('-');
   if (desc) sort.erase(0, 1);
   if (sort != "id" && sort != "name" && sort != "criticality" && sort != "health" &&
-      sort != "created_at") {
-    return Error(ctx, BadField("sort", "sort must be id, name, criticality, health or created_at"));
+      sort != "created_at" && sort != "risk" && sort != "fails_30d") {
+    return Error(ctx, BadField("sort",
+                               "sort must be id, name, criticality, health, created_at, "
+                               "risk or fails_30d"));
   }
+  const std::string risk = ctx.query.Get("risk");
+  if (!risk.empty() &&
+      std::find(kCriticalities.begin(), kCriticalities.end(), risk) == kCriticalities.end()) {
+    return Error(ctx, BadField("risk", "risk must be one of " + Join(kCriticalities)));
+  }
+  auto predictions = LatestPredictionsByAsset(ctx);
+  if (!predictions.ok()) return Error(ctx, FromStatus(predictions.status()));
+  auto prediction_of = [&](const std::string& id) -> const ml::Prediction* {
+    auto it = predictions->find(id);
+    return it == predictions->end() ? nullptr : &it->second;
+  };
   for (auto [field, options] :
        {std::pair{"criticality", Join(kCriticalities)}, std::pair{"status", Join(kStatuses)}}) {
     std::string v = ctx.query.Get(field);
@@ -200,6 +213,7 @@ Response ListAssets(Ctx& ctx) {
       if (!type.empty() && AssetAttr(a, "asset_type", "") != type) continue;
       if (!criticality.empty() && AssetAttr(a, "criticality", "medium") != criticality) continue;
       if (!site.empty() && AssetAttr(a, "site", "") != site) continue;
+      if (!risk.empty() && (!prediction_of(a.id) || prediction_of(a.id)->risk != risk)) continue;
       if (!q.empty() && Lower(a.id).find(q) == std::string::npos &&
           Lower(AssetAttr(a, "name", "")).find(q) == std::string::npos) {
         continue;
@@ -222,6 +236,12 @@ Response ListAssets(Ctx& ctx) {
           k.number = ml::CriticalityRank(AssetAttr(*a, "criticality", "medium"));
         if (sort == "health") k.number = HealthScore(CountsFor(counts, a->id));
         if (sort == "created_at") k.number = a->created_ns;
+        // Without a prediction an asset sorts before every predicted one (-1).
+        if (const ml::Prediction* p = prediction_of(a->id); sort == "risk") {
+          k.number = p ? ml::CriticalityRank(p->risk) : -1;
+        } else if (sort == "fails_30d") {
+          k.number = p && !std::isnan(p->fails_30d) ? std::llround(p->fails_30d * 1e6) : -1;
+        }
         keyed.push_back(k);
       }
       auto less = [](const Keyed& x, const Keyed& y) {
@@ -232,7 +252,10 @@ Response ListAssets(Ctx& ctx) {
       for (size_t i = 0; i < keyed.size(); ++i) assets[i] = keyed[i].asset;
     }
     for (size_t i = page.offset; i < assets.size() && items.size() < page.limit; ++i) {
-      items.push_back(AssetJson(*assets[i], CountsFor(counts, assets[i]->id)));
+      json::object item = AssetJson(*assets[i], CountsFor(counts, assets[i]->id));
+      const ml::Prediction* p = prediction_of(assets[i]->id);
+      item["prediction"] = p ? json::value(PredictionSummaryJson(*p)) : json::value(nullptr);
+      items.push_back(std::move(item));
     }
     total = assets.size();
   });

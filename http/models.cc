@@ -174,6 +174,48 @@ std::optional<ApiError> ReadDataset(const json::object& body, bool labelled, ml:
 
 }  // namespace
 
+Result<std::map<std::string, ml::Prediction, std::less<>>> LatestPredictionsByAsset(
+    const Ctx& ctx) {
+  std::map<std::string, ml::Prediction, std::less<>> out;
+  if (!ctx.services.ml) return out;
+  auto latest = ctx.services.ml->LatestPredictions(ctx.tenant);
+  if (!latest.ok()) return latest.status();
+  for (ml::Prediction& p : *latest) {
+    std::string id = p.asset_id;
+    out.emplace(std::move(id), std::move(p));
+  }
+  return out;
+}
+
+json::object PredictionSummaryJson(const ml::Prediction& p) {
+  return {{"fails_7d", Num(p.fails_7d)}, {"fails_30d", Num(p.fails_30d)},
+          {"rul_days", Num(p.rul_days)}, {"risk", p.risk},
+          {"health", p.health},          {"scored_at", storage::FormatRfc3339(p.scored_ns)}};
+}
+
+Response LatestPredictionsRoute(Ctx& ctx) {
+  if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
+  const std::string risk = ctx.query.Get("risk");
+  if (!risk.empty() && std::find(query::kCriticalities.begin(), query::kCriticalities.end(),
+                                 risk) == query::kCriticalities.end()) {
+    return Error(ctx, BadField("risk", "risk must be one of low, medium, high, critical"));
+  }
+  auto latest = ctx.services.ml->LatestPredictions(ctx.tenant);
+  if (!latest.ok()) return Error(ctx, FromStatus(latest.status()));
+  // The likeliest failures first; an asset without a 30-day model last.
+  std::stable_sort(latest->begin(), latest->end(),
+                   [](const ml::Prediction& a, const ml::Prediction& b) {
+                     const float x = std::isnan(a.fails_30d) ? -1 : a.fails_30d;
+                     const float y = std::isnan(b.fails_30d) ? -1 : b.fails_30d;
+                     return x > y;
+                   });
+  json::array items;
+  for (const ml::Prediction& p : *latest) {
+    if (risk.empty() || p.risk == risk) items.push_back(PredictionJson(p));
+  }
+  return Items(ctx, std::move(items));
+}
+
 Response Predict(Ctx& ctx) {
   if (auto e = NeedEngine(ctx)) return Error(ctx, *e);
   ApiError error;

@@ -147,6 +147,8 @@ constexpr std::string_view kSchemas = R"json({
     "models": {"type": "object", "additionalProperties": {"type": "string"}}}},
   "Predictions": {"type": "object", "properties": {"predictions": {"type": "array",
     "items": {"type": "object"}}}},
+  "PredictionList": {"type": "object", "properties": {"items": {"type": "array",
+    "items": {"type": "object"}}, "total": {"type": "integer"}}},
   "AssetWindows": {"type": "object", "properties": {"asset_id": {"type": "string"},
     "items": {"type": "array", "items": {"type": "object", "properties": {
     "metric": {"type": "string"}, "measurement": {"type": "string"}, "last": {"type": "number"},

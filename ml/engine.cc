@@ -328,6 +328,18 @@ Result<std::vector<FeatureDrift>> Engine::LatestDrift(storage::TenantId tenant,
                                                       std::string_view model_id) const {
   return impl_->LatestDrift(tenant, model_id);
 }
+Result<std::vector<Prediction>> Engine::LatestPredictions(storage::TenantId tenant) const {
+  auto records = impl_->storage_->ScanRecords(tenant, kLatest, {});
+  if (!records.ok()) return records.status();
+  std::vector<Prediction> out;
+  out.reserve(records->size());
+  for (const auto& [id, json] : *records) {
+    auto p = DecodePrediction(json);
+    if (!p.ok()) return p.status();
+    out.push_back(std::move(p).value());
+  }
+  return out;
+}
 Status Engine::RunSchedules(int64_t now_ns) { return impl_->RunSchedules(now_ns); }
 
 Result<std::unique_ptr<Engine>> Engine::Start(storage::Storage* storage,

@@ -514,6 +514,9 @@ class Engine {
   // An asset's kept predictions with scored_ns in [from_ns, to_ns), newest first.
   Result<std::vector<Prediction>> History(storage::TenantId tenant, std::string_view asset_id,
                                           int64_t from_ns, int64_t to_ns, size_t limit) const;
+  // The kept latest prediction of every scored asset of the tenant, in asset id order, as the
+  // last scoring wrote them (nothing is scored).
+  Result<std::vector<Prediction>> LatestPredictions(storage::TenantId tenant) const;
   // The latest drift measurement of a model; NotFound before the first.
   Result<std::vector<FeatureDrift>> LatestDrift(storage::TenantId tenant,
                                                 std::string_view model_id) const;

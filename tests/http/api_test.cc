@@ -843,6 +843,22 @@ TEST_F(Api, ListsExportEveryMatchingRowAsCsv) {
   EXPECT_EQ(Get("/api/v1/tenants/acme/users", admin_).body.at("total"), 0);
 }
 
+TEST_F(Api, AssetListsCarryTheKeptPredictionAndFilterAndSortByIt) {
+  MakeAsset("unscored-1");
+  auto latest = Get("/api/v1/tenants/acme/predictions", viewer_);
+  ASSERT_EQ(latest.status, 200) << latest.text;
+  EXPECT_TRUE(latest.body.at("total").is_number());
+  auto list = Get("/api/v1/tenants/acme/assets?q=unscored-1", viewer_);
+  ASSERT_EQ(list.status, 200) << list.text;
+  EXPECT_TRUE(list.body.at("items").at(0).at("prediction").is_null()) << "not scored yet";
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets?sort=-risk", viewer_).status, 200);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets?sort=fails_30d", viewer_).status, 200);
+  EXPECT_EQ(Get("/api/v1/tenants/acme/assets?risk=high&q=unscored-1", viewer_).body.at("total"), 0);
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/assets?risk=dire", viewer_)), "risk");
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/predictions?risk=dire", viewer_)), "risk");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/predictions", other_admin_).status, 403);
+}
+
 TEST_F(Api, RevokedWriteTokensAreRefusedAtOnce) {
   auto created = Post("/api/v1/tenants/acme/tokens", admin_, {{"name", "temporary"}});
   ASSERT_EQ(created.status, 201) << created.text;

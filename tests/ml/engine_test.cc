@@ -511,6 +511,16 @@ TEST(Engine, LearnsASimulatedFleetsFailuresAndScoresEveryAsset) {
   auto single = engine->Score(tenant, one, std::nullopt, true).value();
   ASSERT_EQ(single.size(), 1u);
   EXPECT_EQ(engine->History(tenant, one[0], 0, INT64_MAX, 10)->size(), 2u);
+  // The kept latest prediction of each asset is the last one scored, read without scoring.
+  auto latest = engine->LatestPredictions(tenant).value();
+  ASSERT_FALSE(latest.empty());
+  EXPECT_TRUE(std::is_sorted(latest.begin(), latest.end(),
+                             [](const auto& a, const auto& b) { return a.asset_id < b.asset_id; }));
+  auto kept = std::find_if(latest.begin(), latest.end(),
+                           [&](const ml::Prediction& p) { return p.asset_id == one[0]; });
+  ASSERT_NE(kept, latest.end());
+  EXPECT_EQ(kept->scored_ns, single[0].scored_ns);
+  EXPECT_EQ(kept->fails_30d, single[0].fails_30d);
   const std::string missing[] = {"no-such-asset"};
   EXPECT_EQ(engine->Score(tenant, missing, std::nullopt, false).status().code(),
             Status::Code::kNotFound);

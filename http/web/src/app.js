@@ -136,27 +136,36 @@ function Overview() {
 
 function Assets() {
   const [q, setQ] = useState('');
+  const [risk, setRisk] = useState('');
+  const [sort, setSort] = useState('id');
   const [offset, setOffset] = useState(0);
   const limit = 25;
   const list = useLoad(
-    () => api('GET', `/assets?limit=${limit}&offset=${offset}&q=${encodeURIComponent(q)}`),
-    [q, offset],
+    () => api('GET', `/assets?limit=${limit}&offset=${offset}&q=${encodeURIComponent(q)}&sort=${sort}${risk ? `&risk=${risk}` : ''}`),
+    [q, offset, risk, sort],
   );
   const total = list.data?.total ?? 0;
   return html`<section aria-labelledby="assets-title">
     <h1 id="assets-title">Assets</h1>
     <div class="toolbar">
       <label class="search">Search <input type="search" value=${q} onInput=${(e) => { setQ(e.target.value); setOffset(0); }} /></label>
+      <label>Risk <select value=${risk} onChange=${(e) => { setRisk(e.target.value); setOffset(0); }}>
+        <option value="">any</option><option>critical</option><option>high</option><option>medium</option><option>low</option></select></label>
+      <label>Sort <select value=${sort} onChange=${(e) => setSort(e.target.value)}>
+        <option value="id">id</option><option value="name">name</option><option value="health">health, lowest first</option>
+        <option value="-risk">risk, highest first</option><option value="-fails_30d">30-day failure chance</option></select></label>
       <button onClick=${() => downloadCsv(`/assets?format=csv&q=${encodeURIComponent(q)}`, 'assets.csv')}>Export CSV</button>
     </div>
     <${Problem} error=${list.error} />
     <table>
-      <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Site</th><th scope="col">Criticality</th><th scope="col">Open alerts</th><th scope="col">Health</th></tr></thead>
+      <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Site</th><th scope="col">Criticality</th><th scope="col">Open alerts</th><th scope="col">Health</th><th scope="col">Risk</th><th scope="col">Fails in 30 days</th></tr></thead>
       <tbody>${(list.data?.items ?? []).map(
         (a) => html`<tr key=${a.id}>
           <td><a href=${`#/assets/${encodeURIComponent(a.id)}`}>${a.name || a.id}</a></td>
           <td>${a.asset_type ?? ''}</td><td>${a.site ?? ''}</td><td>${a.criticality ?? ''}</td>
-          <td>${a.open_alerts ?? 0}</td><td><${Health} value=${a.health} /></td></tr>`,
+          <td>${a.open_alerts ?? 0}</td><td><${Health} value=${a.health} /></td>
+          <td>${a.prediction ? html`<span class=${`badge risk-${a.prediction.risk}`}>${a.prediction.risk}</span>` : html`<span class="muted">not scored</span>`}</td>
+          <td>${a.prediction?.fails_30d == null ? '—' : `${Math.round(a.prediction.fails_30d * 100)} %`}</td></tr>`,
       )}</tbody>
     </table>
     <nav class="pager" aria-label="Pages">
