@@ -32,12 +32,7 @@ using tcp = boost::asio::ip::tcp;
 
 constexpr char kSecret[] = "api-test-signing-key-0123456789abcdef";
 
-struct Reply {
-  unsigned status = 0;
-  json::value body;
-  std::string text;
-  bhttp::response<bhttp::string_body> raw;
-};
+using testing::Reply;
 
 Reply Call(uint16_t port, bhttp::verb method, const std::string& target, const std::string& token,
            const std::string& body = "", const std::string& type = "application/json") {
@@ -47,13 +42,7 @@ Reply Call(uint16_t port, bhttp::verb method, const std::string& target, const s
     req.set(bhttp::field::content_type, type);
     req.body() = body;
   }
-  Reply r;
-  r.raw = testing::SendRequest(port, std::move(req));
-  r.status = r.raw.result_int();
-  r.text = r.raw.body();
-  boost::system::error_code ec;
-  r.body = json::parse(r.text, ec);
-  return r;
+  return testing::Send(port, std::move(req));
 }
 
 std::string B64(std::string_view bytes) {

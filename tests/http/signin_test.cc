@@ -17,16 +17,7 @@ namespace json = boost::json;
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr char kPassword[] = "correct horse battery";
 
-struct Reply {
-  unsigned status = 0;
-  json::value body;
-  std::string text;
-  bhttp::response<bhttp::string_body> raw;
-  std::string Cookie() const {
-    auto it = raw.find(bhttp::field::set_cookie);
-    return it == raw.end() ? std::string() : std::string(it->value());
-  }
-};
+using testing::Reply;
 
 class SignIn : public ::testing::Test {
  protected:
@@ -64,13 +55,7 @@ class SignIn : public ::testing::Test {
       req.set(bhttp::field::content_type, "application/json");
       req.body() = body;
     }
-    Reply r;
-    r.raw = testing::SendRequest(server_->port(), std::move(req));
-    r.status = r.raw.result_int();
-    r.text = r.raw.body();
-    boost::system::error_code ec;
-    r.body = json::parse(r.text, ec);
-    return r;
+    return testing::Send(server_->port(), std::move(req));
   }
   Reply Login(const std::string& tenant, const std::string& user, const std::string& password) {
     return Send(bhttp::verb::post, "/auth/login",
