@@ -467,7 +467,8 @@ Response AssetChart(Ctx& ctx) {
     }
   }
   std::set<std::string, std::less<>> wanted;
-  for (std::string_view rest = ctx.query.Get("metrics"); !rest.empty();) {
+  const std::string metrics = ctx.query.Get("metrics");
+  for (std::string_view rest = metrics; !rest.empty();) {
     const size_t comma = rest.find(',');
     if (std::string_view m = rest.substr(0, comma); !m.empty()) wanted.emplace(m);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
