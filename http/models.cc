@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <type_traits>
 #include <variant>
@@ -11,8 +12,18 @@
 namespace foresight::http {
 namespace {
 
-// A float for JSON: NaN (no such model) becomes null.
+// A number for JSON: NaN (no such model) becomes null.
 json::value Num(double v) { return std::isfinite(v) ? json::value(v) : json::value(nullptr); }
+// A float as the double its shortest text names (0.8967647, not 0.8967646956443787), so the
+// answer prints it as people would write it.
+json::value Num(float v) {
+  if (!std::isfinite(v)) return nullptr;
+  char buf[32];
+  char* end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  double d = v;
+  std::from_chars(buf, end, d);
+  return d;
+}
 
 json::array Factors(const std::vector<ml::Factor>& factors) {
   json::array out;
