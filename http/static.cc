@@ -67,7 +67,8 @@ bool AcceptsGzip(const Request& req) {
 
 std::optional<Response> ServeWebFile(const Request& req, std::string_view path) {
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) return std::nullopt;
-  if (path == "/") path = "/index.html";
+  // The API reference is a page of the app, drawn from /openapi.json.
+  if (path == "/" || path == "/docs") path = "/index.html";
   auto it = Files().find(path);
   if (it == Files().end()) return std::nullopt;
   const Prepared& f = it->second;

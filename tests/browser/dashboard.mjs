@@ -123,6 +123,15 @@ try {
     assert.equal((await fetch(`${url}${bad}`)).status, 404, bad);
   }
 
+  step('the API reference at /docs lists every route of /openapi.json');
+  const openapi = await (await fetch(`${url}/openapi.json`)).json();
+  const routes = Object.values(openapi.paths).reduce((n, m) => n + Object.keys(m).length, 0);
+  await page.goto(`${url}/docs`);
+  await page.locator('[data-op="POST /auth/login"]').waitFor();
+  assert.equal(await page.locator('article.op').count(), routes);
+  await axe('docs');
+  await shots('docs');
+
   step('a wrong password is refused');
   await page.goto(`${url}/`);
   await page.fill('input[name=tenant]', tenant.name);

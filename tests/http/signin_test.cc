@@ -252,6 +252,7 @@ TEST_F(SignIn, AUserOfOneTenantCannotReadAnother) {
 TEST_F(SignIn, TheDashboardIsServedAtTheRootWithItsCachingAndSecurityHeaders) {
   Reply index = Send(bhttp::verb::get, "/");
   ASSERT_EQ(index.status, 200);
+  EXPECT_EQ(Send(bhttp::verb::get, "/docs").text, index.text) << "the API reference is a page";
   EXPECT_EQ(index.raw[bhttp::field::content_type], "text/html; charset=utf-8");
   EXPECT_EQ(index.raw[bhttp::field::cache_control], "no-cache");
   EXPECT_NE(index.raw["Content-Security-Policy"].find("script-src 'self'"), std::string::npos);

@@ -461,6 +461,39 @@ function Shell({ session }) {
   </div>`;
 }
 
+// The API reference at /docs: every route of /openapi.json by tag, with its role, parameters and
+// request body. Public, like the document it reads.
+function Docs() {
+  const [doc, setDoc] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    fetch('/openapi.json').then((r) => r.json()).then(setDoc, setError);
+  }, []);
+  const ops = [];
+  for (const [path, methods] of Object.entries(doc?.paths ?? {})) {
+    for (const [method, op] of Object.entries(methods)) ops.push({ path, method, op });
+  }
+  const tags = [...new Set(ops.map((o) => o.op.tags?.[0] ?? 'other'))];
+  return html`<main class="docs">
+    <h1>FORESIGHT API <span class="muted">${doc?.info?.version ?? ''}</span></h1>
+    <p>Every route the server answers, from <a href="/openapi.json">/openapi.json</a> (OpenAPI 3). <a href="/">Dashboard</a></p>
+    <${Problem} error=${error} />
+    <nav aria-label="Sections">${tags.map((t) => html`<a href=${`#tag-${t}`}>${t}</a> `)}</nav>
+    ${tags.map((t) => html`<section aria-labelledby=${`tag-${t}`}>
+      <h2 id=${`tag-${t}`}>${t}</h2>
+      ${ops.filter((o) => (o.op.tags?.[0] ?? 'other') === t).map(({ path, method, op }) => html`
+        <article class="op" data-op=${`${method.toUpperCase()} ${path}`}>
+          <h3><span class=${`method ${method}`}>${method.toUpperCase()}</span> <code>${path}</code></h3>
+          <p>${op.summary} <span class="muted">· ${op['x-foresight-role'] ?? ''}</span></p>
+          ${op.parameters && html`<table><thead><tr><th scope="col">Parameter</th><th scope="col">In</th><th scope="col">Meaning</th></tr></thead>
+            <tbody>${op.parameters.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.description ?? ''}</td></tr>`)}</tbody></table>`}
+          ${op.requestBody && html`<p class="muted">Body: ${Object.keys(op.requestBody.content ?? {}).join(', ')} ${
+            Object.values(op.requestBody.content ?? {})[0]?.schema?.$ref?.split('/').pop() ?? ''}</p>`}
+        </article>`)}
+    </section>`)}
+  </main>`;
+}
+
 function App() {
   const [session, setSession] = useState(currentSession());
   const [checked, setChecked] = useState(false);
@@ -473,4 +506,5 @@ function App() {
   return session ? html`<${Shell} session=${session} />` : html`<${SignIn} />`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+render(location.pathname === '/docs' ? html`<${Docs} />` : html`<${App} />`,
+  document.getElementById('app'));
