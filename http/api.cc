@@ -241,6 +241,11 @@ std::optional<double> Api::Throttle(storage::TenantId tenant) {
 // Tenant ids start at 1, so key 0 is free for the appliance-wide sign-in bucket.
 std::optional<double> Api::ThrottleSignIn() { return Take(0, kSignInsPerSecond, kSignInBurst); }
 
+bool Api::CorsAllowed(std::string_view origin) const {
+  return std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
+         options_.cors_origins.end();
+}
+
 std::string Api::NewId(std::string_view prefix) {
   return fmt::format("{}{:016x}{:04x}", prefix, storage_->clock().NowNs(), id_counter_++ & 0xffff);
 }

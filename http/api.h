@@ -192,6 +192,7 @@ class Collection {
 struct ApiOptions {
   double rate_limit_per_s = 1000;  // per tenant; 0 = unlimited
   double rate_limit_burst = 2000;
+  std::vector<std::string> cors_origins;  // ServerOptions::cors_origins
 };
 
 // Request counts and latency histograms by route, method and status.
@@ -226,6 +227,9 @@ class Api {
   static constexpr double kSignInsPerSecond = 20;
   static constexpr double kSignInBurst = 40;
   std::optional<double> ThrottleSignIn();
+  // Whether a page of `origin` may call the API (ServerOptions::cors_origins).
+  bool CorsAllowed(std::string_view origin) const;
+  bool CorsEnabled() const { return !options_.cors_origins.empty(); }
   Status Audit(const Ctx& ctx, unsigned status);
   // A new id ordered by creation time: prefix + 16 hex digits of ns + 4 of a counter.
   std::string NewId(std::string_view prefix);
@@ -300,6 +304,7 @@ Response UpdateAlert(Ctx& ctx);
 
 Response FleetSummary(Ctx& ctx);
 Response Trends(Ctx& ctx);
+Response FleetHistory(Ctx& ctx);
 Response CostAvoidance(Ctx& ctx);
 Response AssetReport(Ctx& ctx);
 Response GetSettings(Ctx& ctx);

@@ -203,6 +203,10 @@ struct ServerOptions {
   // Per-tenant API rate limit (requests/s, burst); 0 turns it off. Writes are not limited here.
   double rate_limit_per_s = 1000;
   double rate_limit_burst = 2000;
+  // Origins ("https://ops.example.com") whose pages may call the API from a browser: their
+  // requests are answered with Access-Control-Allow-Origin, and their preflights with 204. Empty:
+  // CORS off (the dashboard is same-origin and needs none).
+  std::vector<std::string> cors_origins;
 };
 
 class Hub;

@@ -101,6 +101,12 @@ constexpr std::string_view kSchemas = R"json({
     "notes": {"type": "string"}}},
   "FleetSummary": {"type": "object"},
   "Trend": {"type": "object"},
+  "FleetHistory": {"type": "object", "properties": {"days": {"type": "array", "items": {
+    "type": "object", "properties": {
+      "date": {"type": "string"}, "fleet_health": {"type": "number", "nullable": true},
+      "assets_scored": {"type": "integer"}, "assets_at_risk": {"type": "integer", "nullable": true},
+      "backfilled": {"type": "boolean"}, "alerts_opened": {"type": "object"},
+      "failures": {"type": "integer"}, "maintenance": {"type": "integer"}}}}}},
   "CostAvoidance": {"type": "object"},
   "AssetReport": {"type": "object"},
   "Settings": {"type": "object", "properties": {"cost_model": {"type": "object", "properties": {

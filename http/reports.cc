@@ -146,11 +146,15 @@ Response Trends(Ctx& ctx) {
   if (metric.empty()) return Error(ctx, BadField("metric", "metric is required"));
   int days = 0;
   if (auto e = Days(ctx, 30, &days)) return Error(ctx, *e);
-  std::string asset = ctx.query.Get("asset_id");
+  query::TrendScope scope{ctx.query.Get("asset_id"), ctx.query.Get("asset_type")};
+  const std::string& asset = scope.asset_id;
+  if (!asset.empty() && !scope.asset_type.empty()) {
+    return Error(ctx, BadField("asset_type", "asset_id and asset_type exclude each other"));
+  }
   if (!asset.empty() && !ctx.services.storage->GetAsset(ctx.tenant, asset).ok()) {
     return Error(ctx, NotFound("no asset '" + asset + "'"));
   }
-  auto trend = query::DailyTrend(Sources(ctx), ctx.tenant, metric, asset, days, ctx.NowNs());
+  auto trend = query::DailyTrend(Sources(ctx), ctx.tenant, metric, scope, days, ctx.NowNs());
   if (!trend.ok()) return Error(ctx, FromStatus(trend.status()));
   if (WantsCsv(ctx)) {
     std::string out = CsvLine({"date", "mean", "min", "max", "count"});
@@ -168,10 +172,66 @@ Response Trends(Ctx& ctx) {
                       {"max", b.max},
                       {"count", b.count}});
   }
+  auto or_null = [](const std::string& v) { return v.empty() ? json::value() : json::value(v); };
   return Json(ctx, {{"metric", metric},
-                    {"asset_id", asset.empty() ? json::value(nullptr) : json::value(asset)},
+                    {"asset_id", or_null(asset)},
+                    {"asset_type", or_null(scope.asset_type)},
                     {"days", days},
                     {"points", std::move(points)}});
+}
+
+Response FleetHistory(Ctx& ctx) {
+  if (auto e = FormatOk(ctx)) return Error(ctx, *e);
+  int days = 0;
+  if (auto e = Days(ctx, 30, &days)) return Error(ctx, *e);
+  auto events = query::DailyEvents(Sources(ctx), ctx.tenant, days, ctx.NowNs());
+  if (!events.ok()) return Error(ctx, FromStatus(events.status()));
+  std::map<int64_t, ml::FleetDay> scored;
+  if (ctx.services.ml && !events->empty()) {
+    auto kept = ctx.services.ml->FleetHistory(ctx.tenant, events->front().day_ns,
+                                              events->back().day_ns + storage::kDayNs);
+    if (!kept.ok()) return Error(ctx, FromStatus(kept.status()));
+    for (const ml::FleetDay& d : *kept) scored[d.day_ns] = d;
+  }
+  if (WantsCsv(ctx)) {
+    std::string out =
+        CsvLine({"date", "fleet_health", "assets_scored", "assets_at_risk", "alerts_critical",
+                 "alerts_warning", "alerts_info", "failures", "maintenance"});
+    for (const query::DayEvents& e : *events) {
+      auto d = scored.find(e.day_ns);
+      const bool known = d != scored.end();
+      out += CsvLine({Day(e.day_ns), known ? Num(d->second.health) : "",
+                      known ? std::to_string(d->second.assets) : "",
+                      known ? std::to_string(d->second.at_risk()) : "",
+                      std::to_string(e.alerts_opened.critical),
+                      std::to_string(e.alerts_opened.warning), std::to_string(e.alerts_opened.info),
+                      std::to_string(e.failures), std::to_string(e.maintenance)});
+    }
+    return Csv(ctx, std::move(out), "fleet-history.csv");
+  }
+  json::array out;
+  for (const query::DayEvents& e : *events) {
+    json::object day = {{"date", Day(e.day_ns)},
+                        {"fleet_health", nullptr},
+                        {"assets_scored", 0},
+                        {"assets_at_risk", nullptr},
+                        {"backfilled", false},
+                        {"alerts_opened",
+                         {{"total", e.alerts_opened.open},
+                          {"critical", e.alerts_opened.critical},
+                          {"warning", e.alerts_opened.warning},
+                          {"info", e.alerts_opened.info}}},
+                        {"failures", e.failures},
+                        {"maintenance", e.maintenance}};
+    if (auto d = scored.find(e.day_ns); d != scored.end()) {
+      day["fleet_health"] = d->second.health;
+      day["assets_scored"] = d->second.assets;
+      day["assets_at_risk"] = d->second.at_risk();
+      day["backfilled"] = d->second.backfilled;
+    }
+    out.push_back(std::move(day));
+  }
+  return Json(ctx, {{"days", std::move(out)}});
 }
 
 Response CostAvoidance(Ctx& ctx) {

@@ -449,13 +449,23 @@ std::vector<Route> BuildTable() {
        .pattern = "/api/v1/tenants/{tenant}/reports/trends",
        .access = Access::kRead,
        .handler = Trends,
-       .summary = "A metric's daily trend for an asset or the fleet",
+       .summary = "A metric's daily trend for an asset, an asset type or the fleet",
        .tag = "reports",
        .query = {{"metric", "string", "Field name (required)"},
                  {"asset_id", "string", "One asset (default: the fleet)"},
+                 {"asset_type", "string", "The assets of one type"},
                  {"days", "integer", "Days back, 1..3650 (30)"},
                  csv},
        .response_schema = "Trend"},
+      {.method = verb::get,
+       .pattern = "/api/v1/tenants/{tenant}/reports/history",
+       .access = Access::kRead,
+       .handler = FleetHistory,
+       .summary = "Per day: fleet health and assets at risk as that day's scoring found them, "
+                  "alerts opened by severity, failures and maintenance",
+       .tag = "reports",
+       .query = {{"days", "integer", "Days back, 1..3650 (30)"}, csv},
+       .response_schema = "FleetHistory"},
       {.method = verb::get,
        .pattern = "/api/v1/tenants/{tenant}/reports/cost-avoidance",
        .access = Access::kRead,
@@ -800,6 +810,24 @@ Response Answer(Ctx& ctx, const Route& route) {
   return res;
 }
 
+// A browser asking whether a page of another origin may send this request. Only listed origins,
+// and only paths the table has, get a yes; credentials are bearer tokens, never cookies, so
+// Access-Control-Allow-Credentials is not sent.
+Response CorsPreflight(Ctx& ctx, bool allowed) {
+  if (!allowed) {
+    return Error(ctx, {bhttp::status::forbidden,
+                       "cors_refused",
+                       "this origin may not call the API (api.cors_origins)",
+                       {}});
+  }
+  Response res = MakeResponse(ctx.req, bhttp::status::no_content, "");
+  res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, POST, PUT, PATCH, DELETE");
+  res.set(bhttp::field::access_control_allow_headers,
+          "Authorization, Content-Type, Content-Encoding");
+  res.set(bhttp::field::access_control_max_age, "600");
+  return res;
+}
+
 }  // namespace
 
 const std::vector<Route>& RouteTable() {
@@ -849,7 +877,12 @@ Response Dispatch(const Request& req, RouteMatch match, const Services& services
   Response res;
   std::optional<Response> web;
   if (!route && !match.path_known) web = ServeWebFile(req, path);
-  if (web) {
+  const std::string_view origin = req[bhttp::field::origin];
+  const bool cors = !origin.empty() && api.CorsAllowed(origin);
+  if (req.method() == verb::options && !origin.empty() &&
+      req.count(bhttp::field::access_control_request_method)) {
+    res = CorsPreflight(ctx, cors && match.path_known);
+  } else if (web) {
     res = std::move(*web);
   } else if (!route) {
     res = match.path_known
@@ -867,6 +900,11 @@ Response Dispatch(const Request& req, RouteMatch match, const Services& services
       res = Error(ctx, {bhttp::status::internal_server_error, "internal", "internal error", {}});
     }
   }
+  if (cors) {
+    res.set(bhttp::field::access_control_allow_origin, origin);
+    res.set(bhttp::field::access_control_expose_headers, "Retry-After, X-Request-Id");
+  }
+  if (api.CorsEnabled()) res.set(bhttp::field::vary, "Origin");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   api.metrics().Observe(route ? route->pattern : "unmatched", req.method_string(), res.result_int(),
                         seconds);

@@ -23,6 +23,7 @@ constexpr std::string_view kPrediction = "ml.prediction";
 constexpr std::string_view kLatest = "ml.latest";
 constexpr std::string_view kDrift = "ml.drift";
 constexpr std::string_view kSchedule = "ml.schedule";
+constexpr std::string_view kFleetDay = "ml.fleet_day";
 // How far back the schedules look for the newest fleet run.
 constexpr size_t kRunsScanned = 64;
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
@@ -137,6 +138,62 @@ Result<Prediction> DecodePrediction(std::string_view json) {
     }
   }
   return p;
+}
+
+// Fleet day ids: the day number, zero-padded so that ids sort by day.
+std::string FleetDayId(int64_t day) { return fmt::format("{:08d}", day); }
+
+// The fleet day of a scoring's predictions.
+FleetDay SummarizeDay(int64_t day, int64_t scored_ns, std::span<const Prediction> scored,
+                      bool backfilled) {
+  FleetDay d{.day_ns = day * kDayNs, .scored_ns = scored_ns, .backfilled = backfilled};
+  double health = 0;
+  for (const Prediction& p : scored) {
+    health += p.health;
+    ++d.assets;
+    const char* const risks[] = {"low", "medium", "high", "critical"};
+    for (size_t r = 0; r < 4; ++r) d.by_risk[r] += p.risk == risks[r];
+  }
+  if (d.assets > 0) d.health = std::round(10 * health / d.assets) / 10;
+  return d;
+}
+
+std::string EncodeFleetDay(const FleetDay& d) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("day_ns", d.day_ns)
+      .Field("scored_ns", d.scored_ns)
+      .Field("assets", d.assets)
+      .Field("health", d.health)
+      .Key("by_risk")
+      .BeginArray();
+  for (int n : d.by_risk) w.Int(n);
+  return w.EndArray().Field("backfilled", d.backfilled).EndObject().Take();
+}
+
+Result<FleetDay> DecodeFleetDay(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) {
+    return Status::Corruption("a fleet day record is not JSON");
+  }
+  FleetDay d;
+  d.day_ns = GetInt(e, "day_ns");
+  d.scored_ns = GetInt(e, "scored_ns");
+  d.assets = static_cast<int>(GetInt(e, "assets"));
+  d.health = GetDouble(e, "health", 0);
+  simdjson::dom::array risks;
+  if (e["by_risk"].get(risks) == simdjson::SUCCESS) {
+    size_t r = 0;
+    for (simdjson::dom::element n : risks) {
+      int64_t v = 0;
+      if (r < d.by_risk.size() && n.get(v) == simdjson::SUCCESS) d.by_risk[r] = static_cast<int>(v);
+      ++r;
+    }
+  }
+  bool backfilled = false;
+  if (e["backfilled"].get(backfilled) == simdjson::SUCCESS) d.backfilled = backfilled;
+  return d;
 }
 
 // The day of the asset's latest reading, or -1 when it has none.
@@ -258,6 +315,8 @@ struct Engine::Impl {
                                           int64_t from_ns, int64_t to_ns, size_t limit) const;
   Result<std::vector<FeatureDrift>> LatestDrift(storage::TenantId tenant,
                                                 std::string_view model_id) const;
+  Result<std::vector<FleetDay>> FleetHistory(storage::TenantId tenant, int64_t from_ns,
+                                             int64_t to_ns) const;
   Status RunSchedules(int64_t now_ns);
 
   // The worker thread: runs queued jobs one at a time and, when enabled, the schedules.
@@ -274,6 +333,17 @@ struct Engine::Impl {
   Result<std::pair<int64_t, int64_t>> FleetDays(storage::TenantId tenant, const Fleet& fleet) const;
   Status RegisterModel(storage::TenantId tenant, ModelInfo info, const std::string& json,
                        Matrix all, RunProgress& progress);
+  // The tenant's champions, compiled once per model; FailedPrecondition when there are none.
+  struct Champion {
+    std::string target;
+    ModelInfo info;
+    std::shared_ptr<const Forest> forest;
+  };
+  Result<std::vector<Champion>> Champions(storage::TenantId tenant);
+  // The rows `query` asks for (its metrics are each champion's), scored by every champion: one
+  // prediction per (asset, day), in asset then day order.
+  Result<std::vector<Prediction>> ScoreRows(const Fleet& fleet, std::span<const Champion> champions,
+                                            FeatureQuery query, int64_t scored_ns);
   Result<std::vector<Prediction>> ScoreFleet(const Fleet& fleet,
                                              std::span<const std::string> asset_ids,
                                              std::optional<int64_t> as_of_ns, bool record);
@@ -281,6 +351,9 @@ struct Engine::Impl {
   // `last_day`, recorded and logged.
   Status RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
                      int64_t now_ns);
+  // The days before `today` (backfill_days back, none before the fleet's first data) that have no
+  // fleet record: each scored as of its end and kept as a backfilled FleetDay.
+  Status BackfillFleetDays(const Fleet& fleet, int64_t today);
   // A model compiled once and kept (models never change, so the cache never goes stale).
   Result<std::shared_ptr<const Forest>> Compiled(storage::TenantId tenant, const std::string& id);
 
@@ -339,6 +412,10 @@ Result<std::vector<Prediction>> Engine::LatestPredictions(storage::TenantId tena
     out.push_back(std::move(p).value());
   }
   return out;
+}
+Result<std::vector<FleetDay>> Engine::FleetHistory(storage::TenantId tenant, int64_t from_ns,
+                                                   int64_t to_ns) const {
+  return impl_->FleetHistory(tenant, from_ns, to_ns);
 }
 Status Engine::RunSchedules(int64_t now_ns) { return impl_->RunSchedules(now_ns); }
 
@@ -837,17 +914,7 @@ Result<std::vector<Prediction>> Engine::Impl::Score(storage::TenantId tenant,
   return ScoreFleet(*fleet, asset_ids, as_of_ns, record);
 }
 
-Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
-                                                         std::span<const std::string> asset_ids,
-                                                         std::optional<int64_t> as_of_ns,
-                                                         bool record) {
-  const storage::TenantId tenant = fleet.tenant;
-  // The champions, compiled once per model.
-  struct Champion {
-    std::string target;
-    ModelInfo info;
-    std::shared_ptr<const Forest> forest;
-  };
+Result<std::vector<Engine::Impl::Champion>> Engine::Impl::Champions(storage::TenantId tenant) {
   std::vector<Champion> champions;
   for (std::string_view target : kFleetTargets) {
     auto id = registry_.Champion(tenant, target);
@@ -864,28 +931,28 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
   if (champions.empty()) {
     return Status::FailedPrecondition("no trained model yet: start a training run first");
   }
+  return champions;
+}
 
-  // Which assets, as of which day.
-  std::vector<int64_t> as_of(fleet.assets.size(), -1);
-  std::vector<bool> wanted(fleet.assets.size(), asset_ids.empty());
-  for (const std::string& id : asset_ids) {
-    auto it = std::find_if(fleet.assets.begin(), fleet.assets.end(),
-                           [&](const FleetAsset& a) { return a.id == id; });
-    if (it == fleet.assets.end()) return Status::NotFound("no asset '" + id + "'");
-    wanted[it - fleet.assets.begin()] = true;
-  }
-  for (size_t a = 0; a < fleet.assets.size(); ++a) {
-    if (!wanted[a]) continue;
-    as_of[a] = as_of_ns ? DayOf(*as_of_ns) : LatestDay(*storage_, tenant, fleet.assets[a]);
-  }
-
-  const int64_t scored_ns = storage_->clock().NowNs();
-  std::vector<Prediction> out(fleet.assets.size());
-  for (size_t a = 0; a < out.size(); ++a) {
-    out[a].asset_id = fleet.assets[a].id;
-    out[a].as_of_ns = (as_of[a] + 1) * kDayNs;
-    out[a].scored_ns = scored_ns;
-    out[a].fails_7d = out[a].fails_30d = out[a].rul_days = kNaNf;
+Result<std::vector<Prediction>> Engine::Impl::ScoreRows(const Fleet& fleet,
+                                                        std::span<const Champion> champions,
+                                                        FeatureQuery query, int64_t scored_ns) {
+  // One prediction per (asset, day) row; every champion's table has the same rows.
+  std::map<std::pair<uint32_t, int64_t>, Prediction> scored;
+  auto at = [&](uint32_t asset, int64_t day) -> Prediction& {
+    auto [it, fresh] = scored.try_emplace({asset, day});
+    if (fresh) {
+      Prediction& p = it->second;
+      p.asset_id = fleet.assets[asset].id;
+      p.as_of_ns = (day + 1) * kDayNs;
+      p.scored_ns = scored_ns;
+      p.fails_7d = p.fails_30d = p.rul_days = kNaNf;
+    }
+    return it->second;
+  };
+  // Scoring as of given days: a prediction for every asset asked for, whatever its features.
+  for (size_t a = 0; a < query.as_of_day.size(); ++a) {
+    if (query.as_of_day[a] >= 0) at(static_cast<uint32_t>(a), query.as_of_day[a]);
   }
   // Explanations come from the 30-day model, else the 7-day one, else RUL.
   auto explainer = std::min_element(champions.begin(), champions.end(), [](auto& x, auto& y) {
@@ -893,12 +960,10 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
     return rank(x.target) < rank(y.target);
   });
   std::map<std::vector<std::string>, FeatureTable> tables;  // by metric columns
-  for (Champion& c : champions) {
+  for (const Champion& c : champions) {
     auto it = tables.find(c.info.metrics);
     if (it == tables.end()) {
-      FeatureQuery query;
       query.metrics = c.info.metrics;
-      query.as_of_day = as_of;
       auto table = BuildFeatures(*storage_, fleet, query);
       if (!table.ok()) return table.status();
       it = tables.emplace(c.info.metrics, std::move(table).value()).first;
@@ -912,7 +977,7 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
     std::vector<float> values(t.rows());
     c.forest->Predict(t.matrix(), values);
     for (size_t r = 0; r < t.rows(); ++r) {
-      Prediction& p = out[t.asset[r]];
+      Prediction& p = at(t.asset[r], t.day[r]);
       (c.target == "fails_7d"    ? p.fails_7d
        : c.target == "fails_30d" ? p.fails_30d
                                  : p.rul_days) = values[r];
@@ -924,9 +989,8 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
   }
   const RiskThresholds& risk = options_.risk;
   std::vector<Prediction> result;
-  for (size_t a = 0; a < out.size(); ++a) {
-    if (as_of[a] < 0) continue;
-    Prediction& p = out[a];
+  result.reserve(scored.size());
+  for (auto& [row, p] : scored) {
     const float p7 = std::isnan(p.fails_7d) ? 0 : p.fails_7d;
     const float p30 = std::isnan(p.fails_30d) ? p7 : std::max(p.fails_30d, p7);
     double health = 100 * (1 - p30);
@@ -947,6 +1011,36 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
     }
     result.push_back(std::move(p));
   }
+  return result;
+}
+
+Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
+                                                         std::span<const std::string> asset_ids,
+                                                         std::optional<int64_t> as_of_ns,
+                                                         bool record) {
+  const storage::TenantId tenant = fleet.tenant;
+  auto champions = Champions(tenant);
+  if (!champions.ok()) return champions.status();
+
+  // Which assets, as of which day.
+  std::vector<int64_t> as_of(fleet.assets.size(), -1);
+  std::vector<bool> wanted(fleet.assets.size(), asset_ids.empty());
+  for (const std::string& id : asset_ids) {
+    auto it = std::find_if(fleet.assets.begin(), fleet.assets.end(),
+                           [&](const FleetAsset& a) { return a.id == id; });
+    if (it == fleet.assets.end()) return Status::NotFound("no asset '" + id + "'");
+    wanted[it - fleet.assets.begin()] = true;
+  }
+  for (size_t a = 0; a < fleet.assets.size(); ++a) {
+    if (!wanted[a]) continue;
+    as_of[a] = as_of_ns ? DayOf(*as_of_ns) : LatestDay(*storage_, tenant, fleet.assets[a]);
+  }
+  const int64_t scored_ns = storage_->clock().NowNs();
+  FeatureQuery query;
+  query.as_of_day = std::move(as_of);
+  auto scored = ScoreRows(fleet, *champions, std::move(query), scored_ns);
+  if (!scored.ok()) return scored.status();
+  std::vector<Prediction>& result = *scored;
   if (record && !result.empty()) {
     std::vector<std::string> ids, values;
     std::vector<storage::Storage::RecordWrite> writes;
@@ -958,9 +1052,16 @@ Result<std::vector<Prediction>> Engine::Impl::ScoreFleet(const Fleet& fleet,
       writes.push_back({kPrediction, ids[i], values[i]});
       writes.push_back({kLatest, result[i].asset_id, values[i]});
     }
+    std::string day_id, day_value;
+    if (asset_ids.empty()) {
+      const int64_t today = DayOf(scored_ns);
+      day_id = FleetDayId(today);
+      day_value = EncodeFleetDay(SummarizeDay(today, scored_ns, result, false));
+      writes.push_back({kFleetDay, day_id, day_value});
+    }
     if (Status s = storage_->WriteRecords(tenant, writes); !s.ok()) return s;
   }
-  return result;
+  return scored;
 }
 
 Result<std::vector<Engine::GivenPrediction>> Engine::Impl::PredictGiven(storage::TenantId tenant,
@@ -1123,6 +1224,66 @@ Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_nam
   return Status::OK();
 }
 
+Result<std::vector<FleetDay>> Engine::Impl::FleetHistory(storage::TenantId tenant, int64_t from_ns,
+                                                         int64_t to_ns) const {
+  const int64_t from_day = from_ns / kDayNs;
+  const std::string after = from_day > 0 ? FleetDayId(from_day - 1) : std::string();
+  storage::Storage::ScanOptions scan;
+  scan.after = after;
+  auto records = storage_->ScanRecords(tenant, kFleetDay, scan);
+  if (!records.ok()) return records.status();
+  std::vector<FleetDay> out;
+  for (const auto& [id, json] : *records) {
+    auto d = DecodeFleetDay(json);
+    if (!d.ok()) return d.status();
+    if (d->day_ns >= to_ns) break;
+    if (d->day_ns >= from_ns) out.push_back(*d);
+  }
+  return out;
+}
+
+Status Engine::Impl::BackfillFleetDays(const Fleet& fleet, int64_t today) {
+  if (options_.backfill_days <= 0) return Status::OK();
+  auto days = FleetDays(fleet.tenant, fleet);
+  if (!days.ok()) return days.status();
+  const int64_t first = std::max(today - options_.backfill_days, days->first);
+  auto kept = FleetHistory(fleet.tenant, first * kDayNs, today * kDayNs);
+  if (!kept.ok()) return kept.status();
+  std::set<int64_t> missing;
+  for (int64_t day = first; day < today; ++day) missing.insert(day);
+  for (const FleetDay& d : *kept) missing.erase(d.day_ns / kDayNs);
+  if (missing.empty()) return Status::OK();
+  auto champions = Champions(fleet.tenant);
+  if (!champions.ok()) return champions.status();
+  // A month of rows at a time keeps the feature table small at fleet scale.
+  constexpr int64_t kChunkDays = 30;
+  const int64_t scored_ns = storage_->clock().NowNs();
+  size_t filled = 0;
+  for (int64_t from = *missing.begin(); from <= *missing.rbegin(); from += kChunkDays) {
+    FeatureQuery query;
+    query.from_day = from;
+    query.to_day = std::min(from + kChunkDays - 1, *missing.rbegin());
+    auto scored = ScoreRows(fleet, *champions, std::move(query), scored_ns);
+    if (!scored.ok()) return scored.status();
+    std::map<int64_t, std::vector<Prediction>> by_day;
+    for (Prediction& p : *scored) {
+      const int64_t day = DayOf(p.as_of_ns) - 1;
+      if (missing.contains(day)) by_day[day].push_back(std::move(p));
+    }
+    std::vector<std::string> ids, values;
+    for (const auto& [day, predictions] : by_day) {
+      ids.push_back(FleetDayId(day));
+      values.push_back(EncodeFleetDay(SummarizeDay(day, scored_ns, predictions, true)));
+    }
+    std::vector<storage::Storage::RecordWrite> writes;
+    for (size_t i = 0; i < ids.size(); ++i) writes.push_back({kFleetDay, ids[i], values[i]});
+    if (Status s = storage_->WriteRecords(fleet.tenant, writes); !s.ok()) return s;
+    filled += writes.size();
+  }
+  log::Info("ml: back-filled {} days of fleet history", filled);
+  return Status::OK();
+}
+
 Status Engine::Impl::RunSchedules(int64_t now_ns) {
   const int64_t today = DayOf(now_ns);
   const int64_t retrain_ns =
@@ -1160,6 +1321,7 @@ Status Engine::Impl::RunSchedules(int64_t now_ns) {
         int64_t last_day = INT64_MIN;
         for (const Prediction& p : *scored) last_day = std::max(last_day, DayOf(p.as_of_ns) - 1);
         if (Status s = RecordDrift(*fleet, name, last_day, now_ns); !s.ok()) return s;
+        if (Status s = BackfillFleetDays(*fleet, today); !s.ok()) return s;
       } else if (scored.status().code() != Status::Code::kFailedPrecondition) {
         return scored.status();
       }

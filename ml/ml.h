@@ -413,6 +413,10 @@ struct EngineOptions {
   // Told each drift alert, on the thread that runs the schedules (serve: webhooks).
   std::function<void(const DriftAlert&)> on_drift;
   size_t max_queued_runs = 16;
+  // After a daily scoring, the days up to this many back that have no fleet record (FleetDay)
+  // are scored as of their end, from the first day with data: the Overview's trends exist from
+  // the first model on.
+  int backfill_days = 30;
   // The tag that names a series' asset (the ingest setting), for the fleet the engine reads.
   std::string asset_tag = "asset_id";
 };
@@ -468,6 +472,18 @@ struct Prediction {
   std::vector<std::pair<std::string, std::string>> models;  // target -> model id
 };
 
+// The fleet on one day as its scoring found it. Kept by every recorded scoring of the whole fleet
+// (the daily schedule's: the last of a day wins) and by the backfill (EngineOptions).
+struct FleetDay {
+  int64_t day_ns = 0;  // the day's midnight (UTC)
+  int64_t scored_ns = 0;
+  int assets = 0;                // scored
+  double health = 0;             // mean predicted health, one decimal
+  std::array<int, 4> by_risk{};  // assets per risk: low, medium, high, critical
+  bool backfilled = false;       // scored afterwards, by models trained since that day
+  int at_risk() const { return by_risk[2] + by_risk[3]; }
+};
+
 // Thread-safe. Owns one worker thread that runs training runs one at a time (a bounded queue:
 // Submit refuses past max_queued_runs) and, when enabled, the schedules. Scoring runs on the
 // caller's thread.
@@ -517,6 +533,9 @@ class Engine {
   // The kept latest prediction of every scored asset of the tenant, in asset id order, as the
   // last scoring wrote them (nothing is scored).
   Result<std::vector<Prediction>> LatestPredictions(storage::TenantId tenant) const;
+  // The kept fleet days in [from_ns, to_ns), oldest first.
+  Result<std::vector<FleetDay>> FleetHistory(storage::TenantId tenant, int64_t from_ns,
+                                             int64_t to_ns) const;
   // The latest drift measurement of a model; NotFound before the first.
   Result<std::vector<FeatureDrift>> LatestDrift(storage::TenantId tenant,
                                                 std::string_view model_id) const;

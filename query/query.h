@@ -363,13 +363,31 @@ struct FleetSummary {
 };
 Result<FleetSummary> SummarizeFleet(const ReportSources& sources, storage::TenantId tenant);
 
+// Which assets a trend aggregates: one (asset_id), those of one asset type (the asset attribute
+// "asset_type"), or (both empty) the fleet.
+struct TrendScope {
+  std::string asset_id = {};
+  std::string asset_type = {};
+};
 // Per UTC day from the day `days - 1` before `now_ns`'s to that day: the aggregate of `metric`
-// over every numeric series of that name, of one asset or (empty `asset_id`) of the fleet. Days
-// without a point are left out; each bucket's start_ns is its midnight.
+// over every numeric series of that name of the assets in `scope`. Days without a point are left
+// out; each bucket's start_ns is its midnight.
 Result<std::vector<storage::Bucket>> DailyTrend(const ReportSources& sources,
                                                 storage::TenantId tenant, std::string_view metric,
-                                                std::string_view asset_id, int days,
-                                                int64_t now_ns);
+                                                const TrendScope& scope, int days, int64_t now_ns);
+
+// What happened on one UTC day: alerts opened (by severity; `open` counts them all), failures
+// (maintenance records of kind "failure") and other maintenance performed.
+struct DayEvents {
+  int64_t day_ns = 0;  // its midnight
+  AlertCounts alerts_opened;
+  int failures = 0;
+  int maintenance = 0;
+};
+// Every day from the day `days - 1` before `now_ns`'s to that day, oldest first, quiet days
+// included.
+Result<std::vector<DayEvents>> DailyEvents(const ReportSources& sources, storage::TenantId tenant,
+                                           int days, int64_t now_ns);
 
 // A preventive or corrective job that an alert of its asset warned of (opened within the
 // lookback before the job): the unplanned failure it avoided, at the cost model's price.

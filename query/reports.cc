@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace foresight::query {
 namespace {
@@ -43,6 +44,13 @@ Result<std::vector<Alert>> AllAlerts(const ReportSources& sources, storage::Tena
   return out;
 }
 
+// The asset a series names (its asset tag's value), empty for none.
+std::string_view SeriesAsset(const ReportSources& sources, const storage::SeriesInfo& s) {
+  auto tag = std::find_if(s.key.tags.begin(), s.key.tags.end(),
+                          [&](const auto& t) { return t.first == sources.asset_tag; });
+  return tag == s.key.tags.end() ? std::string_view() : std::string_view(tag->second);
+}
+
 // The numeric series that name an asset: of `metric` (empty: every metric) and of the asset
 // `asset_id` (empty: every asset), in creation order.
 std::vector<storage::SeriesInfo> AssetSeries(const ReportSources& sources, storage::TenantId tenant,
@@ -51,9 +59,8 @@ std::vector<storage::SeriesInfo> AssetSeries(const ReportSources& sources, stora
   for (storage::SeriesInfo& s : sources.storage->ListSeries(tenant)) {
     if (s.type == storage::ValueType::kString) continue;
     if (!metric.empty() && s.key.field != metric) continue;
-    auto tag = std::find_if(s.key.tags.begin(), s.key.tags.end(),
-                            [&](const auto& t) { return t.first == sources.asset_tag; });
-    if (tag == s.key.tags.end() || (!asset_id.empty() && tag->second != asset_id)) continue;
+    std::string_view asset = SeriesAsset(sources, s);
+    if (asset.empty() || (!asset_id.empty() && asset != asset_id)) continue;
     out.push_back(std::move(s));
   }
   return out;
@@ -230,11 +237,19 @@ Result<FleetSummary> SummarizeFleet(const ReportSources& sources, storage::Tenan
 
 Result<std::vector<storage::Bucket>> DailyTrend(const ReportSources& sources,
                                                 storage::TenantId tenant, std::string_view metric,
-                                                std::string_view asset_id, int days,
-                                                int64_t now_ns) {
+                                                const TrendScope& scope, int days, int64_t now_ns) {
   const int64_t to = (now_ns / kDayNs + 1) * kDayNs, from = to - days * kDayNs;
+  std::set<std::string, std::less<>> of_type;
+  if (!scope.asset_type.empty()) {
+    sources.storage->WithAssets(tenant, [&](std::span<const storage::Asset* const> all) {
+      for (const storage::Asset* a : all) {
+        if (Attribute(*a, "asset_type", "") == scope.asset_type) of_type.insert(a->id);
+      }
+    });
+  }
   std::map<int64_t, storage::Bucket> by_day;
-  for (const storage::SeriesInfo& s : AssetSeries(sources, tenant, metric, asset_id)) {
+  for (const storage::SeriesInfo& s : AssetSeries(sources, tenant, metric, scope.asset_id)) {
+    if (!scope.asset_type.empty() && !of_type.contains(SeriesAsset(sources, s))) continue;
     auto buckets =
         sources.storage->ReadDownsampled(tenant, s.id, from, to, std::chrono::nanoseconds(kDayNs));
     if (!buckets.ok()) return buckets.status();
@@ -252,6 +267,27 @@ Result<std::vector<storage::Bucket>> DailyTrend(const ReportSources& sources,
   std::vector<storage::Bucket> out;
   out.reserve(by_day.size());
   for (auto& [day, b] : by_day) out.push_back(b);
+  return out;
+}
+
+Result<std::vector<DayEvents>> DailyEvents(const ReportSources& sources, storage::TenantId tenant,
+                                           int days, int64_t now_ns) {
+  const int64_t to = (now_ns / kDayNs + 1) * kDayNs, from = to - days * kDayNs;
+  std::vector<DayEvents> out(static_cast<size_t>(days));
+  for (int d = 0; d < days; ++d) out[static_cast<size_t>(d)].day_ns = from + d * kDayNs;
+  auto day = [&](int64_t ns) -> DayEvents* {
+    return ns >= from && ns < to ? &out[static_cast<size_t>((ns - from) / kDayNs)] : nullptr;
+  };
+  auto alerts = AllAlerts(sources, tenant);
+  if (!alerts.ok()) return alerts.status();
+  for (const Alert& a : *alerts) {
+    if (DayEvents* d = day(a.opened_ns)) d->alerts_opened.Add(a.severity);
+  }
+  auto maintenance = ReadMaintenance(*sources.storage, tenant);
+  if (!maintenance.ok()) return maintenance.status();
+  for (const MaintenanceRecord& m : *maintenance) {
+    if (DayEvents* d = day(m.performed_ns)) ++(m.kind == "failure" ? d->failures : d->maintenance);
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,9 @@ const std::vector<Setting>& Settings() {
       {"api.rate_limit", "--rate-limit", "1000",
        "API requests per second per tenant (writes excluded); 0 = unlimited"},
       {"api.rate_burst", "--rate-burst", "2000", "API requests a tenant may burst above the rate"},
+      {"api.cors_origins", "--cors-origins", "",
+       "Origins (scheme://host[:port], comma-separated) whose pages may call the API; empty = "
+       "CORS off"},
       {"storage.fsync", "--fsync", "always",
        "WAL fsync policy: always (survives power loss), interval, never (survive kill -9 only)"},
       {"storage.fsync_interval_ms", "--fsync-interval-ms", "100",
@@ -58,6 +62,12 @@ const std::vector<Setting>& Settings() {
       {"auth.jwt_secret", "--jwt-secret", "",
        "JWT signing key, 32+ characters; empty = generated into <data_dir>/jwt.key (mode 0600)"},
       {"auth.token_ttl_s", "--token-ttl-s", "3600", "Lifetime of JWTs from POST /auth/token"},
+      {"auth.session_ttl_s", "--session-ttl-s", "43200",
+       "A dashboard sign-in lasts this long after its last use"},
+      {"auth.session_token_ttl_s", "--session-token-ttl-s", "900",
+       "Lifetime of the JWTs a sign-in hands the page (renewed before they expire)"},
+      {"auth.lockout_after", "--lockout-after", "5",
+       "Failed sign-ins of one user before a lockout (30 s, doubling to 15 min)"},
       {"ml.schedules", "--ml-schedules", "on",
        "on or off: score every fleet daily (with drift checks) and retrain weekly"},
       {"ml.train_threads", "--train-threads", "1",
@@ -68,6 +78,8 @@ const std::vector<Setting>& Settings() {
        "Remaining-useful-life target cap: rows further from failure are labelled with it"},
       {"ml.exclude_days_after_maintenance", "--exclude-days-after-maintenance", "2",
        "Days after a maintenance record whose rows are left out of training"},
+      {"ml.backfill_days", "--backfill-days", "30",
+       "After the first daily scoring, score this many past days for the fleet history"},
       {"webhooks.ca_file", "--webhook-ca-file", "",
        "PEM file of CAs trusted for HTTPS webhooks besides the system's (a private CA)"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
@@ -139,6 +151,29 @@ void Flatten(const std::string& path, const toml::table& table, const std::strin
 }
 
 // Reads a TOML file into key -> text, so every layer is handled alike.
+// A browser's Origin: http or https, a host, an optional port, nothing after.
+bool IsOrigin(std::string_view o) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!o.starts_with(scheme)) continue;
+    std::string_view rest = o.substr(scheme.size());
+    const size_t colon = rest.rfind(':');
+    std::string_view host = rest.substr(0, colon), port;
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+    auto host_char = [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '[' ||
+             c == ']';
+    };
+    if (host.empty() || !std::all_of(host.begin(), host.end(), host_char)) return false;
+    if (colon != std::string_view::npos &&
+        (port.empty() || port.size() > 5 ||
+         !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+      return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 Status ReadFile(const std::string& path, std::map<std::string, std::string>* out) {
   toml::table table;
   try {
@@ -188,7 +223,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 21;
+  constexpr int kNumeric = 25;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -210,7 +245,11 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"ml.train_threads", 1, 256},
                                      {"ml.promotion_margin_pct", 0, 100},
                                      {"ml.rul_cap_days", 1, 3650},
-                                     {"ml.exclude_days_after_maintenance", 0, 365}};
+                                     {"ml.exclude_days_after_maintenance", 0, 365},
+                                     {"auth.session_ttl_s", 300, 30 * 86'400},
+                                     {"auth.session_token_ttl_s", 60, 3'600},
+                                     {"auth.lockout_after", 1, 1'000},
+                                     {"ml.backfill_days", 0, 3'650}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -238,6 +277,27 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.ml.promotion_margin = static_cast<double>(n[18]) / 100;
   c.ml.labels.rul_cap_days = static_cast<double>(n[19]);
   c.ml.labels.exclude_days_after_maintenance = static_cast<int>(n[20]);
+  c.auth.session_ttl = std::chrono::seconds(n[21]);
+  c.auth.session_token_ttl = std::chrono::seconds(n[22]);
+  c.auth.lockout_after = static_cast<int>(n[23]);
+  c.ml.backfill_days = static_cast<int>(n[24]);
+  if (c.auth.session_token_ttl > c.auth.session_ttl) {
+    return Status::InvalidArgument("auth.session_token_ttl_s must not exceed auth.session_ttl_s");
+  }
+  const std::string& origins = values["api.cors_origins"];
+  for (size_t at = 0; at < origins.size();) {
+    size_t end = std::min(origins.find(',', at), origins.size());
+    std::string origin = origins.substr(at, end - at);
+    at = end + 1;
+    origin.erase(0, origin.find_first_not_of(' '));
+    origin.erase(origin.find_last_not_of(' ') + 1);
+    if (origin.empty()) continue;
+    if (!IsOrigin(origin)) {
+      return Status::InvalidArgument("api.cors_origins: '" + origin +
+                                     "' is not an origin like https://grafana.example.com:3000");
+    }
+    c.http.cors_origins.push_back(std::move(origin));
+  }
   if (values["ml.schedules"] != "on" && values["ml.schedules"] != "off") {
     return Status::InvalidArgument("ml.schedules must be on or off, not '" +
                                    values["ml.schedules"] + "'");

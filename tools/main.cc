@@ -13,7 +13,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -121,6 +123,11 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   }
 
   ml::EngineOptions ml_options = config->ml;
+  // The demo's Overview has trends over all of its history from the first model on.
+  if (demo_options) {
+    ml_options.backfill_days =
+        std::max(ml_options.backfill_days, static_cast<int>(std::ceil(demo_options->days)));
+  }
   ml_options.asset_tag = config->ingest.asset_tag;
   ml_options.on_drift = [&notifier](const ml::DriftAlert& a) { notifier.OnDrift(a); };
   auto engine = ml::Engine::Start(db->get(), ml_options);

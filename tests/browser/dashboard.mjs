@@ -153,7 +153,13 @@ try {
   await page.locator('[data-kpi=assets] .value', { hasText: String(fleet.assets) }).waitFor();
   assert.equal(await page.textContent('[data-kpi=assets] .value'), String(fleet.assets));
   assert.equal(await page.textContent('[data-kpi=open_alerts] .value'), String(fleet.open_alerts.total));
+  assert.equal(await page.textContent('[data-kpi=warning] .value'), String(fleet.open_alerts.warning));
+  assert.equal(await page.textContent('[data-kpi=fleet_health] .value'), String(fleet.fleet_health));
   await page.waitForSelector('.live.live');
+  const history = await apiCall(admin, 'GET', '/reports/history?days=30');
+  const opened = history.days.reduce((n, d) => n + d.alerts_opened.total, 0);
+  await page.locator('[data-spark=alerts_opened] figcaption', { hasText: `${opened} in 30 days` }).waitFor();
+  assert.equal(await page.locator('[data-spark]').count(), 4);
   await axe('overview');
   await shots('overview');
 
@@ -165,6 +171,13 @@ try {
   await page.waitForSelector('text=<img src=x onerror=alert(1)>');
   assert.equal(await page.locator('table a', { hasText: 'onerror' }).first().textContent(), xss);
   assert.equal(await page.locator('img').count(), 0);
+  await page.fill('input[type=search]', '');
+  await page.getByLabel('Type').selectOption('motor');
+  await page.locator('.pager', { hasText: /of \d+/ }).waitFor();
+  const motors = await apiCall(admin, 'GET', '/assets?asset_type=motor');
+  await page.locator('.pager', { hasText: `of ${motors.total}` }).waitFor();
+  assert.deepEqual([...new Set(await page.locator('tbody tr td:nth-child(2)').allTextContents())], ['motor']);
+  await page.getByLabel('Type').selectOption('');
   await axe('assets');
   await shots('assets');
 
@@ -179,6 +192,22 @@ try {
   assert.match(await page.textContent('[data-chart=browser_temp] figcaption'), /last 41\.5/);
   await page.getByRole('button', { name: '180d' }).click();
   await page.waitForSelector('[data-chart=browser_temp]');
+  await page.locator('table.windows td', { hasText: 'browser_temp' }).waitFor();
+
+  step('a maintenance record is added and work orders are imported on the asset page');
+  const record = page.getByRole('form', { name: 'New maintenance record' });
+  await record.getByLabel('Kind').selectOption('inspection');
+  await record.getByLabel('Performed').fill('2026-01-05T10:00');
+  await record.getByLabel('Notes').fill('checked by the browser suite');
+  await record.getByRole('button', { name: 'Add record' }).click();
+  await page.locator('tr[data-maintenance]', { hasText: 'checked by the browser suite' }).waitFor();
+  await record.getByLabel(/Import work orders/).setInputFiles({
+    name: 'orders.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('asset_id,kind,performed_at,cost\nxss-1,preventive,2026-02-01T08:00:00Z,120\nxss-1,bogus,2026-02-02T08:00:00Z,1\n'),
+  });
+  await page.locator('[data-imported="1"]', { hasText: '1 rows refused' }).waitFor();
+  const kept = await apiCall(admin, 'GET', '/maintenance?asset_id=xss-1');
+  assert.equal(kept.total, 2);
   await axe('asset');
   await shots('asset');
 
@@ -195,9 +224,17 @@ try {
   await page.locator('tr[data-rule]', { hasText: 'Browser hot' }).waitFor();
   await axe('rules');
   await shots('rules');
+  // Edited: the threshold moves from 90 to 80, and the alert below crosses that.
+  await page.locator('tr[data-rule]', { hasText: 'Browser hot' }).getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('form', { name: 'Edit rule Browser hot' });
+  await edit.getByLabel('Threshold').fill('80');
+  await edit.getByRole('button', { name: 'Save rule' }).click();
+  await page.locator('tr[data-rule]', { hasText: 'browser_temp gt 80' }).waitFor();
+  const rules = await apiCall(admin, 'GET', '/rules');
+  assert.equal(rules.items.find((r) => r.name === 'Browser hot').threshold, 80);
   await page.goto(`${url}/#/`);
   await page.waitForSelector('.feed[data-live=true]', { state: 'attached' });  // the server has it
-  await writeLine(`readings,asset_id=xss-1 browser_temp=95 ${Date.now() + 1000}`);
+  await writeLine(`readings,asset_id=xss-1 browser_temp=85 ${Date.now() + 1000}`);
   await page.waitForSelector('.feed li:has-text("xss-1")');
 
   step('the alert is acknowledged and resolved');
@@ -210,6 +247,8 @@ try {
   await row().locator('.status', { hasText: 'resolved' }).waitFor();
   const alerts = await apiCall(admin, 'GET', '/alerts?asset_id=xss-1&status=resolved');
   assert.equal(alerts.total, 1);
+  await row().locator('summary', { hasText: 'History (3)' }).click();
+  assert.match(await row().locator('details.history').textContent(), /resolved by user:admin.*checked in the browser suite/);
   assert.deepEqual(dialogs.filter((d) => d.includes('alert(1)')), [], 'no script from data ran');
   await axe('alerts');
   await shots('alerts');
@@ -221,6 +260,69 @@ try {
   await axe('cost avoidance');
   await shots('cost');
 
+  step('the Trends page charts a metric across the fleet and one asset type');
+  await page.goto(`${url}/#/trends`);
+  await page.getByRole('checkbox', { name: 'browser_temp' }).check();
+  await page.waitForSelector('[data-chart=browser_temp]');
+  await page.getByLabel('Asset type').selectOption('pump');
+  await page.waitForSelector('[data-chart=browser_temp][data-points]');
+  await axe('trends');
+  await shots('trends');
+
+  step('the Predictions page shows training runs with their progress and scores on demand');
+  await page.goto(`${url}/#/predictions`);
+  await page.locator('tr[data-run]').first().waitFor();
+  assert.ok(await page.locator('tr[data-run] progress').count() >= 1);
+  const first = (await apiCall(admin, 'GET', '/assets?limit=1')).items[0].id;
+  const score = page.getByRole('form', { name: 'Score an asset' });
+  await score.getByLabel('Asset').fill(first);
+  await score.getByRole('button', { name: 'Score now' }).click();
+  // Scored by the champions, or (the demo's first training still running) told there are none.
+  const answer = page.locator('table[data-scored] tr[data-asset], section .problem').first();
+  await answer.waitFor();
+  if (await answer.evaluate((e) => e.matches('.problem'))) assert.match(await answer.textContent(), /no trained model/);
+  await axe('predictions');
+  await shots('predictions');
+
+  step('Settings: an admin makes a write token that writes until it is revoked');
+  await page.goto(`${url}/#/settings`);
+  const tokenForm = page.getByRole('form', { name: 'New write token' });
+  await tokenForm.getByLabel('Name').fill('browser-gateway');
+  await tokenForm.getByRole('button', { name: 'Create write token' }).click();
+  const secret = await page.locator('[data-token]').textContent();
+  const writeWith = async (token) => (await fetch(`${url}/api/v2/write?precision=ms`, {
+    method: 'POST', headers: { Authorization: `Token ${token}` }, body: `readings,asset_id=xss-1 via_token=1 ${Date.now()}`,
+  })).status;
+  assert.equal(await writeWith(secret), 204);
+  await page.locator('tr[data-token-row]', { hasText: 'browser-gateway' }).getByRole('button', { name: 'Revoke' }).click();
+  await page.locator('tr[data-token-row]', { hasText: 'browser-gateway' }).getByRole('button', { name: 'Revoke' }).waitFor({ state: 'detached' });
+  assert.equal(await writeWith(secret), 401);
+
+  step('Settings: an admin adds a user who can sign in, a webhook, and changes the risk threshold');
+  const userForm = page.getByRole('form', { name: 'New user' });
+  await userForm.getByLabel('Username').fill('browser-ops');
+  await userForm.getByLabel('Role').selectOption('engineer');
+  await userForm.getByRole('button', { name: 'Create user' }).click();
+  const password = await page.locator('p[role=status]', { hasText: 'Password for browser-ops' }).locator('.secret').textContent();
+  const signin = await fetch(`${url}/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ tenant: tenant.name, username: 'browser-ops', password }),
+  });
+  assert.equal(signin.status, 200);
+  const hookForm = page.getByRole('form', { name: 'New webhook' });
+  await hookForm.getByLabel('Name').fill('browser hook');
+  await hookForm.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+  await hookForm.getByRole('button', { name: 'Add webhook' }).click();
+  await page.locator('tr[data-webhook]', { hasText: 'browser hook' }).locator('text=delivered').waitFor();
+  await page.getByLabel('At risk below health').fill('70');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await apiCall(admin, 'GET', '/settings')).risk.at_risk_below_health, 70);
+  await page.reload();  // the audit log as it is now: the change above is its newest entry
+  await page.locator('td code', { hasText: 'PUT /api/v1/tenants/' }).first().waitFor();
+  await axe('settings');
+  await shots('settings');
+
   step('sign-out ends the session: the old cookie is refused');
   const cookie = (await context.cookies()).find((c) => c.name === 'foresight_session');
   assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict');
@@ -229,11 +331,14 @@ try {
   const replay = await fetch(`${url}/auth/refresh`, { method: 'POST', headers: { Cookie: `${cookie.name}=${cookie.value}` } });
   assert.equal(replay.status, 401);
 
-  step('a viewer finds no edit controls, and another tenant is refused');
-  await page.fill('input[name=tenant]', tenant.name);
-  await page.fill('input[name=username]', 'viewer');
-  await page.fill('input[name=password]', user('viewer').password);
-  await page.click('button[type=submit]');
+  step('a viewer signs in with the keyboard alone, finds no edit controls, and another tenant is refused');
+  await page.focus('input[name=tenant]');
+  await page.keyboard.type(tenant.name);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('viewer');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(user('viewer').password);
+  await page.keyboard.press('Enter');
   await page.locator('.who', { hasText: 'viewer' }).waitFor();
   await page.goto(`${url}/#/alerts`);
   await page.getByLabel('Status').selectOption('');
@@ -242,13 +347,31 @@ try {
   await page.goto(`${url}/#/rules`);
   await page.locator('tr[data-rule]').first().waitFor();
   assert.equal(await page.getByRole('form', { name: 'New rule' }).count(), 0);
-  assert.equal(await page.getByRole('button', { name: /Disable|Enable|Delete/ }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: /Disable|Enable|Delete|Edit/ }).count(), 0);
+  await page.goto(`${url}/#/settings`);
+  await page.locator('fieldset[disabled]').waitFor();
+  assert.equal(await page.getByRole('form', { name: 'New user' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Save settings' }).count(), 0);
+  await page.goto(`${url}/#/predictions`);
+  await page.locator('#predictions-title').waitFor();
+  assert.equal(await page.getByRole('button', { name: /Start training|Promote|Roll back/ }).count(), 0);
+  await page.goto(`${url}/#/assets/xss-1`);
+  await page.locator('tr[data-maintenance]').first().waitFor();
+  assert.equal(await page.getByRole('form', { name: 'New maintenance record' }).count(), 0);
   const foreign = await page.evaluate(async (name) => {
     const r = await fetch('/auth/refresh', { method: 'POST' });
     const { access_token } = await r.json();
     return (await fetch(`/api/v1/tenants/${name}/assets`, { headers: { Authorization: `Bearer ${access_token}` } })).status;
   }, other.name);
   assert.equal(foreign, 403);
+
+  step('on a tablet the Overview fits the screen');
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.goto(`${url}/#/`);
+  await page.locator('[data-kpi=assets] .value', { hasText: /\d/ }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `${overflow} px wider than a tablet`);
+  await page.screenshot({ path: join(outDir, 'overview-tablet.png'), fullPage: true });
   assert.deepEqual(pageErrors, [], 'no script errors');
   console.log(`dashboard: ${steps.length} checks passed; screenshots in ${outDir}`);
 } catch (e) {

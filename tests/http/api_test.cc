@@ -103,6 +103,7 @@ class Api : public ::testing::Test {
     so.host = "127.0.0.1";
     so.port = 0;
     so.rate_limit_per_s = 0;
+    so.cors_origins = {"https://ops.example.com"};
     ml::EngineOptions mo;
     mo.schedules = false;
     mo.fit.booster.rounds = 60;
@@ -984,7 +985,83 @@ TEST_F(Api, ReportsAnswerInJsonAndCsv) {
   EXPECT_TRUE(cost.text.starts_with("maintenance_id,asset_id")) << cost.text;
 }
 
+TEST_F(Api, TheFleetHistoryCountsEachDaysAlertsFailuresAndMaintenance) {
+  MakeAsset("hist-1", {{"asset_type", "press"}});
+  ASSERT_EQ(Post("/api/v1/tenants/acme/alerts", engineer_,
+                 {{"asset_id", "hist-1"}, {"severity", "critical"}, {"message", "noise"}})
+                .status,
+            201);
+  const std::string an_hour_ago =
+      storage::FormatRfc3339(storage::SystemClock().NowNs() - 3600 * storage::kSecondNs);
+  for (const char* kind : {"failure", "inspection"}) {
+    ASSERT_EQ(Post("/api/v1/tenants/acme/maintenance", engineer_,
+                   {{"asset_id", "hist-1"}, {"kind", kind}, {"performed_at", an_hour_ago}})
+                  .status,
+              201);
+  }
+  // Two days whatever the hour: what happened an hour ago is in one of them.
+  auto history = Get("/api/v1/tenants/acme/reports/history?days=2", viewer_);
+  ASSERT_EQ(history.status, 200) << history.text;
+  const json::array& days = history.body.at("days").as_array();
+  ASSERT_EQ(days.size(), 2u);
+  int64_t critical = 0, failures = 0, maintenance = 0;
+  for (const json::value& d : days) {
+    EXPECT_EQ(d.at("date").as_string().size(), 10u);
+    EXPECT_TRUE(d.at("fleet_health").is_null()) << "no model has scored the fleet";
+    critical += d.at("alerts_opened").at("critical").as_int64();
+    failures += d.at("failures").as_int64();
+    maintenance += d.at("maintenance").as_int64();
+  }
+  EXPECT_EQ(critical, 1);
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(maintenance, 1);
+  auto csv = Get("/api/v1/tenants/acme/reports/history?days=2&format=csv", viewer_);
+  EXPECT_TRUE(csv.text.starts_with("date,fleet_health,assets_scored,assets_at_risk,")) << csv.text;
+  EXPECT_EQ(ErrorField(Get("/api/v1/tenants/acme/reports/history?days=-1", viewer_)), "days");
+  EXPECT_EQ(Get("/api/v1/tenants/acme/reports/history", other_admin_).status, 403);
+
+  // A trend of one asset type, and not of an asset and a type at once.
+  auto typed = Get("/api/v1/tenants/acme/reports/trends?metric=temp&asset_type=press", viewer_);
+  ASSERT_EQ(typed.status, 200) << typed.text;
+  EXPECT_EQ(typed.body.at("asset_type"), "press");
+  EXPECT_EQ(ErrorField(Get(
+                "/api/v1/tenants/acme/reports/trends?metric=temp&asset_type=press&asset_id=hist-1",
+                viewer_)),
+            "asset_type");
+}
+
 // --- Platform: audit, limits, ids, documents, metrics --------------------------------------
+
+TEST_F(Api, OnlyListedOriginsGetCorsAnswersAndPreflights) {
+  auto with_origin = [&](bhttp::verb method, const std::string& target, const std::string& origin) {
+    bhttp::request<bhttp::string_body> req{method, target, 11};
+    req.set(bhttp::field::authorization, "Bearer " + viewer_);
+    req.set(bhttp::field::origin, origin);
+    if (method == bhttp::verb::options) {
+      req.set(bhttp::field::access_control_request_method, "GET");
+      req.set(bhttp::field::access_control_request_headers, "authorization");
+    }
+    return testing::Send(server_->port(), std::move(req));
+  };
+  const std::string assets = "/api/v1/tenants/acme/assets";
+  auto listed = with_origin(bhttp::verb::get, assets, "https://ops.example.com");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.raw[bhttp::field::access_control_allow_origin], "https://ops.example.com");
+  EXPECT_EQ(listed.raw[bhttp::field::vary], "Origin");
+  EXPECT_EQ(listed.raw.count(bhttp::field::access_control_allow_credentials), 0u);
+  auto other = with_origin(bhttp::verb::get, assets, "https://ops.example.com.evil.test");
+  EXPECT_EQ(other.raw.count(bhttp::field::access_control_allow_origin), 0u);
+
+  auto preflight = with_origin(bhttp::verb::options, assets, "https://ops.example.com");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.raw[bhttp::field::access_control_allow_origin], "https://ops.example.com");
+  EXPECT_NE(
+      std::string(preflight.raw[bhttp::field::access_control_allow_headers]).find("Authorization"),
+      std::string::npos);
+  EXPECT_EQ(with_origin(bhttp::verb::options, assets, "https://evil.test").status, 403);
+  EXPECT_EQ(with_origin(bhttp::verb::options, "/no/such/route", "https://ops.example.com").status,
+            403);
+}
 
 TEST_F(Api, EveryMutationIsAuditedAndOnlyAdminsReadTheLog) {
   MakeAsset("audited-0");

@@ -531,6 +531,42 @@ TEST(Engine, LearnsASimulatedFleetsFailuresAndScoresEveryAsset) {
   EXPECT_EQ(engine->History(tenant, one[0], 0, INT64_MAX, 10)->size(), 3u);
   ASSERT_TRUE(engine->RunSchedules(sim.end_ns + 3600 * tools::sim::kSecondNs).ok());
   EXPECT_EQ(engine->History(tenant, one[0], 0, INT64_MAX, 10)->size(), 3u);
+  // Each fleet scoring kept its day, and the schedule back-filled the month before it.
+  const int64_t today = DayOf(sim.end_ns);
+  auto days = engine->FleetHistory(tenant, 0, INT64_MAX).value();
+  std::vector<const FleetDay*> backfilled;
+  for (const FleetDay& d : days) {
+    EXPECT_GT(d.assets, 0);
+    EXPECT_LE(d.assets, 30);  // a backfilled day counts the assets that reported on it
+    EXPECT_EQ(d.by_risk[0] + d.by_risk[1] + d.by_risk[2] + d.by_risk[3], d.assets);
+    EXPECT_GE(d.health, 0);
+    EXPECT_LE(d.health, 100);
+    if (d.backfilled) backfilled.push_back(&d);
+  }
+  ASSERT_EQ(backfilled.size(), static_cast<size_t>(engine->options().backfill_days));
+  EXPECT_EQ(backfilled.front()->day_ns, (today - engine->options().backfill_days) * kDayNs);
+  EXPECT_EQ(backfilled.back()->day_ns, (today - 1) * kDayNs);
+  EXPECT_LT(days.size(), backfilled.size() + 3);  // the run's scoring and the schedule's
+  EXPECT_TRUE(std::is_sorted(days.begin(), days.end(), [](const FleetDay& x, const FleetDay& y) {
+    return x.day_ns < y.day_ns;
+  }));
+  // A backfilled day says what scoring as of its end says (a day every asset reported on).
+  auto full = std::find_if(backfilled.begin(), backfilled.end(),
+                           [](const FleetDay* d) { return d->assets == 30; });
+  ASSERT_NE(full, backfilled.end());
+  auto as_of = engine->Score(tenant, {}, (*full)->day_ns + kDayNs - 1, false).value();
+  ASSERT_EQ(as_of.size(), 30u);
+  double health = 0;
+  int high_or_worse = 0;
+  for (const Prediction& p : as_of) {
+    health += p.health;
+    high_or_worse += p.risk == "high" || p.risk == "critical";
+  }
+  EXPECT_DOUBLE_EQ((*full)->health, std::round(10 * health / 30) / 10);
+  EXPECT_EQ((*full)->at_risk(), high_or_worse);
+  auto week = engine->FleetHistory(tenant, (today - 7) * kDayNs, today * kDayNs).value();
+  ASSERT_EQ(week.size(), 7u);
+  EXPECT_EQ(week.front().day_ns, (today - 7) * kDayNs);
   auto drift = engine->LatestDrift(tenant, done.models[0]).value();
   EXPECT_EQ(drift.size(), engine->registry().Get(tenant, done.models[0])->features.size());
   auto runs = engine->ListRuns(tenant, 10).value();

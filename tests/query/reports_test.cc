@@ -23,9 +23,9 @@ class Reports : public ::testing::Test {
     windows_ = std::make_unique<Windows>(db_.get());
     alerts_ = std::make_unique<Alerts>(db_.get(), windows_.get(), "asset_id");
     const storage::Asset assets[] = {
-        {"pump-1", {{"criticality", "high"}}, 0},
-        {"pump-2", {{"criticality", "low"}, {"status", "maintenance"}}, 0},
-        {"fan-1", {}, 0},
+        {"pump-1", {{"asset_type", "pump"}, {"criticality", "high"}}, 0},
+        {"pump-2", {{"asset_type", "pump"}, {"criticality", "low"}, {"status", "maintenance"}}, 0},
+        {"fan-1", {{"asset_type", "fan"}}, 0},
     };
     ASSERT_TRUE(db_->EnsureAssets(tenant_, assets).ok());
   }
@@ -155,7 +155,7 @@ TEST_F(Reports, DailyTrendsAggregateEverySeriesOfTheMetricPerDay) {
       {Series("pump-1", "rpm"), day + 5, storage::Value::Float(1500)},
   };
   ASSERT_TRUE(db_->Append(tenant_, batch).ok());
-  auto fleet = DailyTrend(Sources(), tenant_, "temp", "", 7, kNow);
+  auto fleet = DailyTrend(Sources(), tenant_, "temp", {}, 7, kNow);
   ASSERT_TRUE(fleet.ok()) << fleet.status().ToString();
   ASSERT_EQ(fleet->size(), 2u);
   EXPECT_EQ((*fleet)[0].start_ns, day - kDayNs);
@@ -163,10 +163,55 @@ TEST_F(Reports, DailyTrendsAggregateEverySeriesOfTheMetricPerDay) {
   EXPECT_EQ((*fleet)[0].mean(), 20);
   EXPECT_EQ((*fleet)[0].max, 30);
   EXPECT_EQ((*fleet)[1].mean(), 50);
-  auto one = DailyTrend(Sources(), tenant_, "temp", "pump-2", 7, kNow);
+  auto one = DailyTrend(Sources(), tenant_, "temp", {.asset_id = "pump-2"}, 7, kNow);
   ASSERT_TRUE(one.ok());
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].mean(), 30);
+}
+
+TEST_F(Reports, ATrendOfOneAssetTypeLeavesOtherTypesOut) {
+  const int64_t day = (kNow / kDayNs) * kDayNs;
+  std::vector<storage::Sample> batch = {
+      {Series("pump-1", "temp"), day + 1, storage::Value::Float(10)},
+      {Series("pump-2", "temp"), day + 2, storage::Value::Float(30)},
+      {Series("fan-1", "temp"), day + 3, storage::Value::Float(500)},
+  };
+  ASSERT_TRUE(db_->Append(tenant_, batch).ok());
+  auto pumps = DailyTrend(Sources(), tenant_, "temp", {.asset_type = "pump"}, 1, kNow);
+  ASSERT_TRUE(pumps.ok()) << pumps.status().ToString();
+  ASSERT_EQ(pumps->size(), 1u);
+  EXPECT_EQ((*pumps)[0].count, 2u);
+  EXPECT_EQ((*pumps)[0].max, 30);
+  auto none = DailyTrend(Sources(), tenant_, "temp", {.asset_type = "valve"}, 1, kNow);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(Reports, DailyEventsCountAlertsBySeverityFailuresAndMaintenanceOnEveryDay) {
+  Raise("pump-1", Severity::kCritical);
+  Raise("fan-1", Severity::kInfo);
+  const std::string today = storage::FormatRfc3339(kNow - 1);
+  const std::string two_days_ago = storage::FormatRfc3339(kNow - 2 * kDayNs);
+  const std::string long_ago = storage::FormatRfc3339(kNow - 40 * kDayNs);
+  Maintenance("wo_1", R"({"asset_id":"pump-1","kind":"failure","performed_at":")" + today + "\"}");
+  Maintenance("wo_2", R"({"asset_id":"pump-2","kind":"preventive","performed_at":")" +
+                          two_days_ago + "\"}");
+  Maintenance("wo_3",
+              R"({"asset_id":"pump-2","kind":"failure","performed_at":")" + long_ago + "\"}");
+  auto days = DailyEvents(Sources(), tenant_, 7, kNow);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), 7u);
+  const DayEvents& last = days->back();
+  EXPECT_EQ(last.day_ns, kNow / kDayNs * kDayNs);
+  EXPECT_EQ(last.alerts_opened.open, 2);
+  EXPECT_EQ(last.alerts_opened.critical, 1);
+  EXPECT_EQ(last.alerts_opened.info, 1);
+  EXPECT_EQ(last.failures, 1);
+  EXPECT_EQ((*days)[4].maintenance, 1);
+  EXPECT_EQ((*days)[4].alerts_opened.open, 0);
+  int failures = 0;
+  for (const DayEvents& d : *days) failures += d.failures;
+  EXPECT_EQ(failures, 1);  // wo_3 is older than the week
 }
 
 TEST_F(Reports, TheAssetReportGathersAlertsMaintenanceAndLatestValues) {

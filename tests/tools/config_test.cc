@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 namespace foresight::tools {
 namespace {
@@ -92,6 +93,46 @@ TEST(Config, TheShippedExampleFileLoads) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->data_dir, "/var/lib/foresight");
   EXPECT_EQ(c->log_format, log::Format::kJson);
+}
+
+TEST(Config, TheShippedExampleFileNamesEverySetting) {
+  std::ifstream in(FORESIGHT_SOURCE_DIR "/deploy/foresight.toml");
+  std::string line, section;
+  std::set<std::string> keys;
+  while (std::getline(in, line)) {
+    if (line.starts_with('[')) {
+      section = line.substr(1, line.find(']') - 1) + ".";
+    } else if (size_t eq = line.find(" = "); eq != std::string::npos && !line.starts_with('#')) {
+      keys.insert(section + line.substr(0, eq));
+    }
+  }
+  for (const Setting& s : Settings()) EXPECT_TRUE(keys.contains(s.key)) << s.key;
+}
+
+TEST(Config, TakesCorsOriginsAndRefusesWhatIsNotAnOrigin) {
+  Result<Config> c = LoadWith({"--cors-origins", "https://ops.example.com, http://10.0.0.5:3000"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http.cors_origins,
+            (std::vector<std::string>{"https://ops.example.com", "http://10.0.0.5:3000"}));
+  EXPECT_TRUE(LoadWith({})->http.cors_origins.empty()) << "CORS is off by default";
+  for (const char* bad :
+       {"ops.example.com", "https://ops.example.com/app", "ftp://x", "https://x:"}) {
+    c = LoadWith({"--cors-origins", bad});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("api.cors_origins"), std::string_view::npos);
+  }
+}
+
+TEST(Config, SessionAndLockoutSettingsReachTheSignIn) {
+  Result<Config> c =
+      LoadWith({"--session-ttl-s", "3600", "--session-token-ttl-s", "300", "--lockout-after", "3"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->auth.session_ttl, std::chrono::seconds(3600));
+  EXPECT_EQ(c->auth.session_token_ttl, std::chrono::seconds(300));
+  EXPECT_EQ(c->auth.lockout_after, 3);
+  c = LoadWith({"--session-ttl-s", "600", "--session-token-ttl-s", "900"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("auth.session_token_ttl_s"), std::string_view::npos);
 }
 
 TEST(Config, EnvironmentNamesFollowTheKeys) {

@@ -68,22 +68,24 @@ export class ApiError extends Error {
     super(body?.error?.message ?? `request failed (${status})`);
     this.status = status;
     this.field = body?.error?.field;
+    this.body = body;
   }
 }
 
-// A call to the tenant's API: api('GET', '/assets?limit=20').
-export async function api(method, path, body) {
+// A call to the tenant's API: api('GET', '/assets?limit=20'). A body is sent as JSON, or as it
+// is with `type` given (a CSV import).
+export async function api(method, path, body, type) {
   if (!session) throw new ApiError(401, null);
   const headers = { Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = type ?? 'application/json';
   const r = await fetch(`/api/v1/tenants/${encodeURIComponent(session.tenant)}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || type ? body : JSON.stringify(body),
   });
   if (r.status === 401) {
     // The token may have been revoked or expired: one renewal, then sign-in.
-    if (await refresh()) return api(method, path, body);
+    if (await refresh()) return api(method, path, body, type);
     throw new ApiError(401, null);
   }
   const text = await r.text();
@@ -94,4 +96,8 @@ export async function api(method, path, body) {
 
 export function canEdit() {
   return session && (session.role === 'engineer' || session.role === 'admin');
+}
+
+export function isAdmin() {
+  return session?.role === 'admin';
 }
