@@ -1,6 +1,6 @@
 // How fast the dashboard's pages become usable at fleet scale, in Debian's Chromium on loopback.
-//   node bench/dashboard_timing.mjs <foresight binary> <data dir> [assets (1000)] [rounds (7)]
-// Starts `foresight serve --demo --demo-assets N` on the data dir (kept: a second run reuses the
+//   node bench/dashboard_timing.mjs <foresight binary> <data dir> [assets (1000)] [rounds (7)] [days (180)]
+// Starts `foresight serve --demo --demo-assets N --demo-days D` on the data dir (kept: a second run reuses the
 // demo's history and models) and waits for the demo to go live and its first models to score
 // the fleet. Then, per round, times from navigation to the moment a page shows its data:
 //   overview  a fresh load of #/ until the KPIs, the 30-day trends and the lowest-health table
@@ -15,16 +15,22 @@ import { join } from 'node:path';
 const require = createRequire(join(process.cwd(), 'tests/js/package.json'));
 const { chromium } = require('playwright-core');
 
-const [binary, dataDir, assetsArg = '1000', roundsArg = '7'] = process.argv.slice(2);
+const [binary, dataDir, assetsArg = '1000', roundsArg = '7', daysArg = '180'] = process.argv.slice(2);
 if (!binary || !dataDir) {
-  console.error('usage: node bench/dashboard_timing.mjs <foresight binary> <data dir> [assets] [rounds]');
+  console.error('usage: node bench/dashboard_timing.mjs <foresight binary> <data dir> [assets] [rounds] [days]');
   process.exit(2);
 }
 const assets = Number(assetsArg), rounds = Number(roundsArg);
 mkdirSync(dataDir, { recursive: true });
 
-const server = spawn(binary, ['serve', '--demo', '--demo-assets', String(assets), '--listen', '127.0.0.1:0',
+const server = spawn(binary, ['serve', '--demo', '--demo-assets', String(assets), '--demo-days', daysArg, '--listen', '127.0.0.1:0',
   '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The server goes down with this script, however it ends.
+process.on('exit', () => server.kill('SIGTERM'));
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  process.exit(1);
+});
 let out = '';
 const url = await new Promise((resolve, reject) => {
   let base = null;
@@ -51,7 +57,7 @@ const api = (path) => fetch(`${url}/api/v1/tenants/${tenant.name}${path}`, { hea
 // The first models score the fleet (and back-fill its history) before anything is timed.
 for (let i = 0; ; ++i) {
   const history = await (await api('/reports/history?days=30')).json();
-  if (history.days.filter((d) => d.fleet_health != null).length >= 29) break;
+  if (history.days.filter((d) => d.fleet_health != null).length >= Math.min(29, Number(daysArg) - 2)) break;
   if (i % 30 === 0) console.log('waiting for the first models to score and back-fill the fleet history...');
   await new Promise((r) => setTimeout(r, 2000));
 }
@@ -95,8 +101,11 @@ for (let r = 0; r < rounds; ++r) {
   await page.locator('[data-kpi=assets] .value', { hasText: String(assets) }).waitFor();
   await timed('asset: link to drawn charts (24 h)', () => page.goto(`${url}/#/assets/${encodeURIComponent(first)}`),
     () => page.locator('[data-chart] path.mean').first().waitFor({ state: 'attached' }));
-  await timed('asset: 180 days redrawn', () => page.getByRole('button', { name: '180d' }).click(),
-    () => page.locator('[data-chart][data-points="600"]').first().waitFor());
+  await timed('asset: 180 days redrawn', async () => {
+    const answered = page.waitForResponse((r) => r.url().includes('/chart?'));
+    await page.getByRole('button', { name: '180d' }).click();
+    await answered;
+  }, () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done()))));
   for (const [name, path] of [['GET /reports/fleet', '/reports/fleet'], ['GET /reports/history?days=30', '/reports/history?days=30'],
     ['GET /assets?limit=25', '/assets?limit=25&sort=id'], ['GET /assets?sort=-risk&limit=25', '/assets?limit=25&sort=-risk'],
     ['GET /assets/{id}/chart 180 d, 600 points', `/assets/${encodeURIComponent(first)}/chart?from=${Date.now() - 180 * 864e5}&to=${Date.now()}&points=600`]]) {

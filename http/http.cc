@@ -154,6 +154,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
+    // Beast would hold a Content-Length to its default 1 MiB while reading the header; the
+    // route's own limit is applied once the header names the route (OnHeader).
+    parser_->body_limit(boost::none);
     // The first request's header must come promptly; later ones may wait out the idle timeout.
     stream_.expires_after(std::chrono::seconds(first_ ? shared_->options.header_timeout_s
                                                       : shared_->options.idle_timeout_s));

@@ -78,7 +78,7 @@ const std::vector<Setting>& Settings() {
        "Remaining-useful-life target cap: rows further from failure are labelled with it"},
       {"ml.exclude_days_after_maintenance", "--exclude-days-after-maintenance", "2",
        "Days after a maintenance record whose rows are left out of training"},
-      {"ml.backfill_days", "--backfill-days", "30",
+      {"ml.backfill_days", "--ml-backfill-days", "30",
        "After the first daily scoring, score this many past days for the fleet history"},
       {"webhooks.ca_file", "--webhook-ca-file", "",
        "PEM file of CAs trusted for HTTPS webhooks besides the system's (a private CA)"},

@@ -54,6 +54,9 @@ sigset_t BlockStopSignals() {
 }
 
 int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_options) {
+  // What serve prints (the sign-in, the demo's progress and failures) reaches a pipe or the
+  // journal line by line, as it happens.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Result<Config> config = loader.Load();
   if (!config.ok()) return Fail("configuration", config.status());
   log::Init(config->log_level, config->log_format);

@@ -217,6 +217,17 @@ TEST_F(WriteRoutes, AcceptsGzipIncludingSeveralMembers) {
   EXPECT_EQ(Values("m", "f"), (std::vector<double>{1, 2, 3}));
 }
 
+TEST_F(WriteRoutes, AcceptsBodiesPastAMebibyteUpToTheIngestLimit) {
+  std::string body;
+  for (int i = 0; i < 100000; ++i)
+    body += "m f=" + std::to_string(i) + " " + std::to_string(i) + "\n";
+  ASSERT_GT(body.size(), 1u << 20);  // Beast's own default for a request body
+  EXPECT_EQ(
+      Post("/api/v2/write?bucket=b&precision=ns", body, std::string("Token ") + kToken).result(),
+      bhttp::status::no_content);
+  EXPECT_EQ(Values("m", "f").size(), 100000u);
+}
+
 TEST_F(WriteRoutes, RefusesBodiesPastTheLimits) {
   ingest::IngestOptions options;
   options.limits.max_body_bytes = 1000;

@@ -10,7 +10,12 @@ export function Overview() {
   // Cost avoided this month: the days since the 1st (UTC), today included.
   const monthDays = new Date().getUTCDate();
   const cost = useLoad(() => api('GET', `/reports/cost-avoidance?days=${monthDays}`), []);
-  const risky = useLoad(() => api('GET', '/assets?sort=health&limit=8'), []);
+  // The assets at highest risk by their latest prediction; by alert health before any model.
+  const risky = useLoad(async () => {
+    const scored = await api('GET', '/assets?sort=-fails_30d&limit=8');
+    if (scored.items.some((a) => a.prediction)) return { ...scored, by: 'risk' };
+    return { ...(await api('GET', '/assets?sort=health&limit=8')), by: 'health' };
+  }, []);
   const history = useLoad(() => api('GET', '/reports/history?days=30'), []);
   const [feed, setFeed] = useState([]);
   const [feedLive, setFeedLive] = useState(false);
@@ -39,11 +44,12 @@ export function Overview() {
     <${Trends30} days=${history.data?.days} error=${history.error} />
     <div class="columns">
       <div>
-        <h2>Lowest health</h2>
-        <table>
-          <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Health</th></tr></thead>
+        <h2>${risky.data?.by === 'risk' ? 'Highest risk' : 'Lowest health'}</h2>
+        <table data-by=${risky.data?.by}>
+          <thead><tr><th scope="col">Asset</th><th scope="col">Type</th><th scope="col">Health</th><th scope="col">Risk</th></tr></thead>
           <tbody>${(risky.data?.items ?? []).map(
-            (a) => html`<tr key=${a.id}><td><a href=${`#/assets/${encodeURIComponent(a.id)}`}>${a.name || a.id}</a></td><td>${a.asset_type ?? ''}</td><td><${Health} value=${a.health} /></td></tr>`,
+            (a) => html`<tr key=${a.id}><td><a href=${`#/assets/${encodeURIComponent(a.id)}`}>${a.name || a.id}</a></td><td>${a.asset_type ?? ''}</td><td><${Health} value=${a.health} /></td>
+              <td>${a.prediction ? html`<span class=${`badge risk-${a.prediction.risk}`}>${a.prediction.risk}</span> ${percent(a.prediction.fails_30d)}` : html`<span class="muted">not scored</span>`}</td></tr>`,
           )}</tbody>
         </table>
       </div>
