@@ -56,6 +56,54 @@ std::vector<RouteInfo> ListRoutes() {
   return out;
 }
 
+// RFC 9112's requirements on a request's framing and target that Beast leaves to the server.
+// Rewrites an absolute-form target ("http://host/path") to its origin form, which a server
+// MUST accept (§3.2.2); answers the rest with an error, or nullopt when the request may go on.
+std::optional<std::string> CheckFraming(Request& req) {
+  if (req.version() >= 11 && req.count(bhttp::field::host) == 0) {
+    return "an HTTP/1.1 request needs a Host header (RFC 9112 §3.2)";
+  }
+  if (req.count(bhttp::field::host) > 1) return "more than one Host header (RFC 9112 §3.2)";
+  if (req.count(bhttp::field::transfer_encoding) > 0) {
+    // Both framings at once is how requests are smuggled past a proxy (§6.1).
+    if (req.count(bhttp::field::content_length) > 0) {
+      return "Transfer-Encoding and Content-Length together (RFC 9112 §6.1)";
+    }
+    if (req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)";
+    if (!req.chunked()) return "a Transfer-Encoding that does not end in chunked (RFC 9112 §6.3)";
+  }
+  std::string_view target(req.target().data(), req.target().size());
+  if (target == "*") {
+    if (req.method() != bhttp::verb::options) return "the target * is for OPTIONS only (§3.2.4)";
+    return std::nullopt;
+  }
+  if (req.method() == bhttp::verb::connect) return "CONNECT is not served here";
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() < scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), target.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      continue;
+    }
+    const size_t path = target.find_first_of("/?", scheme.size());
+    std::string origin = path == std::string_view::npos ? "/" : std::string(target.substr(path));
+    if (origin.front() == '?') origin.insert(0, "/");
+    req.target(origin);
+    return std::nullopt;
+  }
+  if (!target.starts_with('/')) return "the request target must start with / (RFC 9112 §3.2)";
+  return std::nullopt;
+}
+
+Response BadRequest(unsigned version, std::string_view message) {
+  Response res{bhttp::status::bad_request, version};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = ErrorJson("bad_request", message);
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
 Response TooLarge(const Request& req, size_t limit) {
   std::string_view target(req.target().data(), req.target().size());
   std::string message =
@@ -169,6 +217,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // The route's body limit is decided from the header, before any of the body is buffered.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
+    if (std::optional<std::string> bad = CheckFraming(parser_->get())) {
+      return Write(std::make_shared<Response>(BadRequest(parser_->get().version(), *bad)), false);
+    }
     const Request& req = parser_->get();
     std::string_view target(req.target().data(), req.target().size());
     match_ = MatchRoute(req.method(), target);
@@ -206,12 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       // A malformed request gets a 400 before the connection closes, never a crash.
-      auto res = std::make_shared<Response>(bhttp::status::bad_request, 11);
-      res->set(bhttp::field::content_type, "application/json");
-      res->body() = ErrorJson("bad_request", ec.message());
-      res->keep_alive(false);
-      res->prepare_payload();
-      return Write(std::move(res), false);
+      return Write(std::make_shared<Response>(BadRequest(11, ec.message())), false);
     }
     if (beast::websocket::is_upgrade(parser_->get()) &&
         parser_->get().target().substr(0, parser_->get().target().find('?')) == "/ws") {
