@@ -138,7 +138,7 @@ export function Assets() {
           <td>${a.asset_type ?? ''}</td><td>${a.site ?? ''}</td><td>${a.criticality ?? ''}</td>
           <td>${a.open_alerts ?? 0}</td><td><${Health} value=${a.health} /></td>
           <td>${a.prediction ? html`<span class=${`badge risk-${a.prediction.risk}`}>${a.prediction.risk}</span>` : html`<span class="muted">not scored</span>`}</td>
-          <td>${a.prediction?.fails_30d == null ? '—' : `${Math.round(a.prediction.fails_30d * 100)} %`}</td></tr>`,
+          <td>${percent(a.prediction?.fails_30d)}</td></tr>`,
       )}</tbody>
     </table>
     <nav class="pager" aria-label="Pages">

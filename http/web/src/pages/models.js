@@ -84,7 +84,7 @@ function TrainingRuns({ onFinished }) {
     <table><thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">By</th><th scope="col">Started</th><th scope="col">Notes</th></tr></thead>
       <tbody>${items.map((r) => html`<tr key=${r.id} data-run=${r.id} data-status=${r.status}>
         <td><code>${r.id}</code></td><td>${r.status}</td>
-        <td><progress max="1" value=${r.progress} aria-label=${`${r.id} progress`}></progress> ${Math.round(r.progress * 100)} % <span class="muted">${r.stage}</span></td>
+        <td><progress max="1" value=${r.progress} aria-label=${`${r.id} progress`}></progress> ${percent(r.progress)} <span class="muted">${r.stage}</span></td>
         <td>${r.actor}</td><td>${time(r.started_at ?? r.created_at)}</td><td>${r.error ?? r.notes.join('; ')}</td>
       </tr>`)}</tbody></table>
   </div>`;
