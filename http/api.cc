@@ -126,6 +126,37 @@ Response Csv(const Ctx& ctx, std::string body, std::string_view filename) {
   return res;
 }
 
+namespace {
+
+// The first string in `v` (a member name or a value) that is not text, as "where: why". A body
+// is checked whole before any route reads it, so no route can store a control character or
+// (for JSON the parser accepted) anything else that is not text.
+std::optional<std::string> FindNonText(const json::value& v, const std::string& where) {
+  auto check = [](std::string_view s, const std::string& at) -> std::optional<std::string> {
+    auto bad = storage::CheckText(s, storage::TextKind::kMultiline);
+    if (!bad) return std::nullopt;
+    return (at.empty() ? std::string("a member name") : at) + ": " + bad->reason + " at byte " +
+           std::to_string(bad->offset + 1);
+  };
+  if (v.is_string()) return check(v.get_string(), where);
+  if (v.is_array()) {
+    const json::array& a = v.get_array();
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (auto bad = FindNonText(a[i], where + "[" + std::to_string(i) + "]")) return bad;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [key, member] : v.get_object()) {
+      std::string at = where.empty() ? std::string(key) : where + "." + std::string(key);
+      if (auto bad = check(key, where)) return bad;
+      if (auto bad = FindNonText(member, at)) return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<json::object> BodyObject(const Ctx& ctx, ApiError* error) {
   auto body = storage::ParseJson(ctx.req.body());
   if (!body.ok()) {
@@ -138,6 +169,10 @@ Result<json::object> BodyObject(const Ctx& ctx, ApiError* error) {
   if (!body->is_object()) {
     *error = {bhttp::status::bad_request, "malformed_json", "the body must be a JSON object", {}};
     return Status::InvalidArgument("malformed");
+  }
+  if (auto bad = FindNonText(*body, "")) {
+    *error = {bhttp::status::bad_request, "invalid_argument", *bad, {}};
+    return Status::InvalidArgument("not text");
   }
   return std::move(body->as_object());
 }

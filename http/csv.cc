@@ -1,6 +1,8 @@
 // CSV and the work-order export shapes of SAP PM and IBM Maximo / Asset Suite.
 #include "http/csv.h"
 
+#include "storage/storage.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -224,6 +226,19 @@ void MapNative(const Columns& c, const std::vector<std::string>& row, WorkOrder*
   MapCommon(c, row, {"assetid"}, {"performedat"}, {"cost"}, {"downtimehours"}, {"notes"}, w);
 }
 
+// "column <name>: <why>" for the first cell of `row` that is not text.
+std::optional<std::string> NonText(const std::vector<std::string>& row,
+                                   const std::vector<std::string>& header) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (auto bad = storage::CheckText(row[i], storage::TextKind::kMultiline)) {
+      std::string name =
+          i < header.size() && !storage::CheckText(header[i]) ? header[i] : std::to_string(i + 1);
+      return "column " + name + ": " + bad->reason;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text,
@@ -321,6 +336,10 @@ WorkOrderImport ParseWorkOrders(std::string_view csv) {
     result.error = "the file is empty";
     return result;
   }
+  if (auto bad = NonText((*rows)[0], (*rows)[0])) {
+    result.error = "the header: " + *bad;
+    return result;
+  }
   Columns c;
   for (size_t i = 0; i < (*rows)[0].size(); ++i) c.index.emplace(Normalize((*rows)[0][i]), i);
   void (*map)(const Columns&, const std::vector<std::string>&, WorkOrder*) = nullptr;
@@ -346,6 +365,11 @@ WorkOrderImport ParseWorkOrders(std::string_view csv) {
     }
     WorkOrder w;
     w.row = r + 1;
+    if (auto bad = NonText(row, (*rows)[0])) {
+      w.error = *bad;
+      result.orders.push_back(std::move(w));
+      continue;
+    }
     map(c, row, &w);
     result.orders.push_back(std::move(w));
   }

@@ -828,6 +828,22 @@ Response CorsPreflight(Ctx& ctx, bool allowed) {
   return res;
 }
 
+// Path parameters and query values, decoded, are text like any body string (storage.h): one
+// check here keeps every route from storing or looking up what is not.
+std::optional<std::string> NonTextInTarget(const Ctx& ctx) {
+  for (const std::string& param : ctx.params) {
+    if (auto bad = storage::CheckText(param)) return "a path segment: " + bad->reason;
+  }
+  if (ctx.query.url) {
+    for (auto param : ctx.query.url->params()) {
+      for (std::string_view s : {std::string_view(param.key), std::string_view(param.value)}) {
+        if (auto bad = storage::CheckText(s)) return "the query string: " + bad->reason;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<Route>& RouteTable() {
@@ -891,6 +907,8 @@ Response Dispatch(const Request& req, RouteMatch match, const Services& services
                             "this path does not accept " + std::string(req.method_string()),
                             {}})
               : Error(ctx, NotFound("no such route"));
+  } else if (auto bad = NonTextInTarget(ctx)) {
+    res = Error(ctx, {bhttp::status::bad_request, "invalid_argument", *bad, {}});
   } else {
     try {
       res = Answer(ctx, *route);

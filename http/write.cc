@@ -73,12 +73,13 @@ Inflate Gunzip(std::string_view in, size_t limit, std::string* out) {
   return result;
 }
 
-// The request body after Content-Encoding, or the response that refuses it.
+// The request body after Content-Encoding and without a leading byte-order mark, or the response
+// that refuses it.
 std::optional<Response> DecodeBody(
     const Request& req, const Services& services, std::string* storage, std::string_view* body,
     const std::function<std::string(std::string_view, std::string_view)>& error) {
   std::string_view encoding = Header(req, bhttp::field::content_encoding);
-  *body = req.body();
+  *body = storage::SkipByteOrderMark(req.body());
   if (encoding.empty() || encoding == "identity") return std::nullopt;
   if (encoding != "gzip") {
     return MakeResponse(req, bhttp::status::unsupported_media_type,
@@ -87,7 +88,7 @@ std::optional<Response> DecodeBody(
   size_t limit = services.ingestor->options().limits.max_decompressed_bytes;
   switch (Gunzip(req.body(), limit, storage)) {
     case Inflate::kOk:
-      *body = *storage;
+      *body = storage::SkipByteOrderMark(*storage);
       return std::nullopt;
     case Inflate::kTooLarge:
       return MakeResponse(

@@ -56,9 +56,9 @@ bool ScaleTimestamp(int64_t units, Precision precision, int64_t* ts_ns);
 // server checks Content-Length against max_body_bytes and stops inflating at
 // max_decompressed_bytes; the TCP listener drops a partial line past max_line_bytes.
 struct Limits {
-  size_t max_line_bytes = 64 << 10;           // default 64 KiB
-  size_t max_tags = 64;                       // per point
-  size_t max_fields = 256;                    // per point
+  size_t max_line_bytes = 1 << 20;            // default 1 MiB
+  size_t max_tags = 256;                      // per point
+  size_t max_fields = 1024;                   // per point
   size_t max_body_bytes = 32 << 20;           // default 32 MiB as sent
   size_t max_decompressed_bytes = 128 << 20;  // default 128 MiB after gzip
 };

@@ -221,6 +221,30 @@ class ReadingReader {
   ReadingError Emit(std::string_view asset_id, std::string_view measurement, int64_t ts_ns,
                     uint32_t index) {
     ReadingError err;
+    // simdjson has checked the document's UTF-8 and its \u escapes (no lone surrogates); what an
+    // escape can still smuggle in is a control character.
+    auto text = [&](std::string_view what, std::string_view s, storage::TextKind kind) {
+      auto bad = storage::CheckText(s, kind);
+      if (bad) err.reason = std::string(what) + ": " + bad->reason;
+      return !bad;
+    };
+    if (!text("asset_id", asset_id, storage::TextKind::kLine) ||
+        !text("measurement", measurement, storage::TextKind::kLine)) {
+      return err;
+    }
+    for (const Tag& t : s_.tags) {
+      if (!text("tag " + std::string(t.key), t.key, storage::TextKind::kLine) ||
+          !text("tags." + std::string(t.key), t.value, storage::TextKind::kLine)) {
+        return err;
+      }
+    }
+    for (const Field& f : s_.fields) {
+      if (!text("metric " + std::string(f.key), f.key, storage::TextKind::kLine) ||
+          (f.value.type == storage::ValueType::kString &&
+           !text("metrics." + std::string(f.key), f.value.str, storage::TextKind::kMultiline))) {
+        return err;
+      }
+    }
     for (const Tag& t : s_.tags) {
       if (t.key == options_.asset_tag) {
         return Reason(err, "tags must not repeat " + options_.asset_tag);

@@ -43,24 +43,40 @@ bool ScaleTimestamp(int64_t units, Precision precision, int64_t* ts_ns) {
 namespace {
 
 // Where a token of each kind ends. Measurements end at ',' or ' '; tag keys, tag values and
-// field keys also at '='. A backslash always needs a closer look.
-enum class TokenKind { kMeasurement, kKey };
+// field keys also at '='. A backslash always needs a closer look, and so does any byte that is
+// not printable ASCII: the line then goes through storage::CheckText. Finding those bytes in the
+// scans that run anyway costs one compare per 16 bytes; a separate pass over each line cost 6 to
+// 11 % of the parser's throughput (bench/RESULTS.md, issue #21).
+// String field values end at '"'.
+enum class TokenKind { kMeasurement, kKey, kString };
+
+inline bool IsUnusual(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F;
+}
 
 inline bool IsStop(TokenKind kind, char c) {
-  return c == ',' || c == ' ' || c == '\\' || (kind == TokenKind::kKey && c == '=');
+  if (kind == TokenKind::kString) return c == '"' || c == '\\' || IsUnusual(c);
+  return c == ',' || c == ' ' || c == '\\' || (kind == TokenKind::kKey && c == '=') || IsUnusual(c);
 }
 
 // The first byte in [p, end) that is a stop byte for `kind`, or end.
 inline const char* FindStop(TokenKind kind, const char* p, const char* end) {
-  const __m128i comma = _mm_set1_epi8(',');
-  const __m128i space = _mm_set1_epi8(' ');
+  const bool string = kind == TokenKind::kString;
+  const __m128i comma = _mm_set1_epi8(string ? '"' : ',');
+  const __m128i space = _mm_set1_epi8(string ? '"' : ' ');
   const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i equals = _mm_set1_epi8(kind == TokenKind::kKey ? '=' : ',');
+  const __m128i equals = _mm_set1_epi8(kind == TokenKind::kKey ? '=' : string ? '"' : ',');
+  const __m128i printable = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7F);
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i hit =
+    // Signed: bytes from 0x80 compare below 0x20 too, so one compare finds every byte that is
+    // neither printable ASCII nor DEL.
+    __m128i unusual = _mm_or_si128(_mm_cmplt_epi8(v, printable), _mm_cmpeq_epi8(v, del));
+    __m128i hit = _mm_or_si128(
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, equals)));
+                     _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, equals))),
+        unusual);
     int mask = _mm_movemask_epi8(hit);
     if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
     p += 16;
@@ -86,6 +102,7 @@ struct LineParser::Impl {
   const char* line_begin;
   const char* end;  // end of the line's content (before CR LF)
   ParseError error{nullptr, nullptr};
+  bool unusual = false;  // the line holds a byte that is not printable ASCII
 
   bool Fail(const char* at, const char* reason) {
     error = {at, reason};
@@ -100,8 +117,15 @@ struct LineParser::Impl {
     bool escaped = false;
     for (;;) {
       q = FindStop(kind, q, end);
-      if (q == end || *q != '\\') break;
+      if (q == end) break;
+      if (IsUnusual(*q)) {
+        unusual = true;
+        ++q;
+        continue;
+      }
+      if (*q != '\\') break;
       if (q + 1 == end) return Fail(q, "invalid escape: backslash at end of line");
+      unusual |= IsUnusual(q[1]);
       escaped = true;
       q += 2;
     }
@@ -135,10 +159,16 @@ struct LineParser::Impl {
     const char* q = begin;
     bool escaped = false;
     for (;;) {
-      while (q < end && *q != '"' && *q != '\\') ++q;
+      q = FindStop(TokenKind::kString, q, end);
       if (q == end) return Fail(*p, "unterminated string field value");
+      if (IsUnusual(*q)) {
+        unusual = true;
+        ++q;
+        continue;
+      }
       if (*q == '"') break;
       if (q + 1 == end) return Fail(*p, "unterminated string field value");
+      unusual |= IsUnusual(q[1]);
       escaped = true;
       q += 2;
     }
@@ -348,7 +378,17 @@ size_t LineParser::Parse(std::string_view text, Precision precision, int64_t now
     point.series_text = std::string_view(q, 0);
     point.line = line_no;
     point.ts_ns = now_ns;
-    if (!impl.Line(q, precision, &point)) {
+    impl.unusual = false;
+    bool parsed = impl.Line(q, precision, &point);
+    if (impl.unusual) {
+      if (auto bad =
+              storage::CheckText(std::string_view(begin, static_cast<size_t>(end - begin)))) {
+        rejections->push_back(
+            {line_no, static_cast<uint32_t>(bad->offset + 1), std::move(bad->reason)});
+        continue;
+      }
+    }
+    if (!parsed) {
       rejections->push_back(
           {line_no, static_cast<uint32_t>(impl.error.at - begin + 1), impl.error.reason});
       continue;

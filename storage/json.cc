@@ -62,6 +62,7 @@ void AppendFloat(F v, std::string* out) {
 }  // namespace
 
 Result<json::value> ParseJson(std::string_view text) {
+  text = SkipByteOrderMark(text);
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto e = parser.parse(text.data(), text.size()).get(root)) {
@@ -192,10 +193,14 @@ void JsonWriter::Separate() {
   first_ = false;
 }
 
+// Whatever `s` holds, the output is valid UTF-8 JSON: each byte that does not start a valid UTF-8
+// sequence becomes U+FFFD. Storage refuses such text on the way in (CheckText); this covers what
+// an older version stored or a record read back from a damaged file.
 void JsonWriter::Quote(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_ += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out_ += "\\\"";
@@ -217,8 +222,13 @@ void JsonWriter::Quote(std::string_view s) {
           out_ += "\\u00";
           out_ += kHex[c >> 4];
           out_ += kHex[c & 15];
-        } else {
+        } else if (c < 0x80) {
           out_ += static_cast<char>(c);
+        } else if (size_t n = Utf8SequenceLength(s.substr(i)); n != 0) {
+          out_.append(s.data() + i, n);
+          i += n - 1;
+        } else {
+          out_ += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
         }
     }
   }

@@ -163,6 +163,28 @@ std::string FormatRfc3339(int64_t ts_ns);
 // [kMinTimestampNs, kMaxTimestampNs]; InvalidArgument naming the text otherwise.
 Result<int64_t> ParseRfc3339(std::string_view text);
 
+// --- Text --------------------------------------------------------------------------------------
+// What FORESIGHT stores as text (measurement, tag and field names, tag values, string fields, the
+// strings of API bodies and CSV imports): valid UTF-8 (no overlong forms, no UTF-16 surrogates,
+// nothing above U+10FFFF) without control characters. Tab is allowed everywhere; LF and CR only in
+// multi-line text (notes, descriptions, string field values read from JSON). DEL counts as a
+// control character; every other code point is allowed.
+enum class TextKind : uint8_t { kLine, kMultiline };
+struct TextError {
+  size_t offset = 0;   // of the first byte that is not text
+  std::string reason;  // "invalid UTF-8: overlong encoding", "control character U+0000", ...
+};
+// Nothing when `s` is text of `kind`; where and why it is not otherwise. Printable ASCII is
+// checked 16 bytes at a time and other UTF-8 by simdjson's validator, so valid text costs one
+// pass; only a failure is decoded byte by byte to say where and why.
+std::optional<TextError> CheckText(std::string_view s, TextKind kind = TextKind::kLine);
+// The length of the UTF-8 sequence that starts `s` (1 to 4), or 0 when `s` does not start with a
+// valid one (REQUIRES: !s.empty()). For writers that must emit valid UTF-8 whatever they read.
+size_t Utf8SequenceLength(std::string_view s);
+// A body's UTF-8 byte-order mark (EF BB BF) at its very start is skipped by every reader of
+// bodies (line protocol, JSON, CSV): Windows tools write one. Elsewhere U+FEFF is a character.
+std::string_view SkipByteOrderMark(std::string_view body);
+
 // A clock that moves only when told (tests). Thread-safe.
 class ManualClock final : public Clock {
  public:

@@ -270,6 +270,38 @@ TEST(LineParser, EnforcesLimits) {
                                                   "4:21 line longer than 20 bytes"}));
 }
 
+TEST(LineParser, AcceptsByDefaultWhatInfluxDbStores) {
+  // InfluxDB has no tag count per point and caps string fields at 64 KiB.
+  std::string line = "m";
+  for (int i = 0; i < 100; ++i) line += fmt::format(",tag{:03}=v", i);
+  line += " s=\"" + std::string(64 << 10, 'x') + "\" 1";
+  Parsed got = Parse(line);
+  EXPECT_EQ(got.errors, std::vector<std::string>{});
+  EXPECT_EQ(got.points.size(), 1u);
+}
+
+TEST(LineParser, RefusesLinesThatAreNotTextAtTheFirstBadByte) {
+  std::string nul(1, '\0');
+  Parsed got = Parse(
+      "caf\xC3\xA9,t=\xE2\x9C\x93 s=\"\xF0\x9F\x98\x80\tok\" 1\n"  // UTF-8 and tab: stored
+      "m,t=\xC3 f=1 1\n"                                           // a lead byte alone
+      "m,t=\xC0\x80 f=1 1\n"                                       // overlong NUL
+      "m s=\"\xED\xB2\x80\" 1\n"                                   // a low surrogate
+      "m\\\xF4\x90\x80\x80 f=1 1\n"                                // escaped, past U+10FFFF
+      "m,t=a" +
+      nul +
+      "b f=1 1\n"
+      "m s=\"bell\x07\" 1\n"
+      "m f=1 1\x80\n");  // refused by the grammar before any text check
+  EXPECT_EQ(got.points.size(), 1u);
+  EXPECT_EQ(got.errors,
+            (std::vector<std::string>{
+                "2:5 invalid UTF-8: bad continuation byte", "3:5 invalid UTF-8: overlong encoding",
+                "4:6 invalid UTF-8: UTF-16 surrogate",
+                "5:3 invalid UTF-8: code point above U+10FFFF", "6:6 control character U+0000",
+                "7:10 control character U+0007", "8:8 unexpected text after the timestamp"}));
+}
+
 TEST(LineParser, NumbersLinesFromFirstLine) {
   LineParser parser;
   Collect sink;
