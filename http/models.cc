@@ -322,8 +322,10 @@ Response GetModel(Ctx& ctx) {
   if (drift.ok()) {
     json::array features;
     for (const ml::FeatureDrift& d : *drift) {
-      features.push_back(
-          json::object{{"feature", d.feature}, {"psi", Num(d.psi)}, {"ks", Num(d.ks)}});
+      features.push_back(json::object{{"feature", d.feature},
+                                      {"psi", Num(d.psi)},
+                                      {"ks", Num(d.ks)},
+                                      {"ks_critical", Num(d.ks_critical)}});
     }
     o["drift"] = std::move(features);
   }

@@ -331,8 +331,10 @@ struct Engine::Impl {
                       const TrainingRequest& request, const FitOptions& fit_options,
                       LabelOptions label_options, RunProgress& progress);
   Result<std::pair<int64_t, int64_t>> FleetDays(storage::TenantId tenant, const Fleet& fleet) const;
+  // Adds a model with the distribution of `reference_rows` as its drift reference.
   Status RegisterModel(storage::TenantId tenant, ModelInfo info, const std::string& json,
-                       Matrix all, RunProgress& progress);
+                       Matrix reference_rows, std::span<const uint32_t> reference_assets,
+                       RunProgress& progress);
   // The tenant's champions, compiled once per model; FailedPrecondition when there are none.
   struct Champion {
     std::string target;
@@ -656,8 +658,11 @@ Status Engine::Impl::Execute(storage::TenantId tenant, const std::string& run_id
 
 // A challenger replaces the champion only by the margin; the first model of a target wins.
 Status Engine::Impl::RegisterModel(storage::TenantId tenant, ModelInfo info,
-                                   const std::string& json, Matrix all, RunProgress& progress) {
-  const std::vector<FeatureReference> reference = DescribeFeatures(all);
+                                   const std::string& json, Matrix reference_rows,
+                                   std::span<const uint32_t> reference_assets,
+                                   RunProgress& progress) {
+  const std::vector<FeatureReference> reference =
+      DescribeFeatures(reference_rows, reference_assets);
   auto added = registry_.Add(tenant, std::move(info), json, reference);
   if (!added.ok()) return added.status();
   progress.Trained(added->id);
@@ -738,7 +743,7 @@ Status Engine::Impl::TrainOnDataset(storage::TenantId tenant, const std::string&
   info.validation_rows = check.index.size();
   info.rounds = fit->rounds;
   info.evaluation = fit->validation;
-  return RegisterModel(tenant, std::move(info), *json, all, progress);
+  return RegisterModel(tenant, std::move(info), *json, all, {}, progress);
 }
 
 // The days a fleet run learns from: the data's last day, and its first within history_days of
@@ -877,7 +882,11 @@ Status Engine::Impl::TrainOnFleet(storage::TenantId tenant, const std::string& r
     info.validation_rows = check.index.size();
     info.rounds = fit->rounds;
     info.evaluation = evaluation;
-    if (Status s = RegisterModel(tenant, std::move(info), *json, all.matrix(cols), progress);
+    // The drift reference: every row of the model's last month, labelled or not
+    // (EngineOptions::drift_after_days).
+    const FeatureTable last_month = DaysOf(*table, last_day - 29, last_day);
+    if (Status s = RegisterModel(tenant, std::move(info), *json, last_month.matrix(),
+                                 last_month.asset, progress);
         !s.ok()) {
       return s;
     }
@@ -1152,10 +1161,23 @@ Result<std::vector<FeatureDrift>> Engine::Impl::LatestDrift(storage::TenantId te
   }
   std::vector<FeatureDrift> out;
   for (simdjson::dom::element f : features) {
-    out.push_back({GetString(f, "feature"), GetDouble(f, "psi", 0), GetDouble(f, "ks", 0)});
+    out.push_back({GetString(f, "feature"), GetDouble(f, "psi", 0), GetDouble(f, "ks", 0),
+                   GetDouble(f, "ks_critical", 0)});
   }
   return out;
 }
+
+namespace {
+
+// Features that move with the calendar by construction, measured but never alerted on: an
+// asset's age, and trends (slopes and 30-day deltas), which follow the season's own trend. Until
+// there is a year of history no month of the same season exists to compare them with.
+bool FollowsTheCalendar(std::string_view feature) {
+  return feature == "age_days" || feature.find(".slope_") != std::string_view::npos ||
+         feature.find(".delta_") != std::string_view::npos;
+}
+
+}  // namespace
 
 Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_name, int64_t last_day,
                                  int64_t now_ns) {
@@ -1166,15 +1188,18 @@ Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_nam
     auto info = registry_.Get(tenant, *id);
     auto reference = registry_.Reference(tenant, *id);
     if (!info.ok() || !reference.ok()) continue;
-    // A month of rows: one day of a small fleet is too few for 10 bins.
+    // The days scored since the model's data ended, at most a month: one day of a small fleet
+    // is too few for 10 bins, and the reference is the model's own last month.
+    const int64_t trained_last_day = info->data_to_ns / kDayNs - 1;
+    if (last_day - trained_last_day < options_.drift_after_days) continue;
     FeatureQuery query;
     query.metrics = info->metrics;
-    query.from_day = last_day - 29;
+    query.from_day = std::max(last_day - 29, trained_last_day + 1);
     query.to_day = last_day;
     auto table = BuildFeatures(*storage_, fleet, query);
     if (!table.ok()) return table.status();
     if (Status s = SelectFeatures(&*table, info->features); !s.ok()) return s;
-    auto drift = MeasureDrift(*reference, table->names, table->matrix());
+    auto drift = MeasureDrift(*reference, table->names, table->matrix(), table->asset);
     std::sort(drift.begin(), drift.end(),
               [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; });
     // The features the model's previous check already raised.
@@ -1204,8 +1229,16 @@ Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_nam
     std::vector<std::string> drifted;
     bool news = false;
     for (const FeatureDrift& d : drift) {
-      w.BeginObject().Field("feature", d.feature).Field("psi", d.psi).Field("ks", d.ks).EndObject();
-      if (d.psi <= options_.drift_psi_alert) continue;
+      w.BeginObject()
+          .Field("feature", d.feature)
+          .Field("psi", d.psi)
+          .Field("ks", d.ks)
+          .Field("ks_critical", d.ks_critical)
+          .EndObject();
+      if (d.psi <= options_.drift_psi_alert || d.ks <= d.ks_critical ||
+          FollowsTheCalendar(d.feature)) {
+        continue;
+      }
       drifted.push_back(d.feature);
       alert.features.push_back(d);
       news = news || !raised.contains(d.feature);
@@ -1215,7 +1248,8 @@ Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_nam
     if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
     if (!news) continue;
     const size_t shown = std::min<size_t>(drifted.size(), 5);
-    log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {}: {}{}",
+    log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {} and a "
+              "significant KS: {}{}",
               tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
               fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
               drifted.size() > shown ? ", ..." : "");

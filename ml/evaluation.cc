@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
 
 namespace foresight::ml {
 namespace {
@@ -89,7 +90,21 @@ Evaluation EvaluateRegression(std::span<const float> predictions, std::span<cons
   return e;
 }
 
-std::vector<FeatureReference> DescribeFeatures(Matrix x) {
+namespace {
+
+// How many distinct assets have a value in column `c` (0 when `asset` is empty).
+size_t AssetsWithValues(Matrix x, size_t c, std::span<const uint32_t> asset) {
+  if (asset.empty()) return 0;
+  std::set<uint32_t> seen;
+  for (size_t r = 0; r < x.rows; ++r) {
+    if (!std::isnan(x.row(r)[c])) seen.insert(asset[r]);
+  }
+  return seen.size();
+}
+
+}  // namespace
+
+std::vector<FeatureReference> DescribeFeatures(Matrix x, std::span<const uint32_t> asset) {
   std::vector<FeatureReference> out(x.cols);
   std::vector<float> column;
   for (size_t c = 0; c < x.cols; ++c) {
@@ -98,6 +113,7 @@ std::vector<FeatureReference> DescribeFeatures(Matrix x) {
       if (float v = x.row(r)[c]; !std::isnan(v)) column.push_back(v);
     }
     FeatureReference& ref = out[c];
+    ref.assets = AssetsWithValues(x, c, asset);
     ref.missing = x.rows ? 1.0 - static_cast<double>(column.size()) / x.rows : 0;
     if (column.empty()) continue;
     std::sort(column.begin(), column.end());
@@ -119,7 +135,8 @@ std::vector<FeatureReference> DescribeFeatures(Matrix x) {
 }
 
 std::vector<FeatureDrift> MeasureDrift(std::span<const FeatureReference> reference,
-                                       std::span<const std::string> names, Matrix current) {
+                                       std::span<const std::string> names, Matrix current,
+                                       std::span<const uint32_t> asset) {
   auto psi_term = [](double expected, double actual) {
     expected = std::max(expected, kFloor);
     actual = std::max(actual, kFloor);
@@ -131,6 +148,10 @@ std::vector<FeatureDrift> MeasureDrift(std::span<const FeatureReference> referen
     const FeatureReference& ref = reference[c];
     FeatureDrift d;
     d.feature = c < names.size() ? names[c] : std::to_string(c);
+    if (const size_t n = ref.assets, m = AssetsWithValues(current, c, asset); n && m) {
+      // Two-sample KS at alpha = 0.001: c(alpha) = sqrt(-ln(alpha / 2) / 2) = 1.949.
+      d.ks_critical = 1.949 * std::sqrt(static_cast<double>(n + m) / static_cast<double>(n * m));
+    }
     column.clear();
     for (size_t r = 0; r < current.rows; ++r) {
       if (float v = current.row(r)[c]; !std::isnan(v)) column.push_back(v);

@@ -319,6 +319,21 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
   return table;
 }
 
+FeatureTable DaysOf(const FeatureTable& table, int64_t from_day, int64_t to_day) {
+  FeatureTable out;
+  out.metrics = table.metrics;
+  out.names = table.names;
+  const size_t cols = table.names.size();
+  for (size_t r = 0; r < table.rows(); ++r) {
+    if (table.day[r] < from_day || table.day[r] > to_day) continue;
+    out.asset.push_back(table.asset[r]);
+    out.day.push_back(table.day[r]);
+    out.values.insert(out.values.end(), table.values.begin() + r * cols,
+                      table.values.begin() + (r + 1) * cols);
+  }
+  return out;
+}
+
 Status SelectFeatures(FeatureTable* table, std::span<const std::string> names) {
   if (std::equal(names.begin(), names.end(), table->names.begin(), table->names.end())) {
     return Status::OK();

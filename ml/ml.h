@@ -227,6 +227,8 @@ Result<FeatureTable> BuildFeatures(const storage::Storage& storage, const Fleet&
 // Keeps the columns `names`, in that order (a model's features, which may be an older or
 // smaller set than BuildFeatures makes). FailedPrecondition naming the first one not built.
 Status SelectFeatures(FeatureTable* table, std::span<const std::string> names);
+// The rows of `table` on days [from_day, to_day].
+FeatureTable DaysOf(const FeatureTable& table, int64_t from_day, int64_t to_day);
 
 // --- Labels ------------------------------------------------------------------------------------
 //
@@ -306,16 +308,23 @@ struct FeatureReference {
   std::vector<float> edges;      // bin i holds values < edges[i] (and >= edges[i - 1])
   std::vector<double> shares;    // edges.size() + 1
   double missing = 0;
+  size_t assets = 0;  // distinct assets with a value (0: not known)
 };
-std::vector<FeatureReference> DescribeFeatures(Matrix x);
+// Per column of `x`; `asset` (each row's asset, or empty) counts the assets behind the rows.
+std::vector<FeatureReference> DescribeFeatures(Matrix x, std::span<const uint32_t> asset = {});
 struct FeatureDrift {
   std::string feature;
   double psi = 0;  // population stability index over the reference's bins and missing
   double ks = 0;   // Kolmogorov-Smirnov distance against the reference's quantile CDF
+  // The KS distance a change must pass to be significant at 0.1 %, counting assets rather than
+  // rows on each side (an asset's rows on consecutive days are far from independent); 0 when
+  // the assets are not known. A small fleet's month moves PSI by chance; this does not.
+  double ks_critical = 0;
 };
-// Per column of `current` against `reference` (same columns).
+// Per column of `current` against `reference` (same columns); `asset` as for DescribeFeatures.
 std::vector<FeatureDrift> MeasureDrift(std::span<const FeatureReference> reference,
-                                       std::span<const std::string> names, Matrix current);
+                                       std::span<const std::string> names, Matrix current,
+                                       std::span<const uint32_t> asset = {});
 
 // --- Model registry ----------------------------------------------------------------------------
 //
@@ -387,7 +396,10 @@ struct RiskThresholds {
 };
 
 // A champion whose inputs moved away from its training data: raised by the daily drift check
-// for the features whose PSI passes EngineOptions::drift_psi_alert. A lasting drift is raised
+// (once the model has scored EngineOptions::drift_after_days past its data) for the features
+// whose PSI passes EngineOptions::drift_psi_alert and whose KS distance is significant with the
+// assets counted as samples (FeatureDrift::ks_critical); an asset's age and trend features
+// (slopes, 30-day deltas) follow the calendar and are measured, never alerted. A lasting drift is raised
 // once: a check raises only when a feature passes that did not in the model's previous check.
 struct DriftAlert {
   storage::TenantId tenant = 0;
@@ -410,6 +422,11 @@ struct EngineOptions {
   bool schedules = true;
   std::chrono::hours retrain_interval{24 * 7};
   double drift_psi_alert = 0.25;  // a feature whose PSI passes this raises a drift alert
+  // A champion's drift is judged once it has scored this many days past its training data:
+  // those days (up to 30) against the last 30 days it learnt from, so like is compared with like
+  // (adjacent windows, the same age range and nearly the same season) and a fresh model, whose
+  // inputs are its training data, is never judged.
+  int drift_after_days = 14;
   // Told each drift alert, on the thread that runs the schedules (serve: webhooks).
   std::function<void(const DriftAlert&)> on_drift;
   size_t max_queued_runs = 16;

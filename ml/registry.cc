@@ -188,6 +188,7 @@ Result<ModelInfo> Registry::Add(storage::TenantId tenant, ModelInfo info,
         .Array("edges", r.edges)
         .Array("shares", r.shares)
         .Field("missing", r.missing)
+        .Field("assets", r.assets)
         .EndObject();
   }
   const std::string ref = w.EndArray().EndObject().Take();
@@ -267,6 +268,7 @@ Result<std::vector<FeatureReference>> Registry::Reference(storage::TenantId tena
     r.edges = GetNumbers<float>(f, "edges");
     r.shares = GetNumbers<double>(f, "shares");
     r.missing = GetDouble(f, "missing", 0);
+    r.assets = static_cast<size_t>(GetDouble(f, "assets", 0));  // 0 in models before #21
     out.push_back(std::move(r));
   }
   return out;

@@ -80,6 +80,8 @@ const std::vector<Setting>& Settings() {
        "Days after a maintenance record whose rows are left out of training"},
       {"ml.backfill_days", "--ml-backfill-days", "30",
        "After the first daily scoring, score this many past days for the fleet history"},
+      {"ml.drift_after_days", "--ml-drift-after-days", "14",
+       "Days a champion must score past its training data before its drift is judged"},
       {"webhooks.ca_file", "--webhook-ca-file", "",
        "PEM file of CAs trusted for HTTPS webhooks besides the system's (a private CA)"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
@@ -223,7 +225,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 25;
+  constexpr int kNumeric = 26;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -249,7 +251,8 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"auth.session_ttl_s", 300, 30 * 86'400},
                                      {"auth.session_token_ttl_s", 60, 3'600},
                                      {"auth.lockout_after", 1, 1'000},
-                                     {"ml.backfill_days", 0, 3'650}};
+                                     {"ml.backfill_days", 0, 3'650},
+                                     {"ml.drift_after_days", 1, 365}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -281,6 +284,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.auth.session_token_ttl = std::chrono::seconds(n[22]);
   c.auth.lockout_after = static_cast<int>(n[23]);
   c.ml.backfill_days = static_cast<int>(n[24]);
+  c.ml.drift_after_days = static_cast<int>(n[25]);
   if (c.auth.session_token_ttl > c.auth.session_ttl) {
     return Status::InvalidArgument("auth.session_token_ttl_s must not exceed auth.session_ttl_s");
   }

@@ -300,8 +300,12 @@ bool Fleet::Reading(size_t a, int64_t t_ns, std::span<double> v) {
   }
   const auto metrics = Metrics(kind);
   for (size_t m = 0; m < metrics.size(); ++m) {
+    v[m] *= 1 + s.level[m];
+    for (const auto& shift : options_.calibration_shifts) {
+      if (t_ns >= shift.from_ns && shift.metric == metrics[m].name) v[m] += shift.offset;
+    }
     const double scale = std::pow(10.0, metrics[m].decimals);
-    v[m] = std::round(v[m] * (1 + s.level[m]) * scale) / scale;
+    v[m] = std::round(v[m] * scale) / scale;
   }
   return true;
 }

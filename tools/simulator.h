@@ -46,6 +46,15 @@ struct FleetOptions {
   int64_t epoch_ns = 0;
   std::vector<std::string> sites = {"north", "south", "east"};
   std::string id_prefix;  // prepended to asset ids ("" gives "pump-001")
+  // A sensor recalibrated (or remounted) wrongly: from `from_ns` on, every asset's `metric` reads
+  // `offset` higher. Nothing about the asset changes; only what the sensor reports, which is
+  // what the models' drift check is there to notice.
+  struct CalibrationShift {
+    std::string metric;
+    double offset = 0;
+    int64_t from_ns = 0;
+  };
+  std::vector<CalibrationShift> calibration_shifts = {};
 };
 
 struct Asset {

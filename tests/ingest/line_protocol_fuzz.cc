@@ -2,9 +2,10 @@
 // point the parser accepts, written back out as canonical line protocol, parses to the same
 // point, and that every rejection names a real line and column.
 //
-// Build with clang and -DFORESIGHT_FUZZ=ON; tests/ingest/fuzz_replay_test.cc replays the seed
-// corpus through this same function in every (GCC) test run.
+// Build with clang and -DFORESIGHT_FUZZ=ON; the test at the end replays the committed corpus
+// through this same function in every build.
 #include "ingest/ingest.h"
+#include "tests/fuzz_target.h"
 
 #include <fmt/format.h>
 
@@ -27,11 +28,10 @@ using foresight::ingest::Rejection;
 using foresight::storage::ValueType;
 
 void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "line_protocol_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
+  foresight::testing::FuzzCheck(ok, "line_protocol_fuzz", what);
 }
+
+bool IsText(std::string_view s) { return !foresight::storage::CheckText(s); }
 
 void Escape(std::string* out, std::string_view s, std::string_view specials) {
   for (char c : s) {
@@ -95,6 +95,13 @@ struct Collect : PointSink {
   void OnPoint(const Point& p) override {
     Check(!p.measurement.empty(), "empty measurement");
     Check(!p.fields.empty(), "a point without fields");
+    Check(IsText(p.measurement), "a measurement that is not text");
+    for (const auto& t : p.tags) Check(IsText(t.key) && IsText(t.value), "a tag that is not text");
+    for (const Field& f : p.fields) {
+      Check(IsText(f.key), "a field key that is not text");
+      Check(f.value.type != ValueType::kString || IsText(f.value.str),
+            "a string field that is not text");
+    }
     Check(p.ts_ns >= foresight::storage::kMinTimestampNs &&
               p.ts_ns <= foresight::storage::kMaxTimestampNs,
           "timestamp out of range");
@@ -104,7 +111,7 @@ struct Collect : PointSink {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+FORESIGHT_FUZZ_TARGET(FuzzLineProtocol) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   LineParser parser;
   Collect first;
@@ -128,3 +135,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   return 0;
 }
+
+#ifndef FORESIGHT_LIBFUZZER
+TEST(FuzzCorpus, LineProtocolInputsKeepTheParserInvariants) {
+  foresight::testing::ReplayCorpus("tests/ingest/corpus/line_protocol", FuzzLineProtocol, 8);
+}
+#endif

@@ -395,23 +395,52 @@ TEST(Engine, TrainsOnGivenFeaturesAndRollsBackToThePreviousChampionsExactScores)
             Status::Code::kInvalidArgument);
 }
 
-// A simulated fleet written straight into storage: an hour apart, a year of history.
+// A simulated fleet written straight into storage, a reading an hour; Continue writes more days.
 struct SimulatedFleet {
   Fleet fleet;
   int64_t end_ns = 0;
+  std::shared_ptr<tools::sim::Fleet> sim;
+  std::vector<std::vector<storage::SeriesId>> ids;  // per asset, in Metrics(kind) order
 };
-SimulatedFleet Simulate(Storage* db, storage::TenantId tenant, int assets, int days) {
+
+// Writes [sim->end_ns, to_ns) and its maintenance records, and moves end_ns there.
+void Continue(Storage* db, SimulatedFleet* s, int64_t to_ns) {
+  std::vector<double> values(16);
+  std::vector<storage::Sample> batch;
+  for (int64_t t = s->end_ns; t < to_ns; t += 3600 * tools::sim::kSecondNs) {
+    for (size_t a = 0; a < s->ids.size(); ++a) {
+      if (!s->sim->Reading(a, t, values)) continue;
+      for (size_t m = 0; m < s->ids[a].size(); ++m) {
+        batch.push_back({s->ids[a][m], t, storage::Value::Float(values[m])});
+      }
+    }
+    if (batch.size() > 50'000) {
+      EXPECT_TRUE(db->Append(s->fleet.tenant, batch).ok());
+      batch.clear();
+    }
+  }
+  EXPECT_TRUE(db->Append(s->fleet.tenant, batch).ok());
+  EXPECT_TRUE(db->Flush().ok());
+  for (const auto& e : s->sim->Events(s->end_ns, to_ns)) {
+    s->fleet.maintenance.push_back({static_cast<uint32_t>(e.asset), e.at_ns, e.kind == "failure"});
+  }
+  s->end_ns = to_ns;
+}
+
+SimulatedFleet Simulate(Storage* db, storage::TenantId tenant, int assets, int days,
+                        std::vector<tools::sim::FleetOptions::CalibrationShift> shifts = {}) {
   tools::sim::FleetOptions options;
   options.seed = 5;
   options.assets = assets;
   options.epoch_ns = 19'000 * kDayNs;
-  tools::sim::Fleet sim(options);
+  options.calibration_shifts = std::move(shifts);
   SimulatedFleet out;
+  out.sim = std::make_shared<tools::sim::Fleet>(options);
   out.fleet.tenant = tenant;
-  out.end_ns = options.epoch_ns + days * kDayNs;
-  std::vector<std::vector<storage::SeriesId>> ids(assets);
+  out.end_ns = options.epoch_ns;
+  out.ids.resize(assets);
   for (int a = 0; a < assets; ++a) {
-    const auto& asset = sim.assets()[a];
+    const auto& asset = out.sim->assets()[a];
     FleetAsset fa;
     fa.id = asset.id;
     fa.installed_ns = asset.installed_ns;
@@ -421,31 +450,13 @@ SimulatedFleet Simulate(Storage* db, storage::TenantId tenant, int assets, int d
                                 {{"asset_id", asset.id}},
                                 std::string(m.name)},
                                storage::ValueType::kFloat};
-      ids[a].push_back(db->ResolveSeries(tenant, {&spec, 1}).value()[0].value());
-      fa.metrics.emplace_back(m.name, ids[a].back());
+      out.ids[a].push_back(db->ResolveSeries(tenant, {&spec, 1}).value()[0].value());
+      fa.metrics.emplace_back(m.name, out.ids[a].back());
     }
     std::sort(fa.metrics.begin(), fa.metrics.end());
     out.fleet.assets.push_back(std::move(fa));
   }
-  std::vector<double> values(16);
-  std::vector<storage::Sample> batch;
-  for (int64_t t = options.epoch_ns; t < out.end_ns; t += 3600 * tools::sim::kSecondNs) {
-    for (int a = 0; a < assets; ++a) {
-      if (!sim.Reading(a, t, values)) continue;
-      for (size_t m = 0; m < ids[a].size(); ++m) {
-        batch.push_back({ids[a][m], t, storage::Value::Float(values[m])});
-      }
-    }
-    if (batch.size() > 50'000) {
-      EXPECT_TRUE(db->Append(tenant, batch).ok());
-      batch.clear();
-    }
-  }
-  EXPECT_TRUE(db->Append(tenant, batch).ok());
-  EXPECT_TRUE(db->Flush().ok());
-  for (const auto& e : sim.Events(options.epoch_ns, out.end_ns)) {
-    out.fleet.maintenance.push_back({static_cast<uint32_t>(e.asset), e.at_ns, e.kind == "failure"});
-  }
+  Continue(db, &out, options.epoch_ns + days * kDayNs);
   return out;
 }
 
@@ -567,8 +578,8 @@ TEST(Engine, LearnsASimulatedFleetsFailuresAndScoresEveryAsset) {
   auto week = engine->FleetHistory(tenant, (today - 7) * kDayNs, today * kDayNs).value();
   ASSERT_EQ(week.size(), 7u);
   EXPECT_EQ(week.front().day_ns, (today - 7) * kDayNs);
-  auto drift = engine->LatestDrift(tenant, done.models[0]).value();
-  EXPECT_EQ(drift.size(), engine->registry().Get(tenant, done.models[0])->features.size());
+  // Drift is judged only once a model has scored days past its data; these models are fresh.
+  EXPECT_EQ(engine->LatestDrift(tenant, done.models[0]).status().code(), Status::Code::kNotFound);
   auto runs = engine->ListRuns(tenant, 10).value();
   ASSERT_EQ(runs.size(), 1u);
   ASSERT_TRUE(engine->RunSchedules(runs[0].created_ns + 6 * kDayNs).ok());
@@ -580,13 +591,19 @@ TEST(Engine, LearnsASimulatedFleetsFailuresAndScoresEveryAsset) {
   EXPECT_EQ(engine->Wait(tenant, runs[0].id)->status, "succeeded");
 }
 
-TEST(Engine, RaisesADriftAlertOnceForFeaturesThatLeaveTheirTrainingDistribution) {
+TEST(Engine, JudgesDriftOnlyPastTheTrainingDataAndRaisesItOnceForARecalibratedSensor) {
   testing::TempDir dir;
   auto db = OpenStorage(dir.Sub("db"));
   const auto tenant = db->CreateTenant("plant").value();
-  const SimulatedFleet sim = Simulate(db.get(), tenant, 20, 240);
+  // From 30 days after the data the model learns from, every bearing_temp sensor reads 40 degC
+  // high: a batch of sensors recalibrated wrongly (a unit mix-up does as much).
+  constexpr int kTrainedDays = 240;
+  const int64_t shift_ns = 19'000 * kDayNs + (kTrainedDays + 30) * kDayNs;
+  SimulatedFleet sim =
+      Simulate(db.get(), tenant, 20, kTrainedDays, {{"bearing_temp", 40, shift_ns}});
   std::vector<DriftAlert> raised;
   EngineOptions options = Quick();
+  options.retrain_interval = std::chrono::hours(24 * 3650);  // one model throughout
   options.on_drift = [&](const DriftAlert& a) { raised.push_back(a); };
   auto engine = Engine::Start(
                     db.get(), [&](storage::TenantId) { return Result<Fleet>(sim.fleet); }, options)
@@ -598,52 +615,50 @@ TEST(Engine, RaisesADriftAlertOnceForFeaturesThatLeaveTheirTrainingDistribution)
   ASSERT_EQ(done.models.size(), 1u);
   const std::string model = done.models[0];
 
-  // Whatever the first check raises is what its stored measurement has past the threshold.
+  // A fresh model is not judged: its inputs are its training data.
   ASSERT_TRUE(engine->RunSchedules(sim.end_ns).ok());
-  std::vector<std::string> past;
-  const std::vector<FeatureDrift> measured = engine->LatestDrift(tenant, model).value();
-  for (const FeatureDrift& d : measured) {
-    if (d.psi > options.drift_psi_alert) past.push_back(d.feature);
-  }
-  ASSERT_LE(raised.size(), 1u);
-  if (!raised.empty()) {
-    EXPECT_EQ(raised[0].model_id, model);
-    EXPECT_EQ(raised[0].target, "rul_days");
-    EXPECT_EQ(raised[0].tenant_name, "plant");
-    std::vector<std::string> told;
-    for (const FeatureDrift& d : raised[0].features) told.push_back(d.feature);
-    EXPECT_EQ(told, past);
-  }
-  // The next day's check, on the same data, raises nothing again.
-  const size_t before = raised.size();
-  ASSERT_TRUE(engine->RunSchedules(sim.end_ns + kDayNs).ok());
-  EXPECT_EQ(raised.size(), before);
+  EXPECT_EQ(engine->LatestDrift(tenant, model).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(raised.empty());
 
-  // Ten days of one metric far outside anything it was trained on.
-  const std::string& metric = sim.fleet.assets[0].metrics[0].first;
-  std::vector<storage::Sample> shifted;
-  for (int64_t t = sim.end_ns; t < sim.end_ns + 10 * kDayNs; t += kDayNs / 24) {
-    for (const FleetAsset& a : sim.fleet.assets) {
-      for (const auto& [name, series] : a.metrics) {
-        if (name == metric) shifted.push_back({series, t, storage::Value::Float(1e4)});
-      }
+  // Three weeks of the same fleet later: judged, and like compared with like raises nothing.
+  Continue(db.get(), &sim, sim.end_ns + 21 * kDayNs);
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns).ok());
+  const std::vector<FeatureDrift> calm = engine->LatestDrift(tenant, model).value();
+  EXPECT_EQ(calm.size(), engine->registry().Get(tenant, model)->features.size());
+  for (const FeatureDrift& d : calm) {
+    if (d.feature == "age_days" || d.feature.find(".slope_") != std::string::npos ||
+        d.feature.find(".delta_") != std::string::npos) {
+      continue;  // measured, never alerted: they follow the calendar
     }
+    EXPECT_GT(d.ks_critical, 0) << d.feature;
+    EXPECT_FALSE(d.psi > options.drift_psi_alert && d.ks > d.ks_critical)
+        << d.feature << ": PSI " << d.psi << ", KS " << d.ks << " past " << d.ks_critical;
   }
-  ASSERT_TRUE(db->Append(tenant, shifted).ok());
-  ASSERT_TRUE(engine->RunSchedules(sim.end_ns + 11 * kDayNs).ok());
-  ASSERT_EQ(raised.size(), before + 1);
-  const DriftAlert& alert = raised.back();
+  EXPECT_TRUE(raised.empty());
+
+  // A month into the recalibration: one alert, for bearing_temp's features, largest first.
+  Continue(db.get(), &sim, shift_ns + 30 * kDayNs);
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns).ok());
+  ASSERT_EQ(raised.size(), 1u);
+  const DriftAlert& alert = raised[0];
+  EXPECT_EQ(alert.model_id, model);
+  EXPECT_EQ(alert.target, "rul_days");
+  EXPECT_EQ(alert.tenant_name, "plant");
   std::vector<std::string> told;
   for (const FeatureDrift& d : alert.features) {
     EXPECT_GT(d.psi, options.drift_psi_alert) << d.feature;
+    EXPECT_TRUE(d.feature.starts_with("bearing_temp.")) << d.feature;
     told.push_back(d.feature);
   }
-  for (const std::string& f : {metric + ".mean_7d", metric + ".max_7d", metric + ".last"}) {
+  for (const std::string f : {"bearing_temp.mean_7d", "bearing_temp.last"}) {
     EXPECT_NE(std::find(told.begin(), told.end(), f), told.end()) << f;
   }
   EXPECT_TRUE(
       std::is_sorted(alert.features.begin(), alert.features.end(),
                      [](const FeatureDrift& x, const FeatureDrift& y) { return x.psi > y.psi; }));
+  // A lasting drift is raised once.
+  ASSERT_TRUE(engine->RunSchedules(sim.end_ns + kDayNs).ok());
+  EXPECT_EQ(raised.size(), 1u);
 }
 
 TEST(Engine, MarksRunsAProcessLeftUnfinishedAsFailed) {
