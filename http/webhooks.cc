@@ -337,7 +337,8 @@ void Notifier::OnDrift(const ml::DriftAlert& alert) {
     }
     json::array features;
     for (const ml::FeatureDrift& f : alert.features) {
-      features.push_back(json::object{{"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}, {"ks_critical", f.ks_critical}});
+      features.push_back(json::object{
+          {"feature", f.feature}, {"psi", f.psi}, {"ks", f.ks}, {"ks_critical", f.ks_critical}});
     }
     return JsonText(
         json::object{{"event", kDriftEvent},

@@ -1248,11 +1248,12 @@ Status Engine::Impl::RecordDrift(const Fleet& fleet, std::string_view tenant_nam
     if (Status s = storage_->WriteRecords(tenant, {&write, 1}); !s.ok()) return s;
     if (!news) continue;
     const size_t shown = std::min<size_t>(drifted.size(), 5);
-    log::Warn("ml: drift alert for {} model {} ({}): {} features with PSI above {} and a "
-              "significant KS: {}{}",
-              tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
-              fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
-              drifted.size() > shown ? ", ..." : "");
+    log::Warn(
+        "ml: drift alert for {} model {} ({}): {} features with PSI above {} and a "
+        "significant KS: {}{}",
+        tenant_name, *id, target, drifted.size(), options_.drift_psi_alert,
+        fmt::join(drifted.begin(), drifted.begin() + shown, ", "),
+        drifted.size() > shown ? ", ..." : "");
     if (options_.on_drift) options_.on_drift(alert);
   }
   return Status::OK();
