@@ -399,8 +399,9 @@ struct RiskThresholds {
 // (once the model has scored EngineOptions::drift_after_days past its data) for the features
 // whose PSI passes EngineOptions::drift_psi_alert and whose KS distance is significant with the
 // assets counted as samples (FeatureDrift::ks_critical); an asset's age and trend features
-// (slopes, 30-day deltas) follow the calendar and are measured, never alerted. A lasting drift is raised
-// once: a check raises only when a feature passes that did not in the model's previous check.
+// (slopes, 30-day deltas) follow the calendar and are measured, never alerted. A lasting drift is
+// raised once: a check raises only when a feature passes that did not in the model's previous
+// check.
 struct DriftAlert {
   storage::TenantId tenant = 0;
   std::string tenant_name, model_id, target;
