@@ -2,6 +2,8 @@
 // real HTTP requests. Credentials are real too: clients with Argon2id secrets, JWTs from
 // POST /auth/token or signed by the server's own key, and write tokens.
 #include "http/http.h"
+#include "tests/http/appliance.h"
+#include "tests/http/forge.h"
 #include "tests/http_request.h"
 #include "tests/test_util.h"
 
@@ -46,26 +48,8 @@ Reply Call(uint16_t port, bhttp::verb method, const std::string& target, const s
   return testing::Send(port, std::move(req));
 }
 
-std::string B64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-// A JWT with any header and claims, signed with `key` (HS256 arithmetic whatever `alg` says).
-std::string Forge(std::string_view header, std::string_view claims, std::string_view key) {
-  std::string input = B64(header) + "." + B64(claims);
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
-                                input.size());
-  crypto_auth_hmacsha256_final(&st, mac);
-  return input + "." + B64(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
-}
+using testing::Base64Url;
+using testing::ForgeJwt;
 
 int64_t Now() { return std::time(nullptr); }
 
@@ -74,17 +58,19 @@ class Api : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new foresight::testing::TempDir();
-    storage_ = storage::Storage::Open(dir_->Sub("db"), storage::Options()).value().release();
-    AuthOptions options;
-    options.jwt_secret = kSecret;
-    auth_ = Auth::Open(storage_, options).value().release();
-    windows_ = new query::Windows(storage_);
-    alerts_ = new query::Alerts(storage_, windows_, "asset_id");
-    ingestor_ = new ingest::Ingestor(storage_, ingest::IngestOptions(),
-                                     [](storage::TenantId t, std::span<const storage::Sample> s) {
-                                       ASSERT_TRUE(windows_->Apply(t, s).ok());
-                                       ASSERT_TRUE(alerts_->Evaluate(t, s).ok());
-                                     });
+    foresight::testing::ApplianceOptions options;
+    options.auth.jwt_secret = kSecret;
+    options.ml.fit.booster.rounds = 60;
+    options.server.rate_limit_per_s = 0;
+    options.server.cors_origins = {"https://ops.example.com"};
+    appliance_ = new foresight::testing::Appliance(dir_->Sub("db"), options);
+    storage_ = appliance_->storage.get();
+    auth_ = appliance_->auth.get();
+    windows_ = appliance_->windows.get();
+    alerts_ = appliance_->alerts.get();
+    ingestor_ = appliance_->ingestor.get();
+    engine_ = appliance_->engine.get();
+    server_ = appliance_->server.get();
     acme_ = storage_->CreateTenant("acme").value();
     other_ = storage_->CreateTenant("other").value();
     for (auto [tenant, role, out] :
@@ -99,34 +85,10 @@ class Api : public ::testing::Test {
       }
     }
     writer_ = auth_->tokens().Create(acme_, "gateway-1").value().secret;
-    ServerOptions so;
-    so.host = "127.0.0.1";
-    so.port = 0;
-    so.rate_limit_per_s = 0;
-    so.cors_origins = {"https://ops.example.com"};
-    ml::EngineOptions mo;
-    mo.schedules = false;
-    mo.fit.booster.rounds = 60;
-    engine_ = ml::Engine::Start(
-                  storage_,
-                  [](storage::TenantId t) { return ml::LoadFleet(*storage_, t, "asset_id"); }, mo)
-                  .value()
-                  .release();
-    server_ =
-        Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_, alerts_})
-            .value()
-            .release();
   }
 
   static void TearDownTestSuite() {
-    server_->Stop();
-    delete server_;
-    delete engine_;
-    delete ingestor_;
-    delete alerts_;
-    delete windows_;
-    delete auth_;
-    delete storage_;
+    delete appliance_;
     delete dir_;
   }
 
@@ -156,6 +118,7 @@ class Api : public ::testing::Test {
   }
 
   static inline foresight::testing::TempDir* dir_;
+  static inline foresight::testing::Appliance* appliance_;
   static inline storage::Storage* storage_;
   static inline Auth* auth_;
   static inline query::Windows* windows_;
@@ -206,30 +169,32 @@ TEST_F(Api, VerificationRefusesNoneOtherAlgorithmsForgeriesExpiryAndMissingClaim
   const std::string good_claims = "{" + sub + R"(,"tenant_id":"acme","role":"admin","exp":)" +
                                   std::to_string(Now() + 600) + "}";
   const std::string hs256 = R"({"alg":"HS256","typ":"JWT"})";
-  ASSERT_EQ(Get("/api/v1/tenants/acme", Forge(hs256, good_claims, kSecret)).status, 200);
+  ASSERT_EQ(Get("/api/v1/tenants/acme", ForgeJwt(hs256, good_claims, kSecret)).status, 200);
 
-  std::string none = B64(R"({"alg":"none","typ":"JWT"})") + "." + B64(good_claims) + ".";
+  std::string none =
+      Base64Url(R"({"alg":"none","typ":"JWT"})") + "." + Base64Url(good_claims) + ".";
   std::vector<std::pair<std::string, std::string>> refused = {
       {"alg none", none},
-      {"HS512", Forge(R"({"alg":"HS512","typ":"JWT"})", good_claims, kSecret)},
-      {"RS256", Forge(R"({"alg":"RS256","typ":"JWT"})", good_claims, kSecret)},
-      {"no alg", Forge(R"({"typ":"JWT"})", good_claims, kSecret)},
-      {"other key", Forge(hs256, good_claims, "another-key-0123456789abcdefghijkl")},
-      {"expired", Forge(hs256,
-                        "{" + sub + R"(,"tenant_id":"acme","role":"admin","exp":)" +
-                            std::to_string(Now() - 1) + "}",
-                        kSecret)},
-      {"no exp", Forge(hs256, "{" + sub + R"(,"tenant_id":"acme","role":"admin"})", kSecret)},
+      {"HS512", ForgeJwt(R"({"alg":"HS512","typ":"JWT"})", good_claims, kSecret)},
+      {"RS256", ForgeJwt(R"({"alg":"RS256","typ":"JWT"})", good_claims, kSecret)},
+      {"no alg", ForgeJwt(R"({"typ":"JWT"})", good_claims, kSecret)},
+      {"other key", ForgeJwt(hs256, good_claims, "another-key-0123456789abcdefghijkl")},
+      {"expired", ForgeJwt(hs256,
+                           "{" + sub + R"(,"tenant_id":"acme","role":"admin","exp":)" +
+                               std::to_string(Now() - 1) + "}",
+                           kSecret)},
+      {"no exp", ForgeJwt(hs256, "{" + sub + R"(,"tenant_id":"acme","role":"admin"})", kSecret)},
       {"no tenant",
-       Forge(hs256, "{" + sub + R"(,"role":"admin","exp":)" + std::to_string(Now() + 600) + "}",
-             kSecret)},
+       ForgeJwt(hs256, "{" + sub + R"(,"role":"admin","exp":)" + std::to_string(Now() + 600) + "}",
+                kSecret)},
       {"no role",
-       Forge(hs256, "{" + sub + R"(,"tenant_id":"acme","exp":)" + std::to_string(Now() + 600) + "}",
-             kSecret)},
-      {"unknown role", Forge(hs256,
-                             "{" + sub + R"(,"tenant_id":"acme","role":"root","exp":)" +
-                                 std::to_string(Now() + 600) + "}",
-                             kSecret)},
+       ForgeJwt(hs256,
+                "{" + sub + R"(,"tenant_id":"acme","exp":)" + std::to_string(Now() + 600) + "}",
+                kSecret)},
+      {"unknown role", ForgeJwt(hs256,
+                                "{" + sub + R"(,"tenant_id":"acme","role":"root","exp":)" +
+                                    std::to_string(Now() + 600) + "}",
+                                kSecret)},
       {"garbage", "a.b.c"},
   };
   for (const auto& [why, token] : refused) {
@@ -238,11 +203,11 @@ TEST_F(Api, VerificationRefusesNoneOtherAlgorithmsForgeriesExpiryAndMissingClaim
     EXPECT_EQ(r.raw[bhttp::field::www_authenticate], "Bearer") << why;
   }
   // A tampered payload under the original signature.
-  std::string valid = Forge(hs256, good_claims, kSecret);
+  std::string valid = ForgeJwt(hs256, good_claims, kSecret);
   size_t dot1 = valid.find('.'), dot2 = valid.rfind('.');
   std::string escalated = valid.substr(0, dot1 + 1) +
-                          B64("{" + sub + R"(,"tenant_id":"other","role":"admin","exp":)" +
-                              std::to_string(Now() + 600) + "}") +
+                          Base64Url("{" + sub + R"(,"tenant_id":"other","role":"admin","exp":)" +
+                                    std::to_string(Now() + 600) + "}") +
                           valid.substr(dot2);
   EXPECT_EQ(Get("/api/v1/tenants/other", escalated).status, 401);
 }

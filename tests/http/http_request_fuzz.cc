@@ -4,8 +4,8 @@
 // a real server in this process with every service behind it. Besides "never crashes": the
 // server answers each stream with well-formed HTTP responses (or none, for a stream that never
 // completes a request) and closes the connection once the client has finished sending.
-#include "http/http.h"
 #include "tests/fuzz_target.h"
+#include "tests/http/appliance.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -18,7 +18,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-using foresight::http::Auth;
 
 void Check(bool ok, const char* what) {
   foresight::testing::FuzzCheck(ok, "http_request_fuzz", what);
@@ -30,58 +29,26 @@ constexpr char kKey[] = "fuzz-signing-key-0123456789abcdef";
 constexpr char kWriteToken[] = "acme:fuzz-write-token-0123456789";
 
 struct Target {
-  std::unique_ptr<foresight::storage::Storage> storage;
-  std::unique_ptr<Auth> auth;
-  std::unique_ptr<foresight::query::Windows> windows;
-  std::unique_ptr<foresight::query::Alerts> alerts;
-  std::unique_ptr<foresight::ingest::Ingestor> ingestor;
-  std::unique_ptr<foresight::ml::Engine> engine;
-  std::unique_ptr<foresight::http::Server> server;
+  foresight::testing::Appliance appliance;
 
-  Target() {
-    foresight::storage::Options options;
-    options.fsync = foresight::storage::FsyncPolicy::kNever;
-    storage =
-        foresight::storage::Storage::Open(foresight::testing::FuzzDataDir() + "/http", options)
-            .value();
-    foresight::storage::TenantId acme = storage->CreateTenant("acme").value();
-    foresight::http::AuthOptions auth_options;
-    auth_options.jwt_secret = kKey;
-    auth_options.static_tokens = kWriteToken;
-    auth = Auth::Open(storage.get(), auth_options).value();
-    Check(auth->CreateClient(acme, "fuzz-admin", foresight::http::Role::kAdmin).ok(), "client");
-    windows = std::make_unique<foresight::query::Windows>(storage.get());
-    alerts = std::make_unique<foresight::query::Alerts>(storage.get(), windows.get(), "asset_id");
-    foresight::ingest::IngestOptions ingest;
-    // Small limits keep a gzip bomb or a long body cheap; the limits themselves are what is hit.
-    ingest.limits.max_body_bytes = 1 << 20;
-    ingest.limits.max_decompressed_bytes = 4 << 20;
-    ingestor = std::make_unique<foresight::ingest::Ingestor>(
-        storage.get(), ingest,
-        [this](foresight::storage::TenantId t, std::span<const foresight::storage::Sample> s) {
-          (void)windows->Apply(t, s);
-          (void)alerts->Evaluate(t, s);
-        });
-    foresight::ml::EngineOptions ml;
-    ml.schedules = false;
-    auto* store = storage.get();
-    engine = foresight::ml::Engine::Start(
-                 store,
-                 [store](foresight::storage::TenantId t) {
-                   return foresight::ml::LoadFleet(*store, t, "asset_id");
-                 },
-                 ml)
-                 .value();
-    foresight::http::ServerOptions so;
-    so.host = "127.0.0.1";
-    so.port = 0;
-    so.rate_limit_per_s = 0;
-    server = foresight::http::Server::Start(
-                 so, foresight::http::Services{storage.get(), ingestor.get(), auth.get(), nullptr,
-                                               engine.get(), windows.get(), alerts.get()})
-                 .value();
+  Target() : appliance(foresight::testing::FuzzDataDir() + "/http", Options()) {
+    // The static write token made the tenant.
+    foresight::storage::TenantId acme = appliance.storage->FindTenant("acme").value();
+    Check(appliance.auth->CreateClient(acme, "fuzz-admin", foresight::http::Role::kAdmin).ok(),
+          "client");
   }
-  ~Target() { server->Stop(); }
+
+  static foresight::testing::ApplianceOptions Options() {
+    foresight::testing::ApplianceOptions o;
+    o.storage.fsync = foresight::storage::FsyncPolicy::kNever;  // speed; durability is not fuzzed
+    o.auth.jwt_secret = kKey;
+    o.auth.static_tokens = kWriteToken;
+    // Small limits keep a gzip bomb or a long body cheap; the limits themselves are what is hit.
+    o.ingest.limits.max_body_bytes = 1 << 20;
+    o.ingest.limits.max_decompressed_bytes = 4 << 20;
+    o.server.rate_limit_per_s = 0;
+    return o;
+  }
 };
 
 }  // namespace
@@ -91,7 +58,7 @@ FORESIGHT_FUZZ_TARGET(FuzzHttpRequest) {
   asio::io_context ioc;
   asio::ip::tcp::socket socket(ioc);
   boost::system::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), t.server->port()}, ec);
+  socket.connect({asio::ip::make_address("127.0.0.1"), t.appliance.port()}, ec);
   Check(!ec, "the server stopped accepting connections");
   // A server that neither answers nor closes within 20 s is a finding, not a hang.
   timeval timeout{20, 0};

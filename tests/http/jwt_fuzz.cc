@@ -5,8 +5,7 @@
 // "never crashes": what is accepted names a live tenant, and a JWT an expiry in the future.
 #include "http/http.h"
 #include "tests/fuzz_target.h"
-
-#include <sodium.h>
+#include "tests/http/forge.h"
 
 namespace {
 
@@ -17,24 +16,8 @@ void Check(bool ok, const char* what) { foresight::testing::FuzzCheck(ok, "jwt_f
 constexpr char kKey[] = "fuzz-signing-key-0123456789abcdef";
 constexpr int64_t kNowS = 1'767'225'600;
 
-std::string B64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
 std::string Sign(std::string_view header, std::string_view claims) {
-  std::string input = B64(header) + "." + B64(claims);
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(kKey), sizeof kKey - 1);
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
-                                input.size());
-  crypto_auth_hmacsha256_final(&st, mac);
-  return input + "." + B64(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+  return foresight::testing::ForgeJwt(header, claims, kKey);
 }
 
 struct Target {

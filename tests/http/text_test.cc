@@ -2,6 +2,7 @@
 // JSON readings, REST bodies, path segments, query strings, CSV imports — refuses what is not
 // text (storage.h, "Text"), and every JSON answer is valid UTF-8 whatever the storage holds.
 #include "http/http.h"
+#include "tests/http/appliance.h"
 #include "tests/http_request.h"
 #include "tests/test_util.h"
 
@@ -23,47 +24,20 @@ class TextIntegrity : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new foresight::testing::TempDir();
-    storage_ = storage::Storage::Open(dir_->Sub("db"), storage::Options()).value().release();
-    AuthOptions options;
-    options.jwt_secret = "text-test-signing-key-0123456789abcdef";
-    auth_ = Auth::Open(storage_, options).value().release();
-    windows_ = new query::Windows(storage_);
-    alerts_ = new query::Alerts(storage_, windows_, "asset_id");
-    ingestor_ = new ingest::Ingestor(storage_, ingest::IngestOptions(),
-                                     [](storage::TenantId t, std::span<const storage::Sample> s) {
-                                       ASSERT_TRUE(windows_->Apply(t, s).ok());
-                                       ASSERT_TRUE(alerts_->Evaluate(t, s).ok());
-                                     });
+    foresight::testing::ApplianceOptions options;
+    options.auth.jwt_secret = "text-test-signing-key-0123456789abcdef";
+    options.server.rate_limit_per_s = 0;
+    appliance_ = new foresight::testing::Appliance(dir_->Sub("db"), options);
+    storage_ = appliance_->storage.get();
     acme_ = storage_->CreateTenant("acme").value();
-    auto client = auth_->CreateClient(acme_, "", Role::kAdmin).value();
-    admin_ = auth_->IssueToken(client.client.id, client.secret, std::time(nullptr)).value().jwt;
-    writer_ = auth_->tokens().Create(acme_, "gateway-1").value().secret;
-    ml::EngineOptions mo;
-    mo.schedules = false;
-    engine_ = ml::Engine::Start(
-                  storage_,
-                  [](storage::TenantId t) { return ml::LoadFleet(*storage_, t, "asset_id"); }, mo)
-                  .value()
-                  .release();
-    ServerOptions so;
-    so.host = "127.0.0.1";
-    so.port = 0;
-    so.rate_limit_per_s = 0;
-    server_ =
-        Server::Start(so, Services{storage_, ingestor_, auth_, nullptr, engine_, windows_, alerts_})
-            .value()
-            .release();
+    Auth& auth = *appliance_->auth;
+    auto client = auth.CreateClient(acme_, "", Role::kAdmin).value();
+    admin_ = auth.IssueToken(client.client.id, client.secret, std::time(nullptr)).value().jwt;
+    writer_ = auth.tokens().Create(acme_, "gateway-1").value().secret;
   }
 
   static void TearDownTestSuite() {
-    server_->Stop();
-    delete server_;
-    delete engine_;
-    delete ingestor_;
-    delete alerts_;
-    delete windows_;
-    delete auth_;
-    delete storage_;
+    delete appliance_;
     delete dir_;
   }
 
@@ -75,7 +49,7 @@ class TextIntegrity : public ::testing::Test {
       req.set(bhttp::field::content_type, type);
       req.body() = body;
     }
-    return testing::Send(server_->port(), std::move(req));
+    return testing::Send(appliance_->port(), std::move(req));
   }
   static Reply Admin(bhttp::verb method, const std::string& target, const std::string& body = "",
                      const std::string& type = "application/json") {
@@ -95,28 +69,12 @@ class TextIntegrity : public ::testing::Test {
     return false;
   }
 
-  static foresight::testing::TempDir* dir_;
-  static storage::Storage* storage_;
-  static Auth* auth_;
-  static query::Windows* windows_;
-  static query::Alerts* alerts_;
-  static ingest::Ingestor* ingestor_;
-  static ml::Engine* engine_;
-  static Server* server_;
-  static storage::TenantId acme_;
-  static std::string admin_, writer_;
+  static inline foresight::testing::TempDir* dir_;
+  static inline foresight::testing::Appliance* appliance_;
+  static inline storage::Storage* storage_;
+  static inline storage::TenantId acme_;
+  static inline std::string admin_, writer_;
 };
-
-foresight::testing::TempDir* TextIntegrity::dir_;
-storage::Storage* TextIntegrity::storage_;
-Auth* TextIntegrity::auth_;
-query::Windows* TextIntegrity::windows_;
-query::Alerts* TextIntegrity::alerts_;
-ingest::Ingestor* TextIntegrity::ingestor_;
-ml::Engine* TextIntegrity::engine_;
-Server* TextIntegrity::server_;
-storage::TenantId TextIntegrity::acme_;
-std::string TextIntegrity::admin_, TextIntegrity::writer_;
 
 TEST_F(TextIntegrity, LineProtocolRefusesEachLineThatIsNotTextByColumnAndStoresTheRest) {
   const std::string nul(1, '\0');
