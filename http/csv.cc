@@ -371,6 +371,11 @@ WorkOrderImport ParseWorkOrders(std::string_view csv) {
       continue;
     }
     map(c, row, &w);
+    // A cell may hold line breaks (a quoted note); the id it gives a record may not (found by
+    // csv_fuzz: an order number quoted across two lines).
+    if (auto bad = storage::CheckText(w.id); bad && w.error.empty()) {
+      w.error = "the row's id is not one line of text: " + bad->reason;
+    }
     result.orders.push_back(std::move(w));
   }
   return result;

@@ -181,6 +181,25 @@ TEST_F(TextIntegrity, CsvImportsRefuseTheRowsThatAreNotText) {
             "column notes: invalid UTF-8: byte that never appears in UTF-8");
 }
 
+// Found by csv_fuzz (tests/http/corpus/csv_import/finding_order_id_across_lines): a quoted order
+// number with a line break in it became a maintenance record's id.
+TEST_F(TextIntegrity, CsvImportsRefuseRowIdsThatSpanLines) {
+  ASSERT_EQ(Admin(bhttp::verb::post, "/api/v1/tenants/acme/assets", R"({"id":"10004712"})").status,
+            201);
+  auto r = Admin(bhttp::verb::post, "/api/v1/tenants/acme/maintenance/import",
+                 "Order;Order Type;Equipment;Description;Actual Finish Date\n"
+                 "4000200;PM02;10004712;Lube;05.03.2026\n"
+                 "\"40002\n01\";PM02;10004712;Lube;06.03.2026\n",
+                 "text/csv");
+  ASSERT_EQ(r.status, 400) << r.text;
+  EXPECT_EQ(r.body.at("imported"), 1);
+  const json::array& rejected = r.body.at("rejected").as_array();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].at("row"), 3);
+  EXPECT_EQ(rejected[0].at("reason"),
+            "the row's id is not one line of text: control character U+000A");
+}
+
 TEST_F(TextIntegrity, AByteOrderMarkAtTheStartOfABodyIsSkipped) {
   EXPECT_EQ(WriteLines("\xEF\xBB\xBF"
                        "bom_lines,asset_id=b1 v=1 1767225600\n")
