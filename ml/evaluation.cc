@@ -23,6 +23,16 @@ float Quantile(const std::vector<float>& sorted, double q) {
   return static_cast<float>(sorted[i] + frac * (sorted[i + 1] - sorted[i]));
 }
 
+// How many distinct assets have a value in column `c` (0 when `asset` is empty).
+size_t AssetsWithValues(Matrix x, size_t c, std::span<const uint32_t> asset) {
+  if (asset.empty()) return 0;
+  std::set<uint32_t> seen;
+  for (size_t r = 0; r < x.rows; ++r) {
+    if (!std::isnan(x.row(r)[c])) seen.insert(asset[r]);
+  }
+  return seen.size();
+}
+
 }  // namespace
 
 Evaluation EvaluateBinary(std::span<const float> scores, std::span<const float> labels) {
@@ -89,20 +99,6 @@ Evaluation EvaluateRegression(std::span<const float> predictions, std::span<cons
   e.mae = absolute / n;
   return e;
 }
-
-namespace {
-
-// How many distinct assets have a value in column `c` (0 when `asset` is empty).
-size_t AssetsWithValues(Matrix x, size_t c, std::span<const uint32_t> asset) {
-  if (asset.empty()) return 0;
-  std::set<uint32_t> seen;
-  for (size_t r = 0; r < x.rows; ++r) {
-    if (!std::isnan(x.row(r)[c])) seen.insert(asset[r]);
-  }
-  return seen.size();
-}
-
-}  // namespace
 
 std::vector<FeatureReference> DescribeFeatures(Matrix x, std::span<const uint32_t> asset) {
   std::vector<FeatureReference> out(x.cols);
