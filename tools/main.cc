@@ -17,10 +17,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <signal.h>
+#include <string_view>
 #include <thread>
 
 #ifndef FORESIGHT_VERSION
@@ -201,7 +204,30 @@ struct SimulateArgs {
   int64_t history_step_s = 300;
   double duration_s = 0;
   bool no_live = false;
+  std::vector<std::string> shifts;  // METRIC=OFFSET[@YYYY-MM-DD]
 };
+
+// "bearing_temp=40@2026-03-01": from that day (default: now) on, every asset's sensor for the
+// metric reads 40 higher.
+std::optional<sim::FleetOptions::CalibrationShift> ParseShift(std::string_view text,
+                                                              int64_t now_ns) {
+  const size_t eq = text.find('='), at = text.find('@');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  sim::FleetOptions::CalibrationShift shift{.metric = std::string(text.substr(0, eq)),
+                                            .from_ns = now_ns};
+  const std::string offset(text.substr(eq + 1, at == std::string_view::npos ? at : at - eq - 1));
+  char* end = nullptr;
+  shift.offset = std::strtod(offset.c_str(), &end);
+  if (offset.empty() || *end != '\0' || !std::isfinite(shift.offset)) return std::nullopt;
+  if (at != std::string_view::npos) {
+    const std::string day(text.substr(at + 1));
+    std::tm tm{};
+    const char* rest = strptime(day.c_str(), "%Y-%m-%d", &tm);
+    if (rest == nullptr || *rest != '\0') return std::nullopt;
+    shift.from_ns = static_cast<int64_t>(timegm(&tm)) * sim::kSecondNs;
+  }
+  return shift;
+}
 
 // `foresight simulate`: back-fill (optional), then live readings in real time until Ctrl-C or
 // --duration.
@@ -230,6 +256,15 @@ int Simulate(SimulateArgs args) {
   if (args.interval_s < 1 || args.history_step_s < 1) {
     std::fprintf(stderr, "foresight simulate: --interval and --history-step must be >= 1 s\n");
     return 2;
+  }
+  for (const std::string& text : args.shifts) {
+    auto shift = ParseShift(text, now);
+    if (!shift) {
+      std::fprintf(stderr, "foresight simulate: --shift '%s' is not METRIC=OFFSET[@YYYY-MM-DD]\n",
+                   text.c_str());
+      return 2;
+    }
+    args.sim.fleet.calibration_shifts.push_back(std::move(*shift));
   }
   auto simulation = Simulation::Start(args.sim);
   if (!simulation.ok()) return Fail("simulate", simulation.status());
@@ -534,6 +569,11 @@ void AddSimulate(CLI::App* app, Commands* c) {
                    "Seconds of live readings (default 0: until Ctrl-C)")
       ->capture_default_str();
   c->simulate->add_flag("--no-live", c->sim_args.no_live, "Stop after the back-fill");
+  c->simulate->add_option(
+      "--shift", c->sim_args.shifts,
+      "METRIC=OFFSET[@YYYY-MM-DD]: from that day (default: now) every asset's METRIC sensor "
+      "reads OFFSET higher, as after a wrong recalibration; what the models' drift check "
+      "notices. Repeatable");
 }
 
 void AddModelCommands(CLI::App* app, Commands* c) {

@@ -253,6 +253,60 @@ TEST(SimulateCommand, BackFillsReadingsAssetsAndMaintenanceAndResendsWithoutDupl
   EXPECT_EQ(Wait(server.child), 0);
 }
 
+TEST(SimulateCommand, ShiftsASensorsCalibrationFromTheDayItIsTold) {
+  testing::TempDir dir;
+  const std::string data = dir.Sub("data");
+  Ran client = Foresight({"client", "create", "--tenant", "plant", "--role", "engineer",
+                          "--client-id", "plant-eng", "--data-dir", data});
+  ASSERT_EQ(client.code, 0) << client.err;
+  const std::string secret = Field(client.out, "client_secret");
+  const std::string token = "plant-write-token-0123456789";
+  Server server = StartServer(data, token);
+  ASSERT_NE(server.port, 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port);
+  // Two fleets from one seed, told apart by their ids; the second's bearing_temp sensors are
+  // recalibrated on the second day.
+  auto simulate = [&](const std::string& prefix, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"simulate",   "--url",           url,        "--token",
+                                     token,        "--tenant",        "plant",    "--client-id",
+                                     "plant-eng",  "--client-secret", secret,     "--assets",
+                                     "3",          "--backfill-days", "2",        "--start",
+                                     "2026-01-01", "--no-live",       "--prefix", prefix};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Foresight(args);
+  };
+  Ran plain = simulate("a-", {});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  Ran shifted = simulate("b-", {"--shift", "bearing_temp=40@2026-01-02"});
+  ASSERT_EQ(shifted.code, 0) << shifted.err;
+
+  const std::string bearer = SignIn(server.port, "plant-eng", secret);
+  auto daily_means = [&](const std::string& asset) {
+    json::value answer = ApiGet(server.port, bearer, "plant",
+                                "/assets/" + asset +
+                                    "/readings?metric=bearing_temp&from=2026-01-01T00:00:00Z"
+                                    "&to=2026-01-03T00:00:00Z&step=1d&aggregate=mean");
+    std::vector<double> means;
+    for (const json::value& item : answer.at("points").as_array()) {
+      means.push_back(item.at("value").to_number<double>());
+    }
+    return means;
+  };
+  const std::vector<double> a = daily_means("a-pump-001"), b = daily_means("b-pump-001");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_DOUBLE_EQ(b[0], a[0]) << "before the day it is told, the sensor reads as before";
+  EXPECT_NEAR(b[1] - a[1], 40, 1e-6);
+
+  for (std::string bad : {"bearing_temp", "=40", "bearing_temp=warm", "bearing_temp=40@soon"}) {
+    Ran r = simulate("c-", {"--shift", bad});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("is not METRIC=OFFSET[@YYYY-MM-DD]"), std::string::npos) << r.err;
+  }
+  kill(server.child.pid, SIGTERM);
+  EXPECT_EQ(Wait(server.child), 0);
+}
+
 TEST(LoadgenCommand, PushesTheWorkloadOverHttpTcpAndJsonAndCountsEveryValue) {
   testing::TempDir dir;
   const std::string token = "plant-write-token-0123456789";
