@@ -42,6 +42,9 @@ struct Query {
   std::string Get(std::string_view key) const;
 };
 Query ParseQuery(const Request& req);
+// The credential of an Influx client: `Authorization: Token|Bearer <t>`, the password of Basic
+// auth, or the `p` parameter of 1.x.
+std::string InfluxCredential(const Request& req, const Query& query);
 
 // Who may call a route. kWrite admits write tokens and engineers; the rest are ordered.
 enum class Access : uint8_t { kPublic, kSelf, kWrite, kRead, kEngineer, kAdmin };
@@ -301,6 +304,9 @@ Response ListAlerts(Ctx& ctx);
 Response CreateAlert(Ctx& ctx);
 Response GetAlert(Ctx& ctx);
 Response UpdateAlert(Ctx& ctx);
+
+// GET|POST /query (http/influxql.cc).
+Response InfluxQuery(Ctx& ctx);
 
 Response FleetSummary(Ctx& ctx);
 Response Trends(Ctx& ctx);

@@ -223,6 +223,7 @@ struct Services {
   query::Alerts* alerts = nullptr;           // optional: rules and alerts
   Hub* hub = nullptr;                        // optional: the WebSocket hub behind /ws
   Notifier* notifier = nullptr;              // optional: alert webhooks
+  query::InfluxQlOptions influxql = {};      // the bounds of /query (now and database unused)
 };
 
 // One route of the API as the dispatcher sees it (tests build their matrices from this).

@@ -13,11 +13,8 @@
 #include <zlib.h>
 
 namespace foresight::http {
-namespace {
 
-// The token of an Influx client: `Authorization: Token|Bearer <t>`, the password of Basic
-// auth, or the `p` query parameter of 1.x.
-std::string Credential(const Request& req, const Query& query) {
+std::string InfluxCredential(const Request& req, const Query& query) {
   std::string_view auth = Header(req, bhttp::field::authorization);
   if (std::string_view token = SchemeToken(auth); !token.empty()) return std::string(token);
   if (auth.starts_with("Basic ")) {
@@ -35,6 +32,8 @@ std::string Credential(const Request& req, const Query& query) {
   }
   return query.Get("p");
 }
+
+namespace {
 
 enum class Inflate { kOk, kCorrupt, kTooLarge };
 
@@ -142,7 +141,7 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
   if (!query.url)
     return MakeResponse(req, bhttp::status::bad_request, error("invalid", "malformed URL"));
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
-  std::string token = Credential(req, query);
+  std::string token = InfluxCredential(req, query);
   if (!token.empty() && services.auth) tenant = services.auth->tokens().Verify(token);
   if (!tenant.ok()) {
     Response res =

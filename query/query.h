@@ -56,6 +56,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace foresight::query {
@@ -428,5 +430,52 @@ struct AssetReport {
 };
 Result<AssetReport> ReportAsset(const ReportSources& sources, storage::TenantId tenant,
                                 std::string_view asset_id, int64_t now_ns);
+
+// --- InfluxQL ----------------------------------------------------------------------------------
+// The subset of InfluxQL that Grafana's InfluxDB data source and the influx CLI send, answered
+// over one tenant's stored series (query/README.md lists it). A series is found by its
+// measurement and tags, whether or not it names an asset; each field is one column.
+//
+// Aggregates over GROUP BY time come from storage's rollup tiers whenever the interval is a
+// whole number of minutes (hours, days) and the offset keeps bucket edges on the tier's edges,
+// and from raw points otherwise; both give the same answers (sums up to floating-point
+// rounding). Points are read only within the WHERE clause's time range.
+//
+// Threading: thread-safe (reads only). Cost: one ListSeries of the tenant per statement, then
+// one read per matching series and field.
+
+// A cell: null, an integer (the time column holds ns since the epoch), a float, a boolean or a
+// string.
+using InfluxCell = std::variant<std::monostate, int64_t, double, bool, std::string>;
+struct InfluxSeries {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> tags;  // the GROUP BY tags, sorted by key
+  std::vector<std::string> columns;
+  std::vector<std::vector<InfluxCell>> values;
+  bool time_first = false;  // columns[0] is "time"
+};
+// One statement's answer: its series, or the error that stopped it.
+struct InfluxStatement {
+  std::vector<InfluxSeries> series;
+  std::string error;
+};
+struct InfluxQlOptions {
+  int64_t now_ns = 0;     // what now() means
+  std::string database;   // the one database SHOW DATABASES lists (the tenant's name)
+  // Bounds: a statement that would read more series or points (rollup buckets count as one
+  // point each), output more GROUP BY time buckets, or run longer is stopped with an error.
+  size_t max_series = 100'000;
+  size_t max_points = 50'000'000;
+  size_t max_buckets = 1'000'000;
+  std::chrono::milliseconds timeout{30'000};
+  bool use_rollups = true;  // false reads raw points only (tests compare the two)
+};
+// Parses and runs `text` (statements separated by ';'). Fails with InvalidArgument ("error
+// parsing query: ...", InfluxDB's wording) when the text does not parse; otherwise one
+// InfluxStatement per statement, each with its series or its error (an unsupported feature is
+// named, never answered wrongly), and only storage errors fail the call.
+Result<std::vector<InfluxStatement>> RunInfluxQl(const storage::Storage& storage,
+                                                 storage::TenantId tenant, std::string_view text,
+                                                 const InfluxQlOptions& options);
 
 }  // namespace foresight::query
