@@ -1065,10 +1065,17 @@ struct Acc {
     merged.sum += b.sum;
     merged.sum_squares += b.sum_squares;
   }
-  InfluxCell Result(const Column& c) {
+  // `integers`: the field holds integers, so selectors, sums and spreads are integers too, as
+  // InfluxDB answers them.
+  InfluxCell Result(const Column& c, bool integers) {
     const double n = static_cast<double>(merged.count);
     if (c.fn == Fn::kCount) return static_cast<int64_t>(merged.count);
     if (merged.count == 0) return std::monostate{};
+    if (integers && (c.fn == Fn::kSum || c.fn == Fn::kMin || c.fn == Fn::kMax ||
+                     c.fn == Fn::kSpread || c.fn == Fn::kFirst || c.fn == Fn::kLast)) {
+      InfluxCell v = Result(c, false);
+      return static_cast<int64_t>(std::get<double>(v));
+    }
     switch (c.fn) {
       case Fn::kSum:
         return merged.sum;
@@ -1380,11 +1387,15 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
     return interval ? static_cast<size_t>((ts - origin) / interval) : 0;
   };
   std::vector<std::vector<Acc>> acc(columns.size(), std::vector<Acc>(count));
+  std::vector<bool> integers(columns.size(), true);
   for (size_t c = 0; c < columns.size(); ++c) {
     const Column& col = columns[c];
     std::vector<const SeriesInfo*> series;
     for (const SeriesInfo* info : group.series) {
-      if (info->key.field == col.field) series.push_back(info);
+      if (info->key.field != col.field) continue;
+      series.push_back(info);
+      integers[c] = integers[c] && (info->type == storage::ValueType::kInt ||
+                                    info->type == storage::ValueType::kUint);
     }
     const bool selector_time = !interval && (col.fn == Fn::kFirst || col.fn == Fn::kLast);
     const bool needs_values = col.fn == Fn::kMedian || col.fn == Fn::kPercentile;
@@ -1447,7 +1458,7 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
   for (size_t c = 0; c < columns.size(); ++c) {
     for (size_t b = 0; b < count; ++b) {
       if (acc[c][b].merged.count) empty[b] = false;
-      cells[c][b] = acc[c][b].Result(columns[c]);
+      cells[c][b] = acc[c][b].Result(columns[c], integers[c]);
     }
   }
   if (!interval && empty[0]) return Status::OK();  // no point: no series

@@ -82,6 +82,12 @@ const std::vector<Setting>& Settings() {
        "After the first daily scoring, score this many past days for the fleet history"},
       {"ml.drift_after_days", "--ml-drift-after-days", "14",
        "Days a champion must score past its training data before its drift is judged"},
+      {"query.max_series", "--query-max-series", "100000",
+       "Series one InfluxQL statement may read; more is refused with an error"},
+      {"query.max_points", "--query-max-points", "50000000",
+       "Points (and rollup buckets) one InfluxQL statement may read"},
+      {"query.timeout_ms", "--query-timeout-ms", "30000",
+       "An InfluxQL statement running longer is stopped with an error"},
       {"webhooks.ca_file", "--webhook-ca-file", "",
        "PEM file of CAs trusted for HTTPS webhooks besides the system's (a private CA)"},
       {"log.level", "--log-level", "info", "debug, info, warn, error or off"},
@@ -225,7 +231,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 26;
+  constexpr int kNumeric = 29;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -252,7 +258,10 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"auth.session_token_ttl_s", 60, 3'600},
                                      {"auth.lockout_after", 1, 1'000},
                                      {"ml.backfill_days", 0, 3'650},
-                                     {"ml.drift_after_days", 1, 365}};
+                                     {"ml.drift_after_days", 1, 365},
+                                     {"query.max_series", 1, 100'000'000},
+                                     {"query.max_points", 1'000, 10'000'000'000},
+                                     {"query.timeout_ms", 100, 3'600'000}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -285,6 +294,9 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.auth.lockout_after = static_cast<int>(n[23]);
   c.ml.backfill_days = static_cast<int>(n[24]);
   c.ml.drift_after_days = static_cast<int>(n[25]);
+  c.influxql.max_series = static_cast<size_t>(n[26]);
+  c.influxql.max_points = static_cast<size_t>(n[27]);
+  c.influxql.timeout = std::chrono::milliseconds(n[28]);
   if (c.auth.session_token_ttl > c.auth.session_ttl) {
     return Status::InvalidArgument("auth.session_token_ttl_s must not exceed auth.session_ttl_s");
   }

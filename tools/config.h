@@ -5,6 +5,7 @@
 
 #include "http/http.h"
 #include "ingest/ingest.h"
+#include "query/query.h"
 #include "storage/log.h"
 #include "storage/storage.h"
 
@@ -29,6 +30,7 @@ struct Config {
   http::AuthOptions auth;  // key_file empty: <data_dir>/jwt.key
   ml::EngineOptions ml;
   http::NotifierOptions webhooks;
+  query::InfluxQlOptions influxql;  // the bounds of /query
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

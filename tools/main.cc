@@ -139,7 +139,7 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   auto engine = ml::Engine::Start(db->get(), ml_options);
   if (!engine.ok()) return Fail("ml", engine.status());
   http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),
-                          &windows,  &alerts,   &hub,        &notifier};
+                          &windows,  &alerts,   &hub,        &notifier, config->influxql};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   const std::string url =

@@ -10,13 +10,17 @@
 
 namespace foresight::testing {
 
-inline std::string Base64Url(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                  '\0');
+// Base64 in one of libsodium's variants: URL-safe without padding (JWTs) or the original
+// alphabet (HTTP Basic credentials).
+inline std::string Base64(std::string_view bytes, int variant = sodium_base64_VARIANT_ORIGINAL) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                    bytes.size(), variant);
   out.resize(std::strlen(out.c_str()));
   return out;
+}
+inline std::string Base64Url(std::string_view bytes) {
+  return Base64(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 // header.claims.signature with HMAC-SHA256 under `key`, whatever `alg` the header names.

@@ -135,6 +135,18 @@ TEST(Config, SessionAndLockoutSettingsReachTheSignIn) {
   EXPECT_NE(c.status().message().find("auth.session_token_ttl_s"), std::string_view::npos);
 }
 
+TEST(Config, QueryBoundsReachTheInfluxQlEngine) {
+  Result<Config> c = LoadWith(
+      {"--query-max-series", "500", "--query-max-points", "1000000", "--query-timeout-ms", "2500"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->influxql.max_series, 500u);
+  EXPECT_EQ(c->influxql.max_points, 1'000'000u);
+  EXPECT_EQ(c->influxql.timeout, std::chrono::milliseconds(2500));
+  c = LoadWith({"--query-timeout-ms", "0"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("query.timeout_ms"), std::string_view::npos);
+}
+
 TEST(Config, EnvironmentNamesFollowTheKeys) {
   for (const Setting& s : Settings()) {
     EXPECT_EQ(s.EnvName().rfind("FORESIGHT_", 0), 0u);
