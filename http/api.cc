@@ -39,10 +39,75 @@ std::string Query::Get(std::string_view key) const {
 
 Query ParseQuery(const Request& req) {
   Query q;
-  auto parsed =
-      boost::urls::parse_origin_form(std::string_view(req.target().data(), req.target().size()));
-  if (parsed) q.url = *parsed;
+  const std::string_view target(req.target().data(), req.target().size());
+  if (auto parsed = boost::urls::parse_origin_form(target)) {
+    q.url = *parsed;
+    return q;
+  }
+  // RFC 3986 does not allow these in a query, but curl and hand-written URLs send them as they
+  // are (PromQL selectors, match[]); encoded, they mean what the client meant.
+  std::string repaired;
+  for (char c : target) {
+    if (std::string_view("[]{}|\"<>\\^` ").find(c) != std::string_view::npos) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      repaired += '%';
+      repaired += kHex[static_cast<unsigned char>(c) >> 4];
+      repaired += kHex[static_cast<unsigned char>(c) & 15];
+    } else {
+      repaired += c;
+    }
+  }
+  q.repaired = std::make_shared<const std::string>(std::move(repaired));
+  if (auto parsed = boost::urls::parse_origin_form(*q.repaired)) q.url = *parsed;
   return q;
+}
+
+ReadParams::ReadParams(const Ctx& ctx) : url_(ctx.query) {
+  if (ctx.req.method() == bhttp::verb::post &&
+      Header(ctx.req, bhttp::field::content_type)
+          .starts_with("application/x-www-form-urlencoded")) {
+    body_ = "/?" + ctx.req.body();
+    auto parsed = boost::urls::parse_origin_form(body_);
+    ok_ = parsed.has_value();
+    if (parsed) form_.url = *parsed;
+  }
+  ok_ = ok_ && url_.url.has_value();
+}
+
+std::string ReadParams::Get(std::string_view key) const {
+  return form_.Has(key) ? form_.Get(key) : url_.Get(key);
+}
+
+std::vector<std::string> ReadParams::All(std::string_view key) const {
+  std::vector<std::string> out;
+  for (const Query* q : {&form_, &url_}) {
+    if (!q->url) continue;
+    for (auto param : q->url->params()) {
+      if (param.key == key) out.push_back(std::string(param.value));
+    }
+  }
+  return out;
+}
+
+Result<Principal> AuthenticateReader(Ctx& ctx, const ReadParams& params, bhttp::status* refusal) {
+  const std::string credential = InfluxCredential(ctx.req, params.credentials());
+  *refusal = bhttp::status::unauthorized;
+  if (credential.empty())
+    return Status::InvalidArgument("a viewer's (or better) token is required");
+  Result<Principal> principal =
+      ctx.services.auth->Authenticate(credential, ctx.NowNs() / storage::kSecondNs);
+  if (!principal.ok()) return principal;
+  if (principal->role < Role::kViewer) {
+    *refusal = bhttp::status::forbidden;
+    return Status::InvalidArgument("a write token may not read: use a viewer's (or better) token");
+  }
+  if (ctx.api.Throttle(principal->tenant)) {
+    *refusal = bhttp::status::too_many_requests;
+    return Status::InvalidArgument("too many requests for this tenant; retry later");
+  }
+  // Not ctx.tenant: that marks a tenant route, whose POSTs are audited as changes.
+  ctx.principal = *principal;
+  return principal;
 }
 
 std::string_view AccessName(Access access) {

@@ -38,6 +38,9 @@ std::string_view SchemeToken(std::string_view authorization);
 
 struct Query {
   std::optional<boost::urls::url_view> url;
+  // The target with the characters clients send unescaped ("match[]=", "{job=\"x\"}")
+  // percent-encoded, when it took that to parse; `url` points into it.
+  std::shared_ptr<const std::string> repaired;
   bool Has(std::string_view key) const;
   std::string Get(std::string_view key) const;
 };
@@ -305,8 +308,36 @@ Response CreateAlert(Ctx& ctx);
 Response GetAlert(Ctx& ctx);
 Response UpdateAlert(Ctx& ctx);
 
+// The read APIs of the tools people already run (/query, the Prometheus API).
+// Their parameters: a POST's form body (application/x-www-form-urlencoded) first, then the URL's.
+class ReadParams {
+ public:
+  explicit ReadParams(const Ctx& ctx);
+  bool ok() const { return ok_; }  // false: the form body is malformed
+  std::string Get(std::string_view key) const;
+  std::vector<std::string> All(std::string_view key) const;  // match[]=…&match[]=…
+  const Query& credentials() const { return form_.Has("p") ? form_ : url_; }
+
+ private:
+  std::string body_;
+  Query form_, url_;
+  bool ok_ = true;
+};
+// Their caller: a viewer's (or better) credential, sent as Influx and Prometheus clients send
+// it (InfluxCredential). On failure `refusal` holds the status to answer: 401 without a valid
+// credential, 403 for a write token, 429 past the tenant's rate limit.
+Result<Principal> AuthenticateReader(Ctx& ctx, const ReadParams& params, bhttp::status* refusal);
+
 // GET|POST /query (http/influxql.cc).
 Response InfluxQuery(Ctx& ctx);
+// The Prometheus HTTP API (http/prometheus.cc).
+Response PromQuery(Ctx& ctx);
+Response PromQueryRange(Ctx& ctx);
+Response PromSeries(Ctx& ctx);
+Response PromLabels(Ctx& ctx);
+Response PromLabelValues(Ctx& ctx);
+Response PromMetadata(Ctx& ctx);
+Response PromBuildInfo(Ctx& ctx);
 
 Response FleetSummary(Ctx& ctx);
 Response Trends(Ctx& ctx);

@@ -6,8 +6,6 @@
 #include "query/query.h"
 #include "storage/json.h"
 
-#include <boost/url/parse.hpp>
-
 #include <cmath>
 #include <cstdio>
 
@@ -167,41 +165,19 @@ std::string ResultsCsv(const std::vector<query::InfluxStatement>& statements, in
 
 Response InfluxQuery(Ctx& ctx) {
   const Request& req = ctx.req;
-  if (!ctx.query.url) return InfluxError(req, bhttp::status::bad_request, "malformed URL");
-  // A POST may carry its parameters in a form body, as Grafana's POST mode sends them.
-  Query form;
-  std::string form_target;
-  if (req.method() == bhttp::verb::post &&
-      Header(req, bhttp::field::content_type).starts_with("application/x-www-form-urlencoded")) {
-    form_target = "/?" + req.body();
-    auto parsed = boost::urls::parse_origin_form(form_target);
-    if (!parsed) return InfluxError(req, bhttp::status::bad_request, "malformed form body");
-    form.url = *parsed;
-  }
-  auto param = [&](std::string_view key) {
-    return form.Has(key) ? form.Get(key) : ctx.query.Get(key);
-  };
-  const std::string credential = InfluxCredential(req, form.Has("p") ? form : ctx.query);
-  Result<Principal> principal = Status::InvalidArgument("no credentials");
-  if (!credential.empty()) {
-    principal = ctx.services.auth->Authenticate(credential, ctx.NowNs() / storage::kSecondNs);
-  }
+  const ReadParams params(ctx);
+  if (!params.ok())
+    return InfluxError(req, bhttp::status::bad_request, "malformed URL or form body");
+  bhttp::status refusal;
+  Result<Principal> principal = AuthenticateReader(ctx, params, &refusal);
   if (!principal.ok()) {
-    Response res = InfluxError(req, bhttp::status::unauthorized,
-                               "authorization failed: a viewer's token is required");
-    res.set(bhttp::field::www_authenticate, "Token");
+    Response res = InfluxError(
+        req, refusal, "authorization failed: " + std::string(principal.status().message()));
+    if (refusal == bhttp::status::unauthorized) res.set(bhttp::field::www_authenticate, "Token");
+    if (refusal == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
     return res;
   }
-  if (principal->role < Role::kViewer) {
-    return InfluxError(req, bhttp::status::forbidden,
-                       "a write token may not read: use a viewer's (or better) token");
-  }
-  if (std::optional<double> wait = ctx.api.Throttle(principal->tenant)) {
-    Response res = InfluxError(req, bhttp::status::too_many_requests,
-                               "too many requests for this tenant; retry later");
-    res.set(bhttp::field::retry_after, std::to_string(static_cast<int>(std::ceil(*wait))));
-    return res;
-  }
+  auto param = [&](std::string_view key) { return params.Get(key); };
   const std::string q = param("q");
   if (q.empty())
     return InfluxError(req, bhttp::status::bad_request, "missing required parameter \"q\"");

@@ -460,8 +460,8 @@ struct InfluxStatement {
   std::string error;
 };
 struct InfluxQlOptions {
-  int64_t now_ns = 0;     // what now() means
-  std::string database;   // the one database SHOW DATABASES lists (the tenant's name)
+  int64_t now_ns = 0;    // what now() means
+  std::string database;  // the one database SHOW DATABASES lists (the tenant's name)
   // Bounds: a statement that would read more series or points (rollup buckets count as one
   // point each), output more GROUP BY time buckets, or run longer is stopped with an error.
   size_t max_series = 100'000;
@@ -477,5 +477,50 @@ struct InfluxQlOptions {
 Result<std::vector<InfluxStatement>> RunInfluxQl(const storage::Storage& storage,
                                                  storage::TenantId tenant, std::string_view text,
                                                  const InfluxQlOptions& options);
+
+// --- PromQL ------------------------------------------------------------------------------------
+// The Prometheus HTTP API's subset Grafana's Prometheus data source uses (query/README.md lists
+// it). A stored series is the Prometheus series named <measurement>_<field> (a field named
+// "value", as remote write stores samples, gives <measurement> alone), with its tags as labels;
+// characters a metric or label name may not hold become '_'. Samples are the numeric points;
+// strings are not series.
+//
+// Threading: thread-safe (reads only). Cost: one ListSeries per call, then one raw read per
+// matching series over the whole range of a query (steps are evaluated in memory).
+
+using PromLabels = std::vector<std::pair<std::string, std::string>>;  // sorted by name
+struct PromSample {
+  int64_t ts_ns = 0;
+  double value = 0;
+};
+struct PromSeries {
+  PromLabels labels;
+  std::vector<PromSample> samples;  // one for an instant vector; a range's in time order
+};
+struct PromResult {
+  enum class Type : uint8_t { kVector, kMatrix, kScalar } type = Type::kVector;
+  std::vector<PromSeries> series;  // kScalar: one series, no labels
+};
+struct PromOptions {
+  int64_t lookback_ns = 300'000'000'000;  // an instant selector's staleness window (5 min)
+  size_t max_series = 100'000;
+  size_t max_points = 50'000'000;
+  std::chrono::milliseconds timeout{30'000};
+  size_t max_steps = 11'000;  // Prometheus' own bound on a range query's resolution
+};
+// Evaluates `expr` at `time_ns` (an instant query), or at every step from start to end (a range
+// query: kMatrix). Fails with InvalidArgument naming what does not parse, what is not supported
+// or which bound was passed; storage errors otherwise.
+Result<PromResult> PromInstantQuery(const storage::Storage& storage, storage::TenantId tenant,
+                                    std::string_view expr, int64_t time_ns,
+                                    const PromOptions& options);
+Result<PromResult> PromRangeQuery(const storage::Storage& storage, storage::TenantId tenant,
+                                  std::string_view expr, int64_t start_ns, int64_t end_ns,
+                                  int64_t step_ns, const PromOptions& options);
+// The label sets of the stored series matching any of `selectors` (every series when empty),
+// sorted, whatever the time of their samples: /api/v1/series, labels and label values.
+Result<std::vector<PromLabels>> PromSeriesMatching(const storage::Storage& storage,
+                                                   storage::TenantId tenant,
+                                                   std::span<const std::string> selectors);
 
 }  // namespace foresight::query
