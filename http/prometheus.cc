@@ -93,7 +93,15 @@ void WriteSample(storage::JsonWriter& w, const query::PromSample& s) {
       }
     }
   }
-  w.BeginArray().Number(static_cast<double>(s.ts_ns / 1'000'000) / 1000).String(value).EndArray();
+  // Seconds with milliseconds, as Prometheus writes them: 1700000000 or 1700000000.5.
+  const int64_t ms = s.ts_ns / 1'000'000;
+  w.BeginArray();
+  if (ms % 1000 == 0) {
+    w.Int(ms / 1000);
+  } else {
+    w.Number(static_cast<double>(ms) / 1000);
+  }
+  w.String(value).EndArray();
 }
 
 std::string ResultJson(const query::PromResult& r) {
