@@ -206,6 +206,7 @@ using ConditionPtr = std::shared_ptr<const Condition>;
 struct Condition {
   enum Kind : uint8_t { kAnd, kOr, kCompare, kTrue } kind = kTrue;
   ConditionPtr left, right;  // kAnd, kOr
+  int depth = 1;             // of the tree below and including this node
   std::string key;           // kCompare: a tag, a field or "time"
   std::string op;
   Literal value;
@@ -264,6 +265,10 @@ struct Show {
 };
 
 using Statement = std::variant<Select, Show>;
+
+// Deeper conditions, calls or parentheses are refused: parsing and evaluating recurse once per
+// level.
+constexpr int kMaxDepth = 128;
 
 // --- Parser --------------------------------------------------------------------------------------
 
@@ -452,6 +457,9 @@ class Parser {
       node->kind = Condition::kOr;
       node->left = *left;
       node->right = *right;
+      node->depth = std::max((*left)->depth, (*right)->depth) + 1;
+      if (node->depth > kMaxDepth)
+        return Status::InvalidArgument("condition nested more than 128 deep");
       left = ConditionPtr(node);
     }
     return left;
@@ -467,6 +475,9 @@ class Parser {
       node->kind = Condition::kAnd;
       node->left = *left;
       node->right = *right;
+      node->depth = std::max((*left)->depth, (*right)->depth) + 1;
+      if (node->depth > kMaxDepth)
+        return Status::InvalidArgument("condition nested more than 128 deep");
       left = ConditionPtr(node);
     }
     return left;
@@ -474,6 +485,9 @@ class Parser {
 
   Result<ConditionPtr> Primary() {
     if (AcceptOp("(")) {
+      Nesting nesting(&nesting_);
+      if (nesting_ > kMaxDepth)
+        return Status::InvalidArgument("condition nested more than 128 deep");
       auto inner = Or();
       if (!inner.ok()) return inner;
       if (!AcceptOp(")")) return Expected(")");
@@ -505,6 +519,9 @@ class Parser {
   }
 
   Result<FieldExpr> Field() {
+    Nesting nesting(&nesting_);
+    if (nesting_ > kMaxDepth)
+      return Status::InvalidArgument("function calls nested more than 128 deep");
     FieldExpr f;
     if (AcceptOp("*")) {
       f.field = "*";
@@ -752,9 +769,17 @@ class Parser {
     return s;
   }
 
+  // Counts the parser's own recursion.
+  struct Nesting {
+    explicit Nesting(int* d) : depth(d) { ++*depth; }
+    ~Nesting() { --*depth; }
+    int* depth;
+  };
+
   std::vector<Token> t_;
   size_t i_ = 0;
   int64_t now_ns_;
+  int nesting_ = 0;
 };
 
 // --- Conditions ----------------------------------------------------------------------------------
@@ -774,6 +799,14 @@ struct Plan {
   ConditionPtr tags;  // null: every series
 };
 
+// A double as an int64, saturated (and NaN as 0): casting one out of range is undefined.
+int64_t Saturate(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9.2e18) return std::numeric_limits<int64_t>::max();
+  if (v <= -9.2e18) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
+}
+
 Result<int64_t> TimeOf(const Literal& v) {
   switch (v.kind) {
     case Literal::kTime:
@@ -781,7 +814,7 @@ Result<int64_t> TimeOf(const Literal& v) {
       return v.ns;
     case Literal::kNumber:
       if (v.integer) return v.ns;
-      return static_cast<int64_t>(v.number);
+      return Saturate(v.number);
     case Literal::kString:
       return storage::ParseRfc3339(v.text);
     default:
@@ -1074,7 +1107,7 @@ struct Acc {
     if (integers && (c.fn == Fn::kSum || c.fn == Fn::kMin || c.fn == Fn::kMax ||
                      c.fn == Fn::kSpread || c.fn == Fn::kFirst || c.fn == Fn::kLast)) {
       InfluxCell v = Result(c, false);
-      return static_cast<int64_t>(std::get<double>(v));
+      return Saturate(std::get<double>(v));
     }
     switch (c.fn) {
       case Fn::kSum:
@@ -1210,6 +1243,7 @@ Result<InfluxStatement> Executor::Run(const Select& s) {
     }
     if (!plan.to_given) plan.to_ns = options_.now_ns + 1;
   }
+  if (plan.from_ns >= plan.to_ns) return st;  // an empty time range: no series
 
   // Measurements in name order, each with its series.
   std::map<std::string, std::vector<const SeriesInfo*>> measurements;
@@ -1383,6 +1417,12 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
     }
     count = static_cast<size_t>(std::ceil(n));
   }
+  if (count * columns.size() > options_.max_buckets) {
+    return Status::InvalidArgument("the query would answer more than " +
+                                   std::to_string(options_.max_buckets) +
+                                   " cells of GROUP BY time buckets (query.max_buckets): use a "
+                                   "longer interval, a shorter range or fewer columns");
+  }
   auto index = [&](int64_t ts) -> size_t {
     return interval ? static_cast<size_t>((ts - origin) / interval) : 0;
   };
@@ -1481,7 +1521,7 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
         for (size_t b = 0; b < count; ++b) {
           if (is_null(b)) {
             col[b] =
-                counts ? InfluxCell(static_cast<int64_t>(s.fill_value)) : InfluxCell(s.fill_value);
+                counts ? InfluxCell(Saturate(s.fill_value)) : InfluxCell(s.fill_value);
           }
         }
         break;

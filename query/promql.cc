@@ -79,7 +79,12 @@ struct Node {
   std::vector<std::string> grouping;
   bool without = false;
   size_t id = 0;  // selectors: the index of their samples
+  int depth = 1;  // of the tree below and including this node
 };
+
+// Deeper expressions (or parentheses) are refused: parsing, evaluating and freeing a tree
+// recurse once per level.
+constexpr int kMaxDepth = 128;
 
 class Parser {
  public:
@@ -202,7 +207,23 @@ class Parser {
     return 0;
   }
 
+  // Counts the parser's own recursion (parentheses make no node).
+  struct Nesting {
+    explicit Nesting(int* d) : depth(d) { ++*depth; }
+    ~Nesting() { --*depth; }
+    int* depth;
+  };
+
+  // A node over `args`, or an error past kMaxDepth.
+  Result<NodePtr> Over(std::shared_ptr<Node> node) {
+    for (const NodePtr& arg : node->args) node->depth = std::max(node->depth, arg->depth + 1);
+    if (node->depth > kMaxDepth) return Error("expression nested more than 128 deep");
+    return NodePtr(std::move(node));
+  }
+
   Result<NodePtr> Expr(int min_precedence) {
+    Nesting nesting(&nesting_);
+    if (nesting_ > kMaxDepth) return Error("expression nested more than 128 deep");
     auto left = Unary();
     if (!left.ok()) return left;
     while (true) {
@@ -219,19 +240,22 @@ class Parser {
       node->kind = Node::kBinary;
       node->name = op;
       node->args = {*left, *right};
-      left = NodePtr(node);
+      left = Over(std::move(node));
+      if (!left.ok()) return left;
     }
     return left;
   }
 
   Result<NodePtr> Unary() {
+    Nesting nesting(&nesting_);
+    if (nesting_ > kMaxDepth) return Error("expression nested more than 128 deep");
     if (Accept('-')) {
       auto inner = Unary();
       if (!inner.ok()) return inner;
       auto node = std::make_shared<Node>();
       node->kind = Node::kNegate;
       node->args = {*inner};
-      return NodePtr(node);
+      return Over(std::move(node));
     }
     Accept('+');
     auto primary = Primary();
@@ -294,7 +318,7 @@ class Parser {
       if (node->grouping.empty() && !node->without) {
         if (Status s = Grouping(node.get()); !s.ok()) return s;
       }
-      return NodePtr(node);
+      return Over(std::move(node));
     }
     if (Peek('(')) {
       static const std::set<std::string> kFunctions = {"rate",
@@ -332,7 +356,7 @@ class Parser {
       if (wanted == 2 && node->args[0]->kind != Node::kNumber) {
         return Error("quantile_over_time() needs a number first");
       }
-      return NodePtr(node);
+      return Over(std::move(node));
     }
     pos_ = save;
     return Selector(Identifier());
@@ -414,9 +438,17 @@ class Parser {
   std::string_view text_;
   size_t pos_ = 0;
   size_t selectors_ = 0;
+  int nesting_ = 0;
 };
 
 // --- Evaluation ----------------------------------------------------------------------------------
+
+// a - b, saturated: offsets and ranges may be as long as a query can say.
+int64_t Minus(int64_t a, int64_t b) {
+  int64_t out;
+  if (!__builtin_sub_overflow(a, b, &out)) return out;
+  return b > 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
 
 // A value at one step: a scalar, or an instant vector.
 struct Element {
@@ -454,9 +486,9 @@ class Evaluator {
   // The samples of a range selector at `t`, by series.
   std::vector<PromSeries> RangeSamples(const Node& n, int64_t t) const {
     std::vector<PromSeries> out;
-    const int64_t at = t - n.offset_ns;
+    const int64_t at = Minus(t, n.offset_ns);
     for (const Loaded& l : loaded_[n.id]) {
-      auto [a, b] = Window(l, at - n.range_ns, at);
+      auto [a, b] = Window(l, Minus(at, n.range_ns), at);
       if (a == b) continue;
       PromSeries s{l.labels, {}};
       for (size_t i = a; i < b; ++i) s.samples.push_back({l.ts[i], l.values[i]});
@@ -507,7 +539,8 @@ class Evaluator {
     }
     if (n.kind != Node::kSelector) return Status::OK();
     const int64_t window = n.range_ns ? n.range_ns : options_.lookback_ns;
-    const int64_t from = start - n.offset_ns - window, to = end - n.offset_ns + 1;
+    const int64_t from = Minus(Minus(start, n.offset_ns), window),
+                  to = Minus(Minus(end, n.offset_ns), -1);
     for (size_t i = 0; i < all_.size(); ++i) {
       if (all_[i].type == storage::ValueType::kString) continue;
       if (!std::all_of(n.matchers.begin(), n.matchers.end(),
@@ -518,8 +551,10 @@ class Evaluator {
                                        std::to_string(options_.max_series) +
                                        " series (query.max_series): narrow its selectors");
       }
-      auto points = storage_.ReadRaw(tenant_, all_[i].id, std::max(from, storage::kMinTimestampNs),
-                                     std::min(to, storage::kMaxTimestampNs));
+      const int64_t read_from = std::max(from, storage::kMinTimestampNs),
+                    read_to = std::min(to, storage::kMaxTimestampNs);
+      if (read_from >= read_to) continue;
+      auto points = storage_.ReadRaw(tenant_, all_[i].id, read_from, read_to);
       if (!points.ok()) return points.status();
       points_ += points->size();
       if (points_ > options_.max_points) {
@@ -550,9 +585,9 @@ class Evaluator {
 
   Value Instant(const Node& n, int64_t t) {
     Value v;
-    const int64_t at = t - n.offset_ns;
+    const int64_t at = Minus(t, n.offset_ns);
     for (const Loaded& l : loaded_[n.id]) {
-      auto [a, b] = Window(l, at - options_.lookback_ns, at);
+      auto [a, b] = Window(l, Minus(at, options_.lookback_ns), at);
       if (a < b) v.vector.push_back({l.labels, l.values[b - 1]});
     }
     return v;
@@ -560,8 +595,8 @@ class Evaluator {
 
   Result<Value> Call(const Node& n, int64_t t) {
     const Node& sel = *n.args.back();
-    const int64_t at = t - sel.offset_ns;
-    const int64_t from = at - sel.range_ns;
+    const int64_t at = Minus(t, sel.offset_ns);
+    const int64_t from = Minus(at, sel.range_ns);
     const double range_s = static_cast<double>(sel.range_ns) / 1e9;
     Value out;
     for (const Loaded& l : loaded_[sel.id]) {
@@ -756,9 +791,16 @@ Result<PromResult> Evaluate(const storage::Storage& storage, storage::TenantId t
   }
   out.type = PromResult::Type::kMatrix;
   std::map<PromLabels, std::vector<PromSample>> series;
+  size_t samples = 0;
   for (int64_t t = start; t <= end; t += step) {
     auto v = evaluator.Eval(**root, t);
     if (!v.ok()) return v.status();
+    samples += v->scalar ? 1 : v->vector.size();
+    if (samples > options.max_points) {
+      return Status::InvalidArgument("the query would answer more than " +
+                                     std::to_string(options.max_points) +
+                                     " samples (query.max_points): use a longer step");
+    }
     if (v->scalar) {
       series[{}].push_back({t, v->number});
       continue;
@@ -786,7 +828,9 @@ Result<PromResult> PromRangeQuery(const storage::Storage& storage, storage::Tena
         "zero or negative query resolution step widths are not accepted");
   if (end_ns < start_ns)
     return Status::InvalidArgument("end timestamp must not be before start time");
-  if ((end_ns - start_ns) / step_ns >= static_cast<int64_t>(options.max_steps)) {
+  if ((static_cast<uint64_t>(end_ns) - static_cast<uint64_t>(start_ns)) /
+          static_cast<uint64_t>(step_ns) >=
+      options.max_steps) {
     return Status::InvalidArgument("exceeded maximum resolution of " +
                                    std::to_string(options.max_steps) +
                                    " points per timeseries. Try decreasing the query resolution "

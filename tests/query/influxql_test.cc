@@ -293,6 +293,25 @@ TEST_F(InfluxQl, FiltersTagsWithEveryOperatorAndParentheses) {
   EXPECT_EQ(several.size(), 2u);
 }
 
+TEST_F(InfluxQl, RefusesConditionsNestedDeeperThanItCanWalkAndAnswersEmptyRangesEmpty) {
+  WriteFleet();
+  std::string chain = "SELECT count(temp) FROM machine WHERE asset_id = 'm0'";
+  for (int i = 0; i < 100'000; ++i) chain += " OR asset_id = 'm0'";
+  InfluxQlOptions options;
+  options.now_ns = clock_.NowNs();
+  for (const std::string& deep :
+       {chain, "SELECT count(temp) FROM machine WHERE " + std::string(100'000, '(') +
+                   "asset_id = 'm0'" + std::string(100'000, ')')}) {
+    auto r = RunInfluxQl(*db_, tenant_, deep, options);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("nested more than 128 deep"), std::string_view::npos);
+  }
+  EXPECT_TRUE(One("SELECT mean(temp) FROM machine WHERE time > now() AND time < now() - 1h GROUP "
+                  "BY time(1m)")
+                  .series.empty());
+  EXPECT_TRUE(One("SELECT temp FROM machine WHERE time > 99999999999999999999.5").series.empty());
+}
+
 TEST_F(InfluxQl, RefusesWhatItDoesNotSupportByNameAndBadInputWithAParseError) {
   WriteFleet();
   EXPECT_EQ(ErrorOf("SELECT mean(temp) FROM machine WHERE temp > 3"),

@@ -171,6 +171,22 @@ TEST_F(PromQl, AggregatesByAndWithoutLabelsAndDoesArithmeticWithScalars) {
   EXPECT_EQ(Instant("-temp_c", kT0).series.at(0).samples.at(0).value, -10);
 }
 
+// Found by query_language_fuzz (corpus: finding_promql_deep_parentheses): deep parentheses
+// overflowed the parser's stack.
+TEST_F(PromQl, RefusesExpressionsNestedDeeperThanItCanWalk) {
+  EXPECT_NE(Error(std::string(100'000, '(') + "1" + std::string(100'000, ')'))
+                .find("nested more than 128 deep"),
+            std::string::npos);
+  EXPECT_NE(Error(std::string(100'000, '-') + "1").find("nested more than 128 deep"),
+            std::string::npos);
+  std::string chain = "1";
+  for (int i = 0; i < 100'000; ++i) chain += "+1";
+  EXPECT_NE(Error(chain).find("nested more than 128 deep"), std::string::npos)
+      << "a long chain of operators is a deep tree too";
+  EXPECT_EQ(Instant("((((1))))", kT0).series.at(0).samples.at(0).value, 1)
+      << "shallow nesting still parses";
+}
+
 TEST_F(PromQl, RangeQueriesEvaluateEveryStep) {
   Counter("api");
   auto r = PromRangeQuery(*db_, tenant_, "rate(http_requests_total[1m])", kT0 + 60 * kSecond,
