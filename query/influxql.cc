@@ -281,7 +281,6 @@ class Parser {
     while (true) {
       while (IsOp(";")) ++i_;
       if (Peek().kind == Tok::kEnd) break;
-      Result<Statement> s = Status::OK();
       if (IsKeyword("SELECT")) {
         auto select = ParseSelect();
         if (!select.ok()) return select.status();
@@ -1520,8 +1519,7 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
       case Select::Fill::kNumber:
         for (size_t b = 0; b < count; ++b) {
           if (is_null(b)) {
-            col[b] =
-                counts ? InfluxCell(Saturate(s.fill_value)) : InfluxCell(s.fill_value);
+            col[b] = counts ? InfluxCell(Saturate(s.fill_value)) : InfluxCell(s.fill_value);
           }
         }
         break;
