@@ -29,6 +29,8 @@ Response TooLarge(const Request& req, size_t limit);
 enum class InfluxApi { kV1, kV2 };
 Response HandleInfluxWrite(const Request& req, const Services& services, InfluxApi api);
 Response HandlePing(const Request& req);
+// POST /api/v1/write: Prometheus remote write, with a write token.
+Response HandleRemoteWrite(const Request& req, const Services& services);
 class Api;
 // GET /metrics
 Response HandleMetrics(const Request& req, const Services& services, const Api& api);

@@ -38,6 +38,7 @@ Response Ready(Ctx& ctx) {
 Response Metrics(Ctx& ctx) { return HandleMetrics(ctx.req, ctx.services, ctx.api); }
 Response Ping(Ctx& ctx) { return HandlePing(ctx.req); }
 Response WriteV1(Ctx& ctx) { return HandleInfluxWrite(ctx.req, ctx.services, InfluxApi::kV1); }
+Response RemoteWrite(Ctx& ctx) { return HandleRemoteWrite(ctx.req, ctx.services); }
 Response WriteV2(Ctx& ctx) { return HandleInfluxWrite(ctx.req, ctx.services, InfluxApi::kV2); }
 Response Readings(Ctx& ctx) { return HandleReadings(ctx.req, ctx.services, ctx.tenant); }
 Response OpenApi(Ctx& ctx) {
@@ -243,6 +244,15 @@ std::vector<Route> BuildTable() {
        .tag = "prometheus",
        .query = {},
        .success = bhttp::status::ok},
+      {.method = verb::post,
+       .pattern = "/api/v1/write",
+       .access = Access::kSelf,
+       .handler = RemoteWrite,
+       .summary = "Prometheus remote write (snappy-compressed protobuf WriteRequest)",
+       .tag = "prometheus",
+       .success = bhttp::status::no_content,
+       .body_limit = 0,
+       .request_type = "application/x-protobuf"},
       {.method = verb::post,
        .pattern = "/api/v2/write",
        .access = Access::kSelf,

@@ -182,6 +182,46 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
   return MakeResponse(req, bhttp::status::bad_request, JsonText(o));
 }
 
+Response HandleRemoteWrite(const Request& req, const Services& services) {
+  auto error = [&](bhttp::status status, std::string_view message) {
+    storage::JsonWriter w;
+    w.BeginObject().Field("error", message).EndObject();
+    return MakeResponse(req, status, w.Take());
+  };
+  Query query = ParseQuery(req);
+  Result<storage::TenantId> tenant = Status::NotFound("no credentials");
+  if (std::string token = InfluxCredential(req, query); !token.empty() && services.auth) {
+    tenant = services.auth->tokens().Verify(token);
+  }
+  if (!tenant.ok()) {
+    Response res =
+        error(bhttp::status::unauthorized, "authorization failed: a valid write token is required");
+    res.set(bhttp::field::www_authenticate, "Bearer");
+    return res;
+  }
+  // Remote write 1.0 bodies are always snappy-compressed, whether or not the header says so.
+  const std::string_view encoding = Header(req, bhttp::field::content_encoding);
+  if (!encoding.empty() && encoding != "snappy") {
+    return error(bhttp::status::unsupported_media_type, "Content-Encoding must be snappy");
+  }
+  ingest::WriteReport report =
+      services.ingestor->WriteRemoteWrite(*tenant, req.body(), services.storage->clock().NowNs());
+  if (report.status.code() == Status::Code::kInvalidArgument) {
+    return error(bhttp::status::bad_request, report.status.message());
+  }
+  if (!report.status.ok()) {
+    return error(bhttp::status::internal_server_error, "storage: " + report.status.ToString());
+  }
+  if (report.rejected.empty()) return MakeResponse(req, bhttp::status::no_content, "");
+  const ingest::Rejection& first = report.rejected.front();
+  json::object o;
+  o["error"] = "partial write: series " + std::to_string(first.line) + ": " + first.reason +
+               " dropped=" + std::to_string(report.rejected.size());
+  o["rejected"] = RejectedJson(report.rejected, "series");
+  // 400, not 5xx: Prometheus retries 5xx, and sending these again cannot make them good.
+  return MakeResponse(req, bhttp::status::bad_request, JsonText(o));
+}
+
 Response HandleReadings(const Request& req, const Services& services, storage::TenantId tenant) {
   Query query = ParseQuery(req);
   std::string precision_text = query.Get("precision");

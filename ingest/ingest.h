@@ -171,6 +171,13 @@ class Ingestor {
   WriteReport WriteJsonReadings(storage::TenantId tenant, std::string_view body,
                                 Precision precision, int64_t now_ns);
 
+  // Stores a Prometheus remote-write request (protocol 1.0: a snappy-compressed protobuf
+  // WriteRequest). Each series is the measurement named by its __name__ label, tagged with its
+  // other labels, with one field, "value" (so PromQL names it as Prometheus did). Stale markers
+  // are not stored. An undecodable body fails whole (InvalidArgument, nothing stored); a bad
+  // series is rejected by index (1-based) and the others are stored.
+  WriteReport WriteRemoteWrite(storage::TenantId tenant, std::string_view body, int64_t now_ns);
+
   const IngestOptions& options() const { return options_; }
   // The storage's clock: "now" for lines without a timestamp.
   const storage::Clock& clock() const;

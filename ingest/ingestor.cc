@@ -37,6 +37,12 @@ static std::string ConflictReason(const Point& point, std::string_view field, Va
          std::string(storage::ValueTypeName(got));
 }
 
+void PutLengthPrefixed(std::string* out, std::string_view s) {
+  uint32_t n = static_cast<uint32_t>(s.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(s);
+}
+
 void Batch::Reset(TenantCache* tenant_cache, CacheKind cache_kind, std::string_view stable) {
   cache = tenant_cache;
   kind = cache_kind;

@@ -33,9 +33,12 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
 };
 
-// Line protocol and JSON spell series differently; each has its own map so that no text of
-// one can ever be mistaken for the other.
+// Line protocol and the structured formats (JSON readings, remote write) spell series
+// differently; each spelling has its own map so that no text of one can ever be mistaken for
+// the other. The structured formats' text is the measurement and then each tag key and value,
+// each length-prefixed (PutLengthPrefixed).
 enum class CacheKind { kLineProtocol = 0, kJson = 1 };
+void PutLengthPrefixed(std::string* out, std::string_view s);
 
 struct TenantCache {
   SharedMutex mu;

@@ -15,12 +15,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-void PutLengthPrefixed(std::string* out, std::string_view s) {
-  uint32_t n = static_cast<uint32_t>(s.size());
-  out->append(reinterpret_cast<const char*>(&n), sizeof n);
-  out->append(s);
-}
-
 std::string_view TypeName(od::json_type t) {
   switch (t) {
     case od::json_type::array:

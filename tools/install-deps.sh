@@ -13,7 +13,7 @@ packages=(
   libspdlog-dev libfmt-dev libsodium-dev libssl-dev
   libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zlib1g-dev libre2-dev
+  zlib1g-dev libre2-dev libsnappy-dev libprotobuf-dev
 )
 
 missing=()
