@@ -18,6 +18,7 @@ json::object TokenJson(const ingest::ApiTokens::Token& t) {
       {"id", t.id}, {"name", t.name}, {"created_at", storage::FormatRfc3339(t.created_ns)}};
   o["revoked_at"] =
       t.revoked_ns ? json::value(storage::FormatRfc3339(t.revoked_ns)) : json::value(nullptr);
+  o["scope"] = t.scope == ingest::ApiTokens::Scope::kRead ? "read" : "write";
   return o;
 }
 
@@ -143,13 +144,22 @@ Response CreateTokenRoute(Ctx& ctx) {
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
   std::string name;
+  auto scope = ingest::ApiTokens::Scope::kWrite;
   for (const auto& [k, v] : *body) {
-    if (k != "name") return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
-    if (!v.is_string()) return Error(ctx, BadField("name", "name must be a string"));
-    name = v.as_string();
+    if (k == "name") {
+      if (!v.is_string()) return Error(ctx, BadField("name", "name must be a string"));
+      name = v.as_string();
+    } else if (k == "scope") {
+      if (!v.is_string() || (v.as_string() != "write" && v.as_string() != "read")) {
+        return Error(ctx, BadField("scope", "scope must be \"write\" or \"read\""));
+      }
+      if (v.as_string() == "read") scope = ingest::ApiTokens::Scope::kRead;
+    } else {
+      return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+    }
   }
   if (name.empty()) return Error(ctx, BadField("name", "name is required"));
-  auto created = ctx.services.auth->tokens().Create(ctx.tenant, name);
+  auto created = ctx.services.auth->tokens().Create(ctx.tenant, name, scope);
   if (!created.ok()) return Error(ctx, FromStatus(created.status(), "name"));
   json::object o = TokenJson(created->token);
   o["token"] = created->secret;

@@ -307,9 +307,10 @@ Result<Principal> Auth::VerifyJwt(std::string_view jwt, int64_t now_s) const {
 Result<Principal> Auth::Authenticate(std::string_view credential, int64_t now_s) const {
   std::optional<ingest::ApiTokens::Holder> holder = impl_->tokens->Find(credential);
   if (!holder) return VerifyJwt(credential, now_s);
+  const bool reads = holder->scope == ingest::ApiTokens::Scope::kRead;
   return Principal{.tenant = holder->tenant,
                    .tenant_name = std::move(holder->tenant_name),
-                   .role = Role::kWriter,
+                   .role = reads ? Role::kViewer : Role::kWriter,
                    .subject = holder->id.empty() ? "static-token" : "token:" + holder->id};
 }
 

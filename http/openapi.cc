@@ -121,9 +121,11 @@ constexpr std::string_view kSchemas = R"json({
     "client_secret": {"type": "string"}, "role": {"type": "string"}}},
   "ClientList": {"type": "object"},
   "TokenInput": {"type": "object", "required": ["name"], "properties": {
-    "name": {"type": "string"}}},
+    "name": {"type": "string"},
+    "scope": {"type": "string", "enum": ["write", "read"], "default": "write"}}},
   "NewToken": {"type": "object", "properties": {"id": {"type": "string"},
-    "name": {"type": "string"}, "token": {"type": "string"}}},
+    "name": {"type": "string"}, "scope": {"type": "string", "enum": ["write", "read"]},
+    "token": {"type": "string"}}},
   "TokenList": {"type": "object"},
   "AssetPage": {"$ref": "#/components/schemas/Page"},
   "MaintenancePage": {"$ref": "#/components/schemas/Page"},

@@ -143,6 +143,10 @@ Response HandleInfluxWrite(const Request& req, const Services& services, InfluxA
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
   std::string token = InfluxCredential(req, query);
   if (!token.empty() && services.auth) tenant = services.auth->tokens().Verify(token);
+  if (tenant.status().code() == Status::Code::kFailedPrecondition) {
+    return MakeResponse(req, bhttp::status::forbidden,
+                        error("forbidden", tenant.status().message()));
+  }
   if (!tenant.ok()) {
     Response res =
         MakeResponse(req, bhttp::status::unauthorized,
@@ -192,6 +196,9 @@ Response HandleRemoteWrite(const Request& req, const Services& services) {
   Result<storage::TenantId> tenant = Status::NotFound("no credentials");
   if (std::string token = InfluxCredential(req, query); !token.empty() && services.auth) {
     tenant = services.auth->tokens().Verify(token);
+  }
+  if (tenant.status().code() == Status::Code::kFailedPrecondition) {
+    return error(bhttp::status::forbidden, tenant.status().message());
   }
   if (!tenant.ok()) {
     Response res =

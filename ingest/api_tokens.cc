@@ -18,6 +18,13 @@ namespace json = boost::json;
 constexpr std::string_view kTokenKind = "api_token";
 constexpr size_t kMinStaticTokenBytes = 16;
 
+// Records made before scopes existed have no "scope": they were write tokens.
+ApiTokens::Scope ScopeOf(const json::object& o) {
+  const json::value* scope = o.if_contains("scope");
+  return scope && scope->is_string() && scope->as_string() == "read" ? ApiTokens::Scope::kRead
+                                                                     : ApiTokens::Scope::kWrite;
+}
+
 std::string Sha256(std::string_view text) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
   crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
@@ -140,7 +147,7 @@ Status ApiTokens::Impl::LoadRecords() {
         return Status::Corruption("api token '" + id + "' of tenant '" + name + "' does not parse");
       }
       if (revoked->to_number<int64_t>() != 0) continue;
-      by_digest.emplace(HexDecode(digest->as_string()), Holder{tenant, name, id});
+      by_digest.emplace(HexDecode(digest->as_string()), Holder{tenant, name, id, ScopeOf(*o)});
     }
   }
   return Status::OK();
@@ -162,11 +169,13 @@ Result<std::unique_ptr<ApiTokens>> ApiTokens::Open(storage::Storage* storage,
   return std::unique_ptr<ApiTokens>(new ApiTokens(std::move(impl)));
 }
 
-Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::string_view name) {
+Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::string_view name,
+                                              Scope scope) {
   if (name.empty() || name.size() > 128) {
     return Status::InvalidArgument("name must be 1..128 characters");
   }
-  Token token{HexEncode(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0};
+  Token token{HexEncode(RandomBytes(6)), std::string(name), impl_->storage->clock().NowNs(), 0,
+              scope};
   std::string secret = "fst_" + Base64UrlEncode(RandomBytes(30));
   std::string digest = Sha256(secret);
   json::object o;
@@ -174,12 +183,14 @@ Result<ApiTokens::NewToken> ApiTokens::Create(storage::TenantId tenant, std::str
   o["digest"] = HexEncode(digest);
   o["created_ns"] = token.created_ns;
   o["revoked_ns"] = 0;
+  if (scope == Scope::kRead) o["scope"] = "read";
   std::string value = storage::JsonText(o);
   std::string tenant_name = TenantName(*impl_->storage, tenant);
   WriterLock l(&impl_->mu);
   storage::Storage::RecordWrite write{kTokenKind, token.id, value};
   if (Status s = impl_->storage->WriteRecords(tenant, std::span(&write, 1)); !s.ok()) return s;
-  impl_->by_digest.emplace(std::move(digest), Holder{tenant, std::move(tenant_name), token.id});
+  impl_->by_digest.emplace(std::move(digest),
+                           Holder{tenant, std::move(tenant_name), token.id, scope});
   return NewToken{std::move(token), std::move(secret)};
 }
 
@@ -218,7 +229,7 @@ std::vector<ApiTokens::Token> ApiTokens::List(storage::TenantId tenant) const {
       continue;
     }
     out.push_back({id, std::string(name->as_string()), created->to_number<int64_t>(),
-                   revoked->to_number<int64_t>()});
+                   revoked->to_number<int64_t>(), ScopeOf(*o)});
   }
   return out;
 }
@@ -234,6 +245,9 @@ std::optional<ApiTokens::Holder> ApiTokens::Find(std::string_view token) const {
 Result<storage::TenantId> ApiTokens::Verify(std::string_view token) const {
   std::optional<Holder> holder = Find(token);
   if (!holder) return Status::InvalidArgument("invalid token");
+  if (holder->scope != Scope::kWrite) {
+    return Status::FailedPrecondition("a read token may not write: use a write token");
+  }
   return holder->tenant;
 }
 

@@ -250,18 +250,23 @@ class ApiTokens final : public TokenVerifier {
   ApiTokens(const ApiTokens&) = delete;
   ApiTokens& operator=(const ApiTokens&) = delete;
 
+  // What a token may do: write points (every ingest path), or read them (the query APIs and the
+  // REST routes a viewer may call; what a Grafana data source is configured with). Never both.
+  enum class Scope : uint8_t { kWrite, kRead };
   struct Token {
     std::string id;
     std::string name;
     int64_t created_ns = 0;
     int64_t revoked_ns = 0;  // 0 while valid
+    Scope scope = Scope::kWrite;
   };
   struct NewToken {
     Token token;
     std::string secret;  // the token itself ("fst_..."), shown once
   };
   // InvalidArgument unless `name` is 1..128 bytes.
-  Result<NewToken> Create(storage::TenantId tenant, std::string_view name);
+  Result<NewToken> Create(storage::TenantId tenant, std::string_view name,
+                          Scope scope = Scope::kWrite);
   // NotFound for an unknown id; revoking a revoked token changes nothing.
   Status Revoke(storage::TenantId tenant, std::string_view id);
   // Every token of the tenant, revoked ones included, in id order.
@@ -272,9 +277,11 @@ class ApiTokens final : public TokenVerifier {
     storage::TenantId tenant = 0;
     std::string tenant_name;
     std::string id;
+    Scope scope = Scope::kWrite;
   };
   std::optional<Holder> Find(std::string_view token) const;
-  // TokenVerifier: the tenant of a valid token; InvalidArgument otherwise.
+  // TokenVerifier: the tenant of a valid write token; FailedPrecondition for a read token,
+  // InvalidArgument for any other.
   Result<storage::TenantId> Verify(std::string_view token) const override;
 
  private:

@@ -450,9 +450,9 @@ class UringListener final : public TcpListener {
     if (!tenant.ok()) {
       auth_failures_.fetch_add(1, std::memory_order_relaxed);
       log::Warn(
-          "tcp ingest: {}: closing: the first line must be '# token <token>' with a valid "
-          "token",
-          c.peer);
+          "tcp ingest: {}: closing: the first line must be '# token <token>' with a valid write "
+          "token ({})",
+          c.peer, tenant.status().message());
       Drop(slot);
       return false;
     }

@@ -284,12 +284,17 @@ try {
   await axe('predictions');
   await shots('predictions');
 
-  step('Settings: an admin makes a write token that writes until it is revoked');
+  step('Settings: an admin makes a write token that writes until it is revoked, and a read token that only reads');
   await page.goto(`${url}/#/settings`);
-  const tokenForm = page.getByRole('form', { name: 'New write token' });
-  await tokenForm.getByLabel('Name').fill('browser-gateway');
-  await tokenForm.getByRole('button', { name: 'Create write token' }).click();
-  const secret = await page.locator('[data-token]').textContent();
+  const tokenForm = page.getByRole('form', { name: 'New token' });
+  const makeToken = async (name, scope) => {
+    await tokenForm.getByLabel('Name').fill(name);
+    await tokenForm.getByLabel('Scope').selectOption(scope);
+    await tokenForm.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('tr[data-token-row]', { hasText: name }).waitFor();
+    return page.getByRole('status').filter({ hasText: `Token ${name},` }).locator('[data-token]').textContent();
+  };
+  const secret = await makeToken('browser-gateway', 'write');
   const writeWith = async (token) => (await fetch(`${url}/api/v2/write?precision=ms`, {
     method: 'POST', headers: { Authorization: `Token ${token}` }, body: `readings,asset_id=xss-1 via_token=1 ${Date.now()}`,
   })).status;
@@ -297,6 +302,12 @@ try {
   await page.locator('tr[data-token-row]', { hasText: 'browser-gateway' }).getByRole('button', { name: 'Revoke' }).click();
   await page.locator('tr[data-token-row]', { hasText: 'browser-gateway' }).getByRole('button', { name: 'Revoke' }).waitFor({ state: 'detached' });
   assert.equal(await writeWith(secret), 401);
+  const reader = await makeToken('browser-grafana', 'read');
+  assert.match(await page.locator('tr[data-token-row]', { hasText: 'browser-grafana' }).textContent(), /read/);
+  const shown = await fetch(`${url}/query?q=SHOW%20DATABASES`, { headers: { Authorization: `Token ${reader}` } });
+  assert.equal(shown.status, 200);
+  assert.equal((await shown.json()).results[0].series[0].values[0][0], tenant.name);
+  assert.equal(await writeWith(reader), 403);
 
   step('Settings: an admin adds a user who can sign in, a webhook, and changes the risk threshold');
   const userForm = page.getByRole('form', { name: 'New user' });

@@ -46,6 +46,8 @@ class InfluxQuery : public ::testing::Test {
     Auth& auth = *appliance_->auth;
     auto client = auth.CreateClient(acme_, "", Role::kViewer).value();
     viewer_ = auth.IssueToken(client.client.id, client.secret, std::time(nullptr)).value().jwt;
+    auto admin = auth.CreateClient(acme_, "", Role::kAdmin).value();
+    admin_ = auth.IssueToken(admin.client.id, admin.secret, std::time(nullptr)).value().jwt;
     writer_ = auth.tokens().Create(acme_, "gateway-1").value().secret;
     // An hour of readings a minute apart, ending a minute before now: two pumps and a fan,
     // and a line with no asset tag at all.
@@ -100,7 +102,7 @@ class InfluxQuery : public ::testing::Test {
   static inline foresight::testing::TempDir* dir_;
   static inline foresight::testing::Appliance* appliance_;
   static inline storage::TenantId acme_;
-  static inline std::string viewer_, writer_;
+  static inline std::string viewer_, admin_, writer_;
   static inline int64_t now_s_;
 };
 
@@ -192,6 +194,52 @@ TEST_F(InfluxQuery, TakesCredentialsAsInfluxClientsSendThemAndRefusesWriteTokens
   EXPECT_EQ(writer.status, 403u);
   EXPECT_NE(writer.text.find("a write token may not read"), std::string::npos) << writer.text;
   EXPECT_EQ(Call(bhttp::verb::get, target, "Bearer not-a-token").status, 401u);
+}
+
+TEST_F(InfluxQuery, AReadTokenMadeByAnAdminReadsEverywhereUntilRevokedAndNeverWrites) {
+  Reply made = Call(bhttp::verb::post, "/api/v1/tenants/acme/tokens", "Bearer " + admin_,
+                    R"({"name":"grafana","scope":"read"})", "application/json");
+  ASSERT_EQ(made.status, 201u) << made.text;
+  EXPECT_EQ(made.body.at("scope"), "read");
+  const std::string read = std::string(made.body.at("token").as_string());
+  const std::string id = std::string(made.body.at("id").as_string());
+
+  const std::string query = "/query?db=acme&q=" + Url("SELECT count(humidity) FROM hall");
+  Reply influxql = Call(bhttp::verb::get, query, "Token " + read);
+  ASSERT_EQ(influxql.status, 200u) << influxql.text;
+  EXPECT_EQ(influxql.body.at("results").at(0).at("series").at(0).at("values").at(0).at(1), 60);
+  Reply promql = Call(bhttp::verb::get, "/api/v1/query?query=" + Url("count(hall_humidity)"),
+                      "Basic " + testing::Base64("grafana:" + read));
+  ASSERT_EQ(promql.status, 200u) << promql.text;
+  EXPECT_EQ(promql.body.at("data").at("result").at(0).at("value").at(1), "1");
+  EXPECT_EQ(Call(bhttp::verb::get, "/api/v1/tenants/acme/assets", "Bearer " + read).status, 200u);
+
+  for (const std::string& target :
+       {std::string("/write?db=acme"), std::string("/api/v2/write?bucket=acme")}) {
+    Reply w = Call(bhttp::verb::post, target, "Token " + read, "hall humidity=1i", "text/plain");
+    EXPECT_EQ(w.status, 403u) << target << ": " << w.text;
+    EXPECT_NE(w.text.find("a read token may not write"), std::string::npos) << w.text;
+  }
+  EXPECT_EQ(Call(bhttp::verb::post, "/api/v1/write", "Bearer " + read, "", "").status, 403u);
+  EXPECT_EQ(Call(bhttp::verb::post, "/api/v1/tenants/acme/assets", "Bearer " + read,
+                 R"({"id":"p9","asset_type":"pump"})", "application/json")
+                .status,
+            403u);
+
+  Reply listed = Call(bhttp::verb::get, "/api/v1/tenants/acme/tokens", "Bearer " + admin_);
+  bool shown = false;
+  for (const json::value& t : listed.body.at("items").as_array()) {
+    if (t.at("id").as_string() == id) shown = t.at("scope") == "read";
+  }
+  EXPECT_TRUE(shown) << listed.text;
+  EXPECT_EQ(
+      Call(bhttp::verb::delete_, "/api/v1/tenants/acme/tokens/" + id, "Bearer " + admin_).status,
+      204u);
+  EXPECT_EQ(Call(bhttp::verb::get, query, "Token " + read).status, 401u);
+  EXPECT_EQ(Call(bhttp::verb::post, "/api/v1/tenants/acme/tokens", "Bearer " + admin_,
+                 R"({"name":"grafana","scope":"admin"})", "application/json")
+                .status,
+            400u);
 }
 
 TEST_F(InfluxQuery, AnswersInInfluxDbsShapesForTimesCsvAndErrors) {

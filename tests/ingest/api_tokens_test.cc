@@ -1,4 +1,4 @@
-// Write tokens on real storage: made, checked, revoked, and still so after a restart.
+// API tokens, write and read, on real storage: made, checked, revoked, and kept across restarts.
 #include "ingest/ingest.h"
 #include "tests/test_util.h"
 
@@ -48,6 +48,35 @@ TEST_F(ApiTokensTest, AMadeTokenNamesItsTenantUntilRevokedAcrossRestarts) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].name, "gateway-1");
   EXPECT_NE(listed[0].revoked_ns, 0);
+}
+
+TEST_F(ApiTokensTest, AReadTokenIsFoundAsOneButMayNotWriteAcrossRestarts) {
+  ApiTokens::NewToken made = tokens_->Create(acme_, "grafana", ApiTokens::Scope::kRead).value();
+  EXPECT_EQ(made.token.scope, ApiTokens::Scope::kRead);
+  for (int restart = 0; restart < 2; ++restart) {
+    Result<storage::TenantId> verified = tokens_->Verify(made.secret);
+    EXPECT_EQ(verified.status().code(), Status::Code::kFailedPrecondition);
+    EXPECT_EQ(verified.status().message(), "a read token may not write: use a write token");
+    std::optional<ApiTokens::Holder> holder = tokens_->Find(made.secret);
+    ASSERT_TRUE(holder);
+    EXPECT_EQ(holder->scope, ApiTokens::Scope::kRead);
+    ASSERT_EQ(tokens_->List(acme_).size(), 1u);
+    EXPECT_EQ(tokens_->List(acme_)[0].scope, ApiTokens::Scope::kRead);
+    Reopen();
+  }
+  ASSERT_TRUE(tokens_->Revoke(acme_, made.token.id).ok());
+  EXPECT_FALSE(tokens_->Find(made.secret));
+}
+
+TEST_F(ApiTokensTest, ARecordWithoutAScopeIsAWriteToken) {
+  // Write tokens are stored as they were before read tokens existed, so old records still mean
+  // write tokens.
+  ApiTokens::NewToken made = tokens_->Create(acme_, "old-gateway").value();
+  std::string record = db_->GetRecord(acme_, "api_token", made.token.id).value();
+  EXPECT_EQ(record.find("scope"), std::string::npos) << record;
+  Reopen();
+  EXPECT_EQ(tokens_->Verify(made.secret).value(), acme_);
+  EXPECT_EQ(tokens_->List(acme_)[0].scope, ApiTokens::Scope::kWrite);
 }
 
 TEST_F(ApiTokensTest, KeepsOnlyADigestOfTheToken) {

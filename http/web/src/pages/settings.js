@@ -1,5 +1,5 @@
 // Settings: the tenant, its cost model and risk threshold; for admins the people who sign in,
-// write tokens, webhooks with their delivery status, and the audit log. The server checks every
+// API tokens, webhooks with their delivery status, and the audit log. The server checks every
 // role again; these pages only leave out what a role cannot do.
 import { useState } from 'preact/hooks';
 import { api, isAdmin } from '../api.js';
@@ -86,22 +86,26 @@ function Tokens() {
   const [created, setCreated] = useState(null);
   const submit = (e) => {
     e.preventDefault();
-    const name = new FormData(e.target).get('name');
+    const f = new FormData(e.target);
     run(async () => {
-      setCreated(await api('POST', '/tokens', { name }));
+      setCreated(await api('POST', '/tokens', { name: f.get('name'), scope: f.get('scope') }));
       e.target.reset();
     });
   };
   return html`<div>
-    <form class="inline" onSubmit=${submit} aria-label="New write token">
+    <form class="inline" onSubmit=${submit} aria-label="New token">
       <label>Name <input name="name" required placeholder="gateway-3" /></label>
-      <button type="submit">Create write token</button>
+      <label>Scope <select name="scope">
+        <option value="write">write: gateways (InfluxDB writes, JSON readings, remote write)</option>
+        <option value="read">read: Grafana and the query APIs (InfluxQL, Prometheus)</option>
+      </select></label>
+      <button type="submit">Create token</button>
     </form>
     <${Problem} error=${error || tokens.error} />
     ${created && html`<p role="status">Token ${created.name}, shown once: <span class="secret" data-token=${created.id}>${created.token}</span></p>`}
-    <table><thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Revoked</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+    <table><thead><tr><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Revoked</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
       <tbody>${(tokens.data?.items ?? []).map((t) => html`<tr key=${t.id} data-token-row=${t.id}>
-        <td>${t.name}</td><td>${time(t.created_at)}</td><td>${t.revoked_at ? time(t.revoked_at) : '—'}</td>
+        <td>${t.name}</td><td>${t.scope}</td><td>${time(t.created_at)}</td><td>${t.revoked_at ? time(t.revoked_at) : '—'}</td>
         <td>${!t.revoked_at && html`<button onClick=${() => confirm(`Revoke ${t.name}?`) && run(() => api('DELETE', `/tokens/${encodeURIComponent(t.id)}`))}>Revoke</button>`}</td>
       </tr>`)}</tbody></table>
   </div>`;
@@ -164,7 +168,7 @@ export function Settings() {
     <${ReportSettings} />
     ${admin && html`
       <h2>Users</h2><${Users} />
-      <h2>Write tokens <span class="muted">(for gateways: InfluxDB writes and JSON readings)</span></h2><${Tokens} />
+      <h2>API tokens <span class="muted">(write tokens for gateways, read tokens for Grafana)</span></h2><${Tokens} />
       <h2>Webhooks</h2><${Webhooks} />
       <h2>Audit log <span class="muted">(the latest 50 changes)</span></h2><${Audit} />`}
   </section>`;
