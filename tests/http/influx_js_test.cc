@@ -1,6 +1,7 @@
 // A client nobody here wrote: the official InfluxDB JavaScript client (npm
 // @influxdata/influxdb-client, installed by tools/test.sh into tests/js) writes to the real
-// server over loopback, unchanged, and every point reads back as written.
+// server over loopback, unchanged, and every point reads back as written, in storage and through
+// /query with a read token.
 #include "http/http.h"
 #include "tests/test_util.h"
 
@@ -12,7 +13,7 @@
 namespace foresight::http {
 namespace {
 
-TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
+TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBackInStorageAndThroughQuery) {
   std::string js = std::string(FORESIGHT_SOURCE_DIR) + "/tests/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/@influxdata/influxdb-client"))
       << "run `npm ci` in tests/js (tools/test.sh does)";
@@ -23,6 +24,11 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   auth.jwt_secret = "test-signing-key-0123456789abcdef";
   auth.static_tokens = "acme:" + token;
   auto tokens = Auth::Open(storage.get(), auth).value();
+  const std::string read_token =
+      tokens->tokens()
+          .Create(*storage->FindTenant("acme"), "js-reader", ingest::ApiTokens::Scope::kRead)
+          .value()
+          .secret;
   ingest::Ingestor ingestor(storage.get(), ingest::IngestOptions());
   ServerOptions options;
   options.host = "127.0.0.1";
@@ -31,7 +37,7 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
 
   std::string command = "node " + js +
                         "/influx_client.mjs http://127.0.0.1:" + std::to_string(server->port()) +
-                        " " + token + " 2>&1";
+                        " " + token + " " + read_token + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
@@ -40,6 +46,10 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBack) {
   int status = pclose(pipe);
   server->Stop();
   ASSERT_EQ(status, 0) << output;
+  // 200 points: the last temperature is 60 + 199/4, the cycles sum to 1000 * (0 + ... + 199).
+  EXPECT_NE(output.find("read time count last sum: 0 200 109.75 19900000\n"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("the write token reading: 403\n"), std::string::npos) << output;
 
   storage::TenantId acme = *storage->FindTenant("acme");
   auto series = storage->ListSeries(acme);
