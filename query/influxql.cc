@@ -1450,6 +1450,19 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
                                          info->key.field);
         }
       }
+      // last() over the whole range is the series' newest point whenever that lies in range.
+      if (col.fn == Fn::kLast && !interval && info->type != storage::ValueType::kString) {
+        auto latest = storage_.ReadLatest(tenant_, info->id);
+        if (!latest.ok() && latest.status().code() != Status::Code::kNotFound) {
+          return latest.status();
+        }
+        if (!latest.ok()) continue;  // an empty series
+        if (latest->ts_ns[0] >= plan.from_ns && latest->ts_ns[0] < plan.to_ns) {
+          if (Status b = budget->Points(1); !b.ok()) return b;
+          acc[c][0].Add(latest->ts_ns[0], latest->AsDouble(0), false);
+          continue;
+        }
+      }
       // Rollups answer whole buckets; the partial buckets at either end read raw points.
       int64_t whole_from = plan.to_ns, whole_to = plan.to_ns;
       if (rollups) {

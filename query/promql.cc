@@ -554,6 +554,26 @@ class Evaluator {
       const int64_t read_from = std::max(from, storage::kMinTimestampNs),
                     read_to = std::min(to, storage::kMaxTimestampNs);
       if (read_from >= read_to) continue;
+      Loaded l;
+      l.labels = labels_[i];
+      // An instant selector needs only the newest sample at or before `end`: the series' newest
+      // point whenever that is not after `end`.
+      if (start == end && n.range_ns == 0) {
+        auto latest = storage_.ReadLatest(tenant_, all_[i].id);
+        if (!latest.ok() && latest.status().code() != Status::Code::kNotFound) {
+          return latest.status();
+        }
+        if (!latest.ok()) continue;  // an empty series
+        if (latest->ts_ns[0] < read_to) {
+          if (latest->ts_ns[0] >= read_from) {
+            ++points_;
+            l.ts.push_back(latest->ts_ns[0]);
+            l.values.push_back(latest->AsDouble(0));
+            loaded_[n.id].push_back(std::move(l));
+          }
+          continue;
+        }
+      }
       auto points = storage_.ReadRaw(tenant_, all_[i].id, read_from, read_to);
       if (!points.ok()) return points.status();
       points_ += points->size();
@@ -562,8 +582,6 @@ class Evaluator {
                                        std::to_string(options_.max_points) +
                                        " points (query.max_points): shorten its range");
       }
-      Loaded l;
-      l.labels = labels_[i];
       l.ts = std::move(points->ts_ns);
       l.values.resize(l.ts.size());
       for (size_t k = 0; k < l.ts.size(); ++k) l.values[k] = points->AsDouble(k);

@@ -71,6 +71,9 @@ int64_t PageWidth(Tier tier);
 
 // --- Point sets ---------------------------------------------------------------------------------
 void PushPoint(Points* out, const Points& from, size_t i);
+// The index of the newest point of unsorted `points` (the last written among equal timestamps),
+// or npos when it is empty.
+size_t NewestIndex(const Points& points);
 bool IsSortedUnique(const Points& p);
 // Sorts by time; of several points with one timestamp the last one (latest written) stays.
 void SortUnique(Points* p);
@@ -245,6 +248,12 @@ class Engine final : public Storage {
     // flush: still visible to reads, older than `active`.
     std::unordered_map<uint64_t, Points> active FORESIGHT_GUARDED_BY(mu);
     std::unordered_map<uint64_t, Points> frozen FORESIGHT_GUARDED_BY(mu);
+    // The newest sealed point of each series ReadLatest has looked up (empty Points: no block),
+    // so that a latest read is the heads and this, not a block decode. Kept up to date by each
+    // flush as it drops its frozen heads, which it counts in `flushes`: a read that missed here
+    // fills its entry only if no flush finished while it read the blocks.
+    mutable std::unordered_map<uint64_t, Points> sealed_latest FORESIGHT_GUARDED_BY(mu);
+    uint64_t flushes FORESIGHT_GUARDED_BY(mu) = 0;
   };
 
   // One caller of Append waiting in the group-commit queue. `status` and `done` are written

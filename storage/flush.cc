@@ -77,7 +77,20 @@ Status Engine::FlushLocked() {
   truncated_seq_ = cut_seq;
   for (Shard& shard : shards_) {
     MutexLock l(&shard.mu);
+    for (const auto& [key, head] : shard.frozen) {
+      auto cached = shard.sealed_latest.find(key);
+      const size_t newest = NewestIndex(head);
+      if (cached == shard.sealed_latest.end() || newest == std::string::npos) continue;
+      // The head's point is the newer write when the timestamps tie.
+      if (cached->second.size() == 0 || head.ts_ns[newest] >= cached->second.ts_ns[0]) {
+        Points point;
+        point.type = head.type;
+        PushPoint(&point, head, newest);
+        cached->second = std::move(point);
+      }
+    }
     shard.frozen.clear();
+    ++shard.flushes;
   }
   head_bytes_ -= std::min(head_bytes_.load(), frozen_bytes);
   head_points_ -= std::min(head_points_.load(), frozen_points);

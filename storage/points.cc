@@ -13,6 +13,14 @@ void PushPoint(Points* out, const Points& from, size_t i) {
   if (from.type == ValueType::kString) out->strings.push_back(from.strings[i]);
 }
 
+size_t NewestIndex(const Points& points) {
+  size_t best = std::string::npos;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (best == std::string::npos || points.ts_ns[i] >= points.ts_ns[best]) best = i;
+  }
+  return best;
+}
+
 bool IsSortedUnique(const Points& p) {
   return std::adjacent_find(p.ts_ns.begin(), p.ts_ns.end(), std::greater_equal<int64_t>()) ==
          p.ts_ns.end();

@@ -159,23 +159,55 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
 Result<Points> Engine::ReadLatest(TenantId tenant, SeriesId series) const {
   Result<ValueType> type = SeriesType(tenant, series);
   if (!type.ok()) return type.status();
-  Points head = HeadPoints(tenant, series, kMinTimestampNs, kMaxTimestampNs + 1);
-  Points out;
-  out.type = *type;
-
-  BlockIterator it = SeriesBlocks(tenant, series);
-  it->SeekToLast();
-  Points block;
-  if (it->Valid()) {
-    Status s = DecodeBlock({it->value().data(), it->value().size()}, &block);
-    if (!s.ok()) return s;
+  const uint64_t key = HeadKey(tenant, series);
+  const Shard& shard = shards_[std::hash<uint64_t>()(key) % kShards];
+  // The newer of two candidates; `b` wins a tie, being the newer write.
+  auto newer = [](Points a, Points b) {
+    return b.size() && (!a.size() || b.ts_ns[0] >= a.ts_ns[0]) ? b : a;
+  };
+  Points head, sealed;
+  bool cached = false;
+  uint64_t flushes = 0;
+  {
+    MutexLock l(&shard.mu);
+    for (const auto* heads : {&shard.frozen, &shard.active}) {
+      auto it = heads->find(key);
+      if (it == heads->end()) continue;
+      if (size_t i = NewestIndex(it->second); i != std::string::npos) {
+        Points point;
+        point.type = it->second.type;
+        PushPoint(&point, it->second, i);
+        head = newer(std::move(head), std::move(point));
+      }
+    }
+    if (auto it = shard.sealed_latest.find(key); it != shard.sealed_latest.end()) {
+      sealed = it->second;
+      cached = true;
+    }
+    flushes = shard.flushes;
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "block scan");
-  bool head_wins =
-      head.size() > 0 && (block.size() == 0 || head.ts_ns.back() >= block.ts_ns.back());
-  const Points* from = head_wins ? &head : &block;
-  if (from->size() == 0) return Status::NotFound("series " + std::to_string(series) + " is empty");
-  PushPoint(&out, *from, from->size() - 1);
+  if (!cached) {
+    BlockIterator it = SeriesBlocks(tenant, series);
+    it->SeekToLast();
+    if (it->Valid()) {
+      Points block;
+      Status s = DecodeBlock({it->value().data(), it->value().size()}, &block);
+      if (!s.ok()) return s;
+      if (block.size() > 0) {
+        sealed.type = block.type;
+        PushPoint(&sealed, block, block.size() - 1);
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "block scan");
+    MutexLock l(&shard.mu);
+    if (shard.flushes == flushes) shard.sealed_latest.emplace(key, sealed);
+  }
+  Points out = newer(std::move(sealed), std::move(head));
+  // What retention has expired is not read, as by ReadRaw, even before compaction deletes it.
+  if (out.size() == 0 || out.ts_ns[0] < Cutoff(tenant, Tier::kRaw)) {
+    return Status::NotFound("series " + std::to_string(series) + " is empty");
+  }
+  out.type = *type;
   return out;
 }
 

@@ -462,7 +462,8 @@ class Storage {
   virtual Result<std::vector<Bucket>> ReadDownsampled(TenantId tenant, SeriesId series,
                                                       int64_t from_ns, int64_t to_ns,
                                                       std::chrono::nanoseconds step) const = 0;
-  // The point with the greatest timestamp, or NotFound for an empty series.
+  // The point with the greatest timestamp (the newest write among equal ones), or NotFound for
+  // a series that is empty or whose points retention has expired.
   virtual Result<Points> ReadLatest(TenantId tenant, SeriesId series) const = 0;
 
   // --- Operations ------------------------------------------------------------------------------

@@ -274,6 +274,24 @@ TEST_F(InfluxQl, TransformsOrdersAndLimits) {
   EXPECT_NEAR(Num(stats[0][4]), 9.7450842308656, 1e-9);  // sample standard deviation
 }
 
+TEST_F(InfluxQl, LastIsTheNewestPointInRangeWhetherOrNotARangeEndsBeforeIt) {
+  auto a = Series("m", {"", {{"asset_id", "a"}}, "v"});
+  auto b = Series("m", {"", {{"asset_id", "b"}}, "v"});
+  for (int i = 0; i < 6; ++i) Append(a, kStart + i * kMinute, i);
+  Append(b, kStart + 2 * kMinute + 1, 20);
+  auto all = Values(One("SELECT last(v) FROM m"));
+  EXPECT_EQ(std::get<int64_t>(all[0][0]), kStart + 5 * kMinute);
+  EXPECT_EQ(Num(all[0][1]), 5);
+  auto before = Values(One("SELECT last(v) FROM m WHERE time < '2026-06-01T00:03:00Z'"));
+  EXPECT_EQ(std::get<int64_t>(before[0][0]), kStart + 2 * kMinute + 1);  // b's, across series
+  EXPECT_EQ(Num(before[0][1]), 20);
+  auto per_asset =
+      One("SELECT last(v) FROM m WHERE time < '2026-06-01T00:03:00Z' GROUP BY asset_id");
+  ASSERT_EQ(per_asset.series.size(), 2u);
+  EXPECT_EQ(Num(per_asset.series[0].values[0][1]), 2);
+  EXPECT_TRUE(Values(One("SELECT last(v) FROM m WHERE time > '2026-06-01T00:10:00Z'")).empty());
+}
+
 TEST_F(InfluxQl, FiltersTagsWithEveryOperatorAndParentheses) {
   WriteFleet();
   auto count = [&](const std::string& where) {

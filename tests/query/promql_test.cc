@@ -96,6 +96,18 @@ TEST_F(PromQl, SelectsWithAllFourMatchersAndLooksBackFiveMinutes) {
   EXPECT_EQ(Instant("up offset 1m", kT0 + 60 * kSecond).series.size(), 3u);
 }
 
+TEST_F(PromQl, AnInstantSelectorBeforeTheNewestPointReadsTheSampleThenNotTheNewest) {
+  auto id = Series("pump", "temperature", {{"asset_id", "p1"}});
+  Append(id, kT0, 1);
+  Append(id, kT0 + 60 * kSecond, 2);
+  Append(id, kT0 + 600 * kSecond, 3);
+  EXPECT_EQ(Value("pump_temperature", kT0 + 90 * kSecond), 2);
+  EXPECT_EQ(Value("pump_temperature", kT0 + 600 * kSecond), 3);
+  EXPECT_EQ(Value("pump_temperature", kT0 + 700 * kSecond), 3);
+  EXPECT_TRUE(Instant("pump_temperature", kT0 + 1000 * kSecond).series.empty());  // past 5 min
+  EXPECT_TRUE(Instant("pump_temperature", kT0 - kSecond).series.empty());
+}
+
 TEST_F(PromQl, RateIncreaseAndDeltaExtrapolateAsPrometheusDoes) {
   Counter("api");
   const int64_t t = kT0 + 300 * kSecond;

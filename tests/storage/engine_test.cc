@@ -352,6 +352,36 @@ TEST_F(StorageTest, LatestPointComesFromTheHeadOrTheNewestBlock) {
   EXPECT_EQ(latest.AsDouble(0), 9);
 }
 
+TEST_F(StorageTest, TheLatestPointIsTheNewestWriteAmongEqualTimestampsWhereverItIs) {
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0 + 20, 1}, {kT0 + 20, 2}, {kT0 + 10, 3}});
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), 2);
+  Must(db_->Flush());
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), 2);  // from the block
+  Write(s, {{kT0 + 20, 4}});
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), 4);  // the head's, newer, wins
+  Write(s, {{kT0 + 30, 5}});
+  Must(db_->Flush());
+  Write(s, {{kT0 + 25, 6}});  // older than the newest block's last point
+  Points latest = Must(db_->ReadLatest(tenant_, s));
+  EXPECT_EQ(latest.ts_ns[0], kT0 + 30);
+  EXPECT_EQ(latest.AsDouble(0), 5);
+}
+
+TEST_F(StorageTest, ALatestPointRetentionHasExpiredIsNotRead) {
+  SeriesId s = Series("pump-1", "temperature");
+  const int64_t now =
+      std::chrono::duration_cast<nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  Write(s, {{now - 10 * kDay, 1}});
+  Retention r;
+  r.raw = std::chrono::hours(24 * 2);
+  Must(db_->SetRetention(tenant_, r));
+  EXPECT_EQ(db_->ReadLatest(tenant_, s).status().code(), Status::Code::kNotFound);
+  Must(db_->Flush());
+  EXPECT_EQ(db_->ReadLatest(tenant_, s).status().code(), Status::Code::kNotFound);
+}
+
 TEST_F(StorageTest, ASeriesThatStopsReportingReadsTheSameAcrossFlushes) {
   SeriesId quiet = Series("pump-1", "temperature");
   SeriesId busy = Series("pump-2", "temperature");
@@ -494,6 +524,43 @@ TEST_F(StorageTest, ReadersSeeEveryPointWhileAFlushWritesManyChunks) {
   EXPECT_EQ(db_->GetStats().head_points, 0u);
   EXPECT_EQ(db_->GetStats().head_bytes, 0u);
   for (SeriesId id : watched) EXPECT_EQ(Read(id).size(), size_t{kSteps});
+}
+
+TEST_F(StorageTest, LatestReadsKeepUpWithWritersAndFlushes) {
+  Options options;
+  options.head_flush_bytes = 16 << 10;  // background flushes while the reader reads
+  Reopen(options);
+  constexpr int kSteps = 4000;
+  SeriesId s = Series("pump-1", "rpm");
+  std::atomic<int64_t> written{-1};
+  std::thread writer([&] {
+    for (int k = 0; k < kSteps; ++k) {
+      Write(s, {{kT0 + k * kSec, k}});
+      written.store(k);
+      if (k % 500 == 0) Must(db_->Flush());
+    }
+  });
+  int64_t seen = -1;
+  while (seen < kSteps - 1) {
+    const int64_t at_least = written.load();
+    auto latest = db_->ReadLatest(tenant_, s);
+    if (at_least < 0) continue;
+    ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+    const int64_t got = static_cast<int64_t>(latest->AsDouble(0));
+    ASSERT_GE(got, at_least) << "a latest read missed a point written before it";
+    ASSERT_GE(got, seen) << "a latest read went back in time";
+    ASSERT_EQ(latest->ts_ns[0], kT0 + got * kSec);
+    seen = got;
+  }
+  writer.join();
+  Write(s, {{kT0, -1}});  // an old point, out of order, changes nothing
+  Must(db_->Flush());
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), kSteps - 1);
+  Write(s, {{kT0 + (kSteps - 1) * kSec, 7}});  // the same time again: the newer write wins
+  Must(db_->Flush());
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), 7);
+  Reopen(options);
+  EXPECT_EQ(Must(db_->ReadLatest(tenant_, s)).AsDouble(0), 7);
 }
 
 TEST(FsyncPolicy, ParsesTheThreePoliciesAndRejectsOthers) {
