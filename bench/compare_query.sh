@@ -28,7 +28,8 @@ build=${2:-build-release}
 token=bench-token-0123456789
 steps=${STEPS:-8640}       # 24 h at 10 s
 start_s=1700000000         # tools/loadgen.cc kStartNs
-end_s=$(((start_s + steps * 10) / 60 * 60))
+now_s=$((start_s + steps * 10))  # "now" for the last-value questions: 10 s after the last point
+end_s=$((now_s / 60 * 60))      # the end of the ranges, on a minute
 metrics=(temperature vibration_rms pressure motor_current rpm power_kw flow_rate bearing_temp)
 
 need=()
@@ -116,8 +117,8 @@ url() {  # server api q i
     influxql/lastN) echo "$base/query?db=bench&epoch=ms&q=$(enc "SELECT last($m) FROM sensor GROUP BY asset_id")" ;;
     influxql/day) echo "$base/query?db=bench&epoch=ms&q=$(enc "SELECT mean($m) FROM sensor WHERE asset_id = '$a' AND time >= $((end_s - 86400))s AND time < ${end_s}s GROUP BY time(1m)")" ;;
     influxql/fleet) echo "$base/query?db=bench&epoch=ms&q=$(enc "SELECT mean($m) FROM sensor WHERE time >= ${h}s AND time < $((h + 3600))s GROUP BY time(1m), asset_type")" ;;
-    promql/last1) echo "$base/api/v1/query?time=$end_s&query=$(enc "{__name__=~\"sensor_.+\",asset_id=\"$a\"}")" ;;
-    promql/lastN) echo "$base/api/v1/query?time=$end_s&query=$(enc "sensor_$m")" ;;
+    promql/last1) echo "$base/api/v1/query?time=$now_s&query=$(enc "{__name__=~\"sensor_.+\",asset_id=\"$a\"}")" ;;
+    promql/lastN) echo "$base/api/v1/query?time=$now_s&query=$(enc "sensor_$m")" ;;
     promql/day) echo "$base/api/v1/query_range?start=$((end_s - 86400 + 60))&end=$end_s&step=60&query=$(enc "avg_over_time(sensor_$m{asset_id=\"$a\"}[1m])")" ;;
     promql/fleet) echo "$base/api/v1/query_range?start=$((h + 60))&end=$((h + 3600))&step=60&query=$(enc "avg by (asset_type) (avg_over_time(sensor_$m[1m]))")" ;;
     rest/last1) echo "$base/api/v1/tenants/bench/readings/latest?asset_id=$a" ;;
@@ -153,7 +154,7 @@ for name in ${TARGETS:-foresight victoria-metrics influxdb}; do
   # VictoriaMetrics makes new rows searchable within a second or two; wait until the last is.
   if [[ $name == victoria-metrics ]]; then
     for _ in $(seq 200); do
-      n=$(curl -s "http://127.0.0.1:18428/api/v1/query?time=$end_s&query=count(sensor_temperature)" |
+      n=$(curl -s "http://127.0.0.1:18428/api/v1/query?time=$now_s&query=count(sensor_temperature)" |
         python3 -c 'import sys,json;r=json.load(sys.stdin)["data"]["result"];print(r[0]["value"][1] if r else 0)')
       [[ $n == 1000 ]] && break; sleep 0.1
     done

@@ -40,7 +40,7 @@ Result<Fleet> LoadFleet(const storage::Storage& storage, storage::TenantId tenan
     index.emplace(a.id, static_cast<uint32_t>(fleet.assets.size()));
     fleet.assets.push_back(std::move(asset));
   }
-  for (const storage::SeriesInfo& s : storage.ListSeries(tenant)) {
+  for (const storage::SeriesInfo& s : *storage.SeriesSnapshot(tenant)) {
     if (s.type == storage::ValueType::kString) continue;
     for (const auto& [k, v] : s.key.tags) {
       if (k != asset_tag) continue;

@@ -1697,8 +1697,8 @@ Result<std::vector<InfluxStatement>> RunInfluxQl(const storage::Storage& storage
     return Status::InvalidArgument("error parsing query: " +
                                    std::string(statements.status().message()));
   }
-  const std::vector<SeriesInfo> all = storage.ListSeries(tenant);
-  Executor executor(storage, tenant, options, all);
+  const auto all = storage.SeriesSnapshot(tenant);
+  Executor executor(storage, tenant, options, *all);
   std::vector<InfluxStatement> out;
   for (const Statement& statement : *statements) {
     auto result = std::visit([&](const auto& s) { return executor.Run(s); }, statement);

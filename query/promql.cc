@@ -478,8 +478,8 @@ class Evaluator {
   // Reads every selector's series over what the steps from `start` to `end` look at.
   Status Load(const NodePtr& root, size_t selectors, int64_t start, int64_t end) {
     loaded_.resize(selectors);
-    all_ = storage_.ListSeries(tenant_);
-    for (const SeriesInfo& info : all_) labels_.push_back(LabelsOf(info));
+    snapshot_ = storage_.SeriesSnapshot(tenant_);
+    for (const SeriesInfo& info : catalog()) labels_.push_back(LabelsOf(info));
     return LoadNode(*root, start, end);
   }
 
@@ -541,8 +541,8 @@ class Evaluator {
     const int64_t window = n.range_ns ? n.range_ns : options_.lookback_ns;
     const int64_t from = Minus(Minus(start, n.offset_ns), window),
                   to = Minus(Minus(end, n.offset_ns), -1);
-    for (size_t i = 0; i < all_.size(); ++i) {
-      if (all_[i].type == storage::ValueType::kString) continue;
+    for (size_t i = 0; i < catalog().size(); ++i) {
+      if (catalog()[i].type == storage::ValueType::kString) continue;
       if (!std::all_of(n.matchers.begin(), n.matchers.end(),
                        [&](const Matcher& m) { return m.Matches(labels_[i]); }))
         continue;
@@ -559,7 +559,7 @@ class Evaluator {
       // An instant selector needs only the newest sample at or before `end`: the series' newest
       // point whenever that is not after `end`.
       if (start == end && n.range_ns == 0) {
-        auto latest = storage_.ReadLatest(tenant_, all_[i].id);
+        auto latest = storage_.ReadLatest(tenant_, catalog()[i].id);
         if (!latest.ok() && latest.status().code() != Status::Code::kNotFound) {
           return latest.status();
         }
@@ -574,7 +574,7 @@ class Evaluator {
           continue;
         }
       }
-      auto points = storage_.ReadRaw(tenant_, all_[i].id, read_from, read_to);
+      auto points = storage_.ReadRaw(tenant_, catalog()[i].id, read_from, read_to);
       if (!points.ok()) return points.status();
       points_ += points->size();
       if (points_ > options_.max_points) {
@@ -767,7 +767,8 @@ class Evaluator {
   storage::TenantId tenant_;
   const PromOptions& options_;
   std::chrono::steady_clock::time_point deadline_;
-  std::vector<SeriesInfo> all_;
+  const std::vector<SeriesInfo>& catalog() const { return *snapshot_; }
+  std::shared_ptr<const std::vector<SeriesInfo>> snapshot_;
   std::vector<PromLabels> labels_;
   std::vector<std::vector<Loaded>> loaded_;  // by selector id
   size_t series_ = 0, points_ = 0;
@@ -871,7 +872,7 @@ Result<std::vector<PromLabels>> PromSeriesMatching(const storage::Storage& stora
     sets.push_back((*root)->matchers);
   }
   std::set<PromLabels> out;
-  for (const SeriesInfo& info : storage.ListSeries(tenant)) {
+  for (const SeriesInfo& info : *storage.SeriesSnapshot(tenant)) {
     if (info.type == storage::ValueType::kString) continue;
     PromLabels labels = LabelsOf(info);
     const bool match = sets.empty() || std::any_of(sets.begin(), sets.end(), [&](const auto& m) {

@@ -576,7 +576,7 @@ std::optional<SeriesWindows> Windows::Read(storage::TenantId tenant,
 }
 
 Status Windows::Rebuild(storage::TenantId tenant) {
-  for (const storage::SeriesInfo& info : impl_->storage->ListSeries(tenant)) {
+  for (const storage::SeriesInfo& info : *impl_->storage->SeriesSnapshot(tenant)) {
     if (!Numeric(info.type)) continue;
     auto latest = impl_->storage->ReadLatest(tenant, info.id);
     if (!latest.ok()) {

@@ -459,6 +459,8 @@ Result<std::vector<Result<SeriesId>>> Engine::ResolveSeries(TenantId tenant,
     t->by_key.emplace(encoded[i], info.id);
     t->series.push_back(std::move(info));
   }
+  MutexLock listed(&t->listed_mu);
+  t->listed.reset();
   return out;
 }
 
@@ -469,10 +471,13 @@ Result<SeriesInfo> Engine::GetSeries(TenantId tenant, SeriesId series) const {
   return **info;
 }
 
-std::vector<SeriesInfo> Engine::ListSeries(TenantId tenant) const {
+std::shared_ptr<const std::vector<SeriesInfo>> Engine::SeriesSnapshot(TenantId tenant) const {
   ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
-  return t ? t->series : std::vector<SeriesInfo>();
+  if (!t) return std::make_shared<const std::vector<SeriesInfo>>();
+  MutexLock listed(&t->listed_mu);
+  if (!t->listed) t->listed = std::make_shared<const std::vector<SeriesInfo>>(t->series);
+  return t->listed;
 }
 
 }  // namespace foresight::storage

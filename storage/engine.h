@@ -213,7 +213,7 @@ class Engine final : public Storage {
                                                       std::span<const SeriesSpec> specs,
                                                       Resolve mode) override;
   Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const override;
-  std::vector<SeriesInfo> ListSeries(TenantId tenant) const override;
+  std::shared_ptr<const std::vector<SeriesInfo>> SeriesSnapshot(TenantId tenant) const override;
 
   Status Append(TenantId tenant, std::span<const Sample> samples) override;
 
@@ -240,6 +240,9 @@ class Engine final : public Storage {
     std::unordered_map<std::string, SeriesId> by_key;  // encoded series key -> id
     std::vector<SeriesInfo> series;                    // index id - 1
     std::map<std::string, Asset, std::less<>> assets;  // by id
+    // SeriesSnapshot's copy of `series`, made on demand; reset when a series is created.
+    mutable Mutex listed_mu;
+    mutable std::shared_ptr<const std::vector<SeriesInfo>> listed FORESIGHT_GUARDED_BY(listed_mu);
   };
 
   struct Shard {

@@ -399,8 +399,11 @@ class Storage {
                                                               std::span<const SeriesSpec> specs,
                                                               Resolve mode = Resolve::kCreate) = 0;
   virtual Result<SeriesInfo> GetSeries(TenantId tenant, SeriesId series) const = 0;
-  // Every series of the tenant, ordered by id.
-  virtual std::vector<SeriesInfo> ListSeries(TenantId tenant) const = 0;
+  // Every series of the tenant, ordered by id, as one shared snapshot: the same until a series
+  // is created, so callers that list on every query (the query languages) copy nothing.
+  virtual std::shared_ptr<const std::vector<SeriesInfo>> SeriesSnapshot(TenantId tenant) const = 0;
+  // A copy of SeriesSnapshot, for callers that rearrange it.
+  std::vector<SeriesInfo> ListSeries(TenantId tenant) const { return *SeriesSnapshot(tenant); }
 
   // --- Assets ----------------------------------------------------------------------------------
   // Creates every asset whose id is new, durably in one write; an existing asset is left as it

@@ -352,6 +352,21 @@ TEST_F(StorageTest, LatestPointComesFromTheHeadOrTheNewestBlock) {
   EXPECT_EQ(latest.AsDouble(0), 9);
 }
 
+TEST_F(StorageTest, ASeriesSnapshotIsSharedUntilASeriesIsCreated) {
+  SeriesId first = Series("pump-1", "temperature");
+  auto before = db_->SeriesSnapshot(tenant_);
+  EXPECT_EQ(db_->SeriesSnapshot(tenant_), before);
+  Series("pump-1", "temperature");  // resolving an existing series creates nothing
+  EXPECT_EQ(db_->SeriesSnapshot(tenant_), before);
+  SeriesId second = Series("pump-2", "temperature");
+  auto after = db_->SeriesSnapshot(tenant_);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].id, first);
+  EXPECT_EQ((*after)[1].id, second);
+  EXPECT_EQ(before->size(), 1u) << "a snapshot taken earlier does not change";
+  EXPECT_TRUE(db_->SeriesSnapshot(Must(db_->CreateTenant("other")))->empty());
+}
+
 TEST_F(StorageTest, TheLatestPointIsTheNewestWriteAmongEqualTimestampsWhereverItIs) {
   SeriesId s = Series("pump-1", "temperature");
   Write(s, {{kT0 + 20, 1}, {kT0 + 20, 2}, {kT0 + 10, 3}});
