@@ -3,6 +3,7 @@
 // (promql/functions.go): rate, increase and delta extrapolate to the window's edges, irate
 // takes the last two samples, a counter that drops is taken to have reset.
 #include "query/query.h"
+#include "storage/sync.h"
 
 #include <algorithm>
 #include <charconv>
@@ -41,6 +42,37 @@ PromLabels LabelsOf(const SeriesInfo& info) {
   for (const auto& [k, v] : info.key.tags) labels.emplace_back(Sanitize(k, false), v);
   std::sort(labels.begin(), labels.end());
   return labels;
+}
+
+// A tenant's series with their labels, made once per series snapshot: every query matches its
+// selectors against all of them, and naming 100,000 series anew each time would dominate it.
+struct LabelledSeries {
+  std::shared_ptr<const std::vector<SeriesInfo>> series;
+  std::vector<PromLabels> labels;  // by index into *series
+};
+
+// Keyed by storage and tenant, checked by snapshot: the cache holds each snapshot it names, so
+// a snapshot's address cannot come back for another one.
+Mutex labelled_mu;
+std::map<std::pair<const storage::Storage*, storage::TenantId>,
+         std::shared_ptr<const LabelledSeries>>
+    labelled_cache FORESIGHT_GUARDED_BY(labelled_mu);
+
+std::shared_ptr<const LabelledSeries> Labelled(const storage::Storage& storage,
+                                               storage::TenantId tenant) {
+  std::shared_ptr<const std::vector<SeriesInfo>> snapshot = storage.SeriesSnapshot(tenant);
+  {
+    MutexLock l(&labelled_mu);
+    auto it = labelled_cache.find({&storage, tenant});
+    if (it != labelled_cache.end() && it->second->series == snapshot) return it->second;
+  }
+  auto made = std::make_shared<LabelledSeries>();
+  made->series = std::move(snapshot);
+  made->labels.reserve(made->series->size());
+  for (const SeriesInfo& info : *made->series) made->labels.push_back(LabelsOf(info));
+  MutexLock l(&labelled_mu);
+  labelled_cache[{&storage, tenant}] = made;
+  return made;
 }
 
 std::string_view LabelValue(const PromLabels& labels, std::string_view name) {
@@ -478,8 +510,7 @@ class Evaluator {
   // Reads every selector's series over what the steps from `start` to `end` look at.
   Status Load(const NodePtr& root, size_t selectors, int64_t start, int64_t end) {
     loaded_.resize(selectors);
-    snapshot_ = storage_.SeriesSnapshot(tenant_);
-    for (const SeriesInfo& info : catalog()) labels_.push_back(LabelsOf(info));
+    labelled_ = Labelled(storage_, tenant_);
     return LoadNode(*root, start, end);
   }
 
@@ -544,7 +575,7 @@ class Evaluator {
     for (size_t i = 0; i < catalog().size(); ++i) {
       if (catalog()[i].type == storage::ValueType::kString) continue;
       if (!std::all_of(n.matchers.begin(), n.matchers.end(),
-                       [&](const Matcher& m) { return m.Matches(labels_[i]); }))
+                       [&](const Matcher& m) { return m.Matches(labelled_->labels[i]); }))
         continue;
       if (++series_ > options_.max_series) {
         return Status::InvalidArgument("the query would read more than " +
@@ -555,7 +586,7 @@ class Evaluator {
                     read_to = std::min(to, storage::kMaxTimestampNs);
       if (read_from >= read_to) continue;
       Loaded l;
-      l.labels = labels_[i];
+      l.labels = labelled_->labels[i];
       // An instant selector needs only the newest sample at or before `end`: the series' newest
       // point whenever that is not after `end`.
       if (start == end && n.range_ns == 0) {
@@ -767,9 +798,8 @@ class Evaluator {
   storage::TenantId tenant_;
   const PromOptions& options_;
   std::chrono::steady_clock::time_point deadline_;
-  const std::vector<SeriesInfo>& catalog() const { return *snapshot_; }
-  std::shared_ptr<const std::vector<SeriesInfo>> snapshot_;
-  std::vector<PromLabels> labels_;
+  const std::vector<SeriesInfo>& catalog() const { return *labelled_->series; }
+  std::shared_ptr<const LabelledSeries> labelled_;
   std::vector<std::vector<Loaded>> loaded_;  // by selector id
   size_t series_ = 0, points_ = 0;
 };
@@ -872,14 +902,15 @@ Result<std::vector<PromLabels>> PromSeriesMatching(const storage::Storage& stora
     sets.push_back((*root)->matchers);
   }
   std::set<PromLabels> out;
-  for (const SeriesInfo& info : *storage.SeriesSnapshot(tenant)) {
-    if (info.type == storage::ValueType::kString) continue;
-    PromLabels labels = LabelsOf(info);
+  const std::shared_ptr<const LabelledSeries> all = Labelled(storage, tenant);
+  for (size_t i = 0; i < all->series->size(); ++i) {
+    if ((*all->series)[i].type == storage::ValueType::kString) continue;
+    const PromLabels& labels = all->labels[i];
     const bool match = sets.empty() || std::any_of(sets.begin(), sets.end(), [&](const auto& m) {
                          return std::all_of(m.begin(), m.end(),
                                             [&](const Matcher& x) { return x.Matches(labels); });
                        });
-    if (match) out.insert(std::move(labels));
+    if (match) out.insert(labels);
   }
   return std::vector<PromLabels>(out.begin(), out.end());
 }
