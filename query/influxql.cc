@@ -1444,14 +1444,37 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
     const bool rollups = options_.use_rollups && interval && !needs_values && !first_last_many &&
                          !selector_time && origin % interval == 0;
     for (const SeriesInfo* info : series) {
-      if (info->type == storage::ValueType::kString) {
-        if (col.fn != Fn::kCount) {
-          return Status::InvalidArgument("only count() is supported on string field " +
-                                         info->key.field);
-        }
+      if (info->type == storage::ValueType::kString && col.fn != Fn::kCount) {
+        return Status::InvalidArgument("only count() is supported on string field " +
+                                       info->key.field);
       }
+    }
+    // Rollups answer whole buckets, of every numeric series at once; the partial buckets at
+    // either end, and string series, read raw points.
+    int64_t whole_from = plan.to_ns, whole_to = plan.to_ns;
+    if (rollups) {
+      whole_from = plan.from_ns == origin ? origin : origin + interval;
+      whole_to = origin + (plan.to_ns - origin) / interval * interval;
+    }
+    if (whole_from >= whole_to) whole_from = whole_to = plan.to_ns;
+    std::vector<storage::SeriesId> rolled;
+    for (const SeriesInfo* info : series) {
+      if (info->type != storage::ValueType::kString) rolled.push_back(info->id);
+    }
+    std::vector<std::vector<storage::Bucket>> rolled_buckets(rolled.size());
+    if (whole_from < whole_to && !rolled.empty()) {
+      auto read = storage_.ReadDownsampledMany(tenant_, rolled, whole_from, whole_to,
+                                               std::chrono::nanoseconds(interval));
+      if (!read.ok()) return read.status();
+      rolled_buckets = std::move(*read);
+    }
+    size_t next_rolled = 0;
+    for (const SeriesInfo* info : series) {
+      const bool strings = info->type == storage::ValueType::kString;
+      const std::vector<storage::Bucket>* buckets =
+          strings ? nullptr : &rolled_buckets[next_rolled++];
       // last() over the whole range is the series' newest point whenever that lies in range.
-      if (col.fn == Fn::kLast && !interval && info->type != storage::ValueType::kString) {
+      if (col.fn == Fn::kLast && !interval && !strings) {
         auto latest = storage_.ReadLatest(tenant_, info->id);
         if (!latest.ok() && latest.status().code() != Status::Code::kNotFound) {
           return latest.status();
@@ -1463,31 +1486,20 @@ Status Executor::Buckets(const Select& s, const std::vector<Column>& columns, co
           continue;
         }
       }
-      // Rollups answer whole buckets; the partial buckets at either end read raw points.
-      int64_t whole_from = plan.to_ns, whole_to = plan.to_ns;
-      if (rollups) {
-        whole_from = plan.from_ns == origin ? origin : origin + interval;
-        whole_to = origin + (plan.to_ns - origin) / interval * interval;
-      }
-      if (whole_from < whole_to) {
-        auto buckets = storage_.ReadDownsampled(tenant_, info->id, whole_from, whole_to,
-                                                std::chrono::nanoseconds(interval));
-        if (!buckets.ok()) return buckets.status();
+      if (buckets) {
         if (Status b = budget->Points(buckets->size()); !b.ok()) return b;
         for (const storage::Bucket& bucket : *buckets) {
           if (bucket.start_ns < whole_from || bucket.start_ns >= whole_to) continue;
           acc[c][index(bucket.start_ns)].Merge(bucket, bucket.start_ns);
         }
-      } else {
-        whole_from = whole_to = plan.to_ns;
       }
-      for (auto [from, to] :
-           {std::pair{plan.from_ns, whole_from}, std::pair{whole_to, plan.to_ns}}) {
+      const int64_t raw_to = strings ? plan.to_ns : whole_from;
+      const int64_t raw_from = strings ? plan.to_ns : whole_to;
+      for (auto [from, to] : {std::pair{plan.from_ns, raw_to}, std::pair{raw_from, plan.to_ns}}) {
         if (from >= to) continue;
         auto points = storage_.ReadRaw(tenant_, info->id, from, to);
         if (!points.ok()) return points.status();
         if (Status b = budget->Points(points->size()); !b.ok()) return b;
-        const bool strings = points->type == storage::ValueType::kString;
         for (size_t i = 0; i < points->size(); ++i) {
           acc[c][index(points->ts_ns[i])].Add(points->ts_ns[i], strings ? 0 : points->AsDouble(i),
                                               needs_values);

@@ -219,9 +219,9 @@ class Engine final : public Storage {
 
   Result<Points> ReadRaw(TenantId tenant, SeriesId series, int64_t from_ns,
                          int64_t to_ns) const override;
-  Result<std::vector<Bucket>> ReadDownsampled(TenantId tenant, SeriesId series, int64_t from_ns,
-                                              int64_t to_ns,
-                                              std::chrono::nanoseconds step) const override;
+  Result<std::vector<std::vector<Bucket>>> ReadDownsampledMany(
+      TenantId tenant, std::span<const SeriesId> series, int64_t from_ns, int64_t to_ns,
+      std::chrono::nanoseconds step) const override;
   Result<Points> ReadLatest(TenantId tenant, SeriesId series) const override;
 
   Status Flush() override;

@@ -66,22 +66,24 @@ Result<Points> Engine::ReadRaw(TenantId tenant, SeriesId series, int64_t from_ns
   return MergeNewerWins(out, head);
 }
 
-Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId series,
-                                                    int64_t from_ns, int64_t to_ns,
-                                                    std::chrono::nanoseconds step) const {
-  Result<ValueType> type = SeriesType(tenant, series);
-  if (!type.ok()) return type.status();
-  if (*type == ValueType::kString) {
-    return Status::InvalidArgument("string series cannot be downsampled");
+Result<std::vector<std::vector<Bucket>>> Engine::ReadDownsampledMany(
+    TenantId tenant, std::span<const SeriesId> series, int64_t from_ns, int64_t to_ns,
+    std::chrono::nanoseconds step) const {
+  for (SeriesId id : series) {
+    Result<ValueType> type = SeriesType(tenant, id);
+    if (!type.ok()) return type.status();
+    if (*type == ValueType::kString) {
+      return Status::InvalidArgument("string series cannot be downsampled");
+    }
   }
   int64_t step_ns = step.count();
   if (step_ns <= 0) return Status::InvalidArgument("step must be positive");
-  std::vector<Bucket> out;
+  std::vector<std::vector<Bucket>> out(series.size());
   if (step_ns > kDayNs * 366 * 100) return Status::InvalidArgument("step exceeds 100 years");
   from_ns = std::max(from_ns, kMinTimestampNs);
   to_ns = std::min(to_ns, kMaxTimestampNs + 1);
   int64_t start = FloorTo(from_ns, step_ns);
-  if (start >= to_ns) return out;
+  if (start >= to_ns || series.empty()) return out;
   if ((static_cast<__int128>(to_ns) - start) / step_ns > 10'000'000) {
     return Status::InvalidArgument("range / step exceeds 10,000,000 buckets");
   }
@@ -93,10 +95,10 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
       break;
     }
   }
-  // Aggregates raw points in [lo, to_ns) into buckets; only into `only` when given (sorted).
-  auto aggregate_raw = [&](int64_t lo, const std::vector<int64_t>* only,
+  // Aggregates raw points of `id` in [lo, to_ns) into buckets; only into `only` when given.
+  auto aggregate_raw = [&](SeriesId id, int64_t lo, const std::vector<int64_t>* only,
                            std::map<int64_t, Aggregate>* buckets) {
-    Result<Points> raw = ReadRaw(tenant, series, lo, to_ns);
+    Result<Points> raw = ReadRaw(tenant, id, lo, to_ns);
     if (!raw.ok()) return raw.status();
     for (size_t i = 0; i < raw->size(); ++i) {
       int64_t b = FloorTo(raw->ts_ns[i], step_ns);
@@ -105,53 +107,66 @@ Result<std::vector<Bucket>> Engine::ReadDownsampled(TenantId tenant, SeriesId se
     }
     return Status::OK();
   };
-  std::map<int64_t, Aggregate> buckets;
-  if (tier == Tier::kRaw) {
-    Status s = aggregate_raw(start, nullptr, &buckets);
-    if (!s.ok()) return s;
-  } else {
-    // Buckets holding unsealed points are computed from raw points; the rest from rollups.
-    // HeadPoints are sorted, so raw_buckets comes out sorted and distinct.
-    Points head = HeadPoints(tenant, series, start, to_ns);
-    std::vector<int64_t> raw_buckets;
-    for (int64_t ts : head.ts_ns) {
-      int64_t b = FloorTo(ts, step_ns);
-      if (raw_buckets.empty() || raw_buckets.back() != b) raw_buckets.push_back(b);
-    }
-
-    int64_t cutoff = Cutoff(tenant, tier);
-    int64_t width = TierWidth(tier);
-    // Pages starting at or after to_ns hold nothing in range.
-    std::string upper = RollupKey(tenant, tier, series, to_ns);
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions ro;
+  // The series in key order, for one forward pass of the rollup iterator.
+  std::vector<size_t> order(series.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return series[a] < series[b]; });
+  std::unique_ptr<rocksdb::Iterator> it;
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  rocksdb::ReadOptions ro;
+  if (tier != Tier::kRaw) {
+    // Nothing past the last series' pages before to_ns is read.
+    upper = RollupKey(tenant, tier, series[order.back()], to_ns);
+    upper_slice = rocksdb::Slice(upper);
     ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kRollups]));
-    std::string prefix = RollupKey(tenant, tier, series, 0).substr(0, 9);
-    std::vector<Bucket> entries;
-    for (it->Seek(RollupKey(tenant, tier, series, FloorTo(start, PageWidth(tier))));
-         it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      int64_t page = DecodeTimestampKey(it->key().data() + 9);
-      entries.clear();
-      Status s = DecodeRollupPage({it->value().data(), it->value().size()}, page, width, &entries);
+    it.reset(db_->NewIterator(ro, cfs_[kRollups]));
+  }
+  const int64_t cutoff = tier == Tier::kRaw ? 0 : Cutoff(tenant, tier);
+  const int64_t width = tier == Tier::kRaw ? 0 : TierWidth(tier);
+  std::vector<Bucket> entries;
+  for (size_t k : order) {
+    const SeriesId id = series[k];
+    std::map<int64_t, Aggregate> buckets;
+    if (tier == Tier::kRaw) {
+      Status s = aggregate_raw(id, start, nullptr, &buckets);
       if (!s.ok()) return s;
-      for (const Bucket& e : entries) {
-        if (e.start_ns < start || e.start_ns >= to_ns) continue;
-        if (static_cast<__int128>(e.start_ns) + width <= cutoff) continue;  // expired
-        int64_t b = FloorTo(e.start_ns, step_ns);
-        if (std::binary_search(raw_buckets.begin(), raw_buckets.end(), b)) continue;
-        buckets[b].Append(e);
+    } else {
+      // Buckets holding unsealed points are computed from raw points; the rest from rollups.
+      // HeadPoints are sorted, so raw_buckets comes out sorted and distinct.
+      Points head = HeadPoints(tenant, id, start, to_ns);
+      std::vector<int64_t> raw_buckets;
+      for (int64_t ts : head.ts_ns) {
+        int64_t b = FloorTo(ts, step_ns);
+        if (raw_buckets.empty() || raw_buckets.back() != b) raw_buckets.push_back(b);
+      }
+      const std::string prefix = RollupKey(tenant, tier, id, 0).substr(0, 9);
+      for (it->Seek(RollupKey(tenant, tier, id, FloorTo(start, PageWidth(tier))));
+           it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        int64_t page = DecodeTimestampKey(it->key().data() + 9);
+        if (page >= to_ns) break;  // pages starting at or after to_ns hold nothing in range
+        entries.clear();
+        Status s =
+            DecodeRollupPage({it->value().data(), it->value().size()}, page, width, &entries);
+        if (!s.ok()) return s;
+        for (const Bucket& e : entries) {
+          if (e.start_ns < start || e.start_ns >= to_ns) continue;
+          if (static_cast<__int128>(e.start_ns) + width <= cutoff) continue;  // expired
+          int64_t b = FloorTo(e.start_ns, step_ns);
+          if (std::binary_search(raw_buckets.begin(), raw_buckets.end(), b)) continue;
+          buckets[b].Append(e);
+        }
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "rollup scan");
+      if (!raw_buckets.empty()) {  // one raw read for all of them
+        Status s = aggregate_raw(id, raw_buckets.front(), &raw_buckets, &buckets);
+        if (!s.ok()) return s;
       }
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "rollup scan");
-    if (!raw_buckets.empty()) {  // one raw read for all of them
-      Status s = aggregate_raw(raw_buckets.front(), &raw_buckets, &buckets);
-      if (!s.ok()) return s;
+    out[k].reserve(buckets.size());
+    for (const auto& [b, agg] : buckets) {
+      if (agg.count() > 0) out[k].push_back(agg.ToBucket(b));
     }
-  }
-  out.reserve(buckets.size());
-  for (const auto& [b, agg] : buckets) {
-    if (agg.count() > 0) out.push_back(agg.ToBucket(b));
   }
   return out;
 }

@@ -292,6 +292,20 @@ TEST_F(InfluxQl, LastIsTheNewestPointInRangeWhetherOrNotARangeEndsBeforeIt) {
   EXPECT_TRUE(Values(One("SELECT last(v) FROM m WHERE time > '2026-06-01T00:10:00Z'")).empty());
 }
 
+TEST_F(InfluxQl, CountsAStringFieldPerIntervalFromItsRawPoints) {
+  auto state = Series("m", {"", {}, "state"}, storage::ValueType::kString);
+  for (int i = 0; i < 6; ++i) {
+    storage::Sample s{state, kStart + i * 20'000'000'000, storage::Value::String("ok")};
+    ASSERT_TRUE(db_->Append(tenant_, {&s, 1}).ok());
+  }
+  auto counts =
+      Values(One("SELECT count(state) FROM m WHERE time >= '2026-06-01T00:00:00Z' AND "
+                 "time < '2026-06-01T00:02:00Z' GROUP BY time(1m)"));
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(Num(counts[0][1]), 3);
+  EXPECT_EQ(Num(counts[1][1]), 3);
+}
+
 TEST_F(InfluxQl, FiltersTagsWithEveryOperatorAndParentheses) {
   WriteFleet();
   auto count = [&](const std::string& where) {

@@ -329,6 +329,43 @@ TEST_F(StorageTest, RejectsTimestampsOutsideTheSupportedRange) {
             Status::Code::kInvalidArgument);  // too many buckets, said so instead of wrapping
 }
 
+TEST_F(StorageTest, DownsamplingManySeriesAnswersAsEachAloneInTheOrderAsked) {
+  std::vector<SeriesId> series;
+  for (int i = 0; i < 5; ++i) series.push_back(Series("pump-" + std::to_string(i), "rpm"));
+  std::mt19937_64 rng(5);
+  for (int k = 0; k < 600; ++k) {
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (i == 3 && k > 100) continue;  // one series stops early, one has a hole
+      if (i == 1 && k > 200 && k < 400) continue;
+      Write(series[i], {{kT0 + k * 10 * kSec, static_cast<double>(rng() % 1000)}});
+    }
+    if (k == 300) Must(db_->Flush());  // sealed rollups and unsealed heads both
+  }
+  const std::vector<SeriesId> asked = {series[4], series[0], series[3],
+                                       series[1], series[0], series[2]};
+  for (nanoseconds step : {nanoseconds(minutes(1)), nanoseconds(minutes(5)), nanoseconds(hours(1)),
+                           nanoseconds(30 * kSec)}) {
+    auto many =
+        Must(db_->ReadDownsampledMany(tenant_, asked, kT0 + 7 * kSec, kT0 + 90 * kMin, step));
+    ASSERT_EQ(many.size(), asked.size());
+    for (size_t i = 0; i < asked.size(); ++i) {
+      auto alone =
+          Must(db_->ReadDownsampled(tenant_, asked[i], kT0 + 7 * kSec, kT0 + 90 * kMin, step));
+      ASSERT_EQ(many[i].size(), alone.size()) << i;
+      for (size_t b = 0; b < alone.size(); ++b) {
+        EXPECT_EQ(many[i][b].start_ns, alone[b].start_ns);
+        EXPECT_EQ(many[i][b].count, alone[b].count);
+        EXPECT_EQ(many[i][b].sum, alone[b].sum);
+        EXPECT_EQ(many[i][b].min, alone[b].min);
+        EXPECT_EQ(many[i][b].max, alone[b].max);
+      }
+    }
+  }
+  EXPECT_TRUE(Must(db_->ReadDownsampledMany(tenant_, {}, kT0, kT0 + kHour, minutes(1))).empty());
+  const std::vector<SeriesId> unknown = {series[0], 999};
+  EXPECT_FALSE(db_->ReadDownsampledMany(tenant_, unknown, kT0, kT0 + kHour, minutes(1)).ok());
+}
+
 TEST_F(StorageTest, DownsampledBucketsAreAlignedToTheStep) {
   SeriesId s = Series("pump-1", "vibration");
   Write(s, {{kT0 + 30 * kSec, 1}, {kT0 + 90 * kSec, 3}});
