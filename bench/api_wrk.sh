@@ -12,17 +12,9 @@ seconds=${1:-20}
 build=${2:-build-release}
 port=18380
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v curl >/dev/null || need+=(curl)
-if ((${#need[@]})); then
-  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-if [[ ! -x $build/tools/foresight ]]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORESIGHT_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target foresight
-fi
+source bench/lib.sh
+need_commands wrk curl
+need_release_build "$build"
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -21,18 +21,9 @@ repeats=${2:-3}
 build=${3:-build-release}
 token=bench-token-0123456789
 
-need=()
-command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
-command -v influxd >/dev/null || need+=(influxdb)
-command -v curl >/dev/null || need+=(curl)
-if ((${#need[@]})); then
-  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-if [[ ! -x $build/tools/foresight ]]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORESIGHT_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target foresight
-fi
+source bench/lib.sh
+need_commands victoria-metrics influxd=influxdb curl
+need_release_build "$build"
 load=("$build/tools/foresight" loadgen --json)
 
 work=$(mktemp -d)
@@ -44,9 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
 start_server() {  # name dir
   local name=$1 dir=$2
   case $name in
@@ -56,31 +44,7 @@ start_server() {  # name dir
       "$binary" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
         --tcp-listen 127.0.0.1:18094 --tokens "bench:$token" --log-level warn >"$work/$name.log" 2>&1 &
       pid=$!; wait_http http://127.0.0.1:18080/ready ;;
-    victoria-metrics)
-      victoria-metrics -storageDataPath="$dir" -httpListenAddr=127.0.0.1:18428 \
-        -influxListenAddr=127.0.0.1:18089 -retentionPeriod=100y -loggerLevel=ERROR >"$work/$name.log" 2>&1 &
-      pid=$!; wait_http http://127.0.0.1:18428/health ;;
-    influxdb)
-      mkdir -p "$dir"
-      cat >"$work/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:18088"
-[meta]
-  dir = "$dir/meta"
-[data]
-  dir = "$dir/data"
-  wal-dir = "$dir/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:18086"
-  log-enabled = false
-  max-body-size = 0
-[monitor]
-  store-enabled = false
-CONF
-      influxd -config "$work/influxdb.conf" >"$work/$name.log" 2>&1 &
-      pid=$!; wait_http http://127.0.0.1:18086/ping
-      curl -sf -XPOST http://127.0.0.1:18086/query --data-urlencode 'q=CREATE DATABASE bench' >/dev/null ;;
+    *) start_peer "$name" "$dir" ;;
   esac
 }
 

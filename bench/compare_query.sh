@@ -32,19 +32,9 @@ now_s=$((start_s + steps * 10))  # "now" for the last-value questions: 10 s afte
 end_s=$((now_s / 60 * 60))      # the end of the ranges, on a minute
 metrics=(temperature vibration_rms pressure motor_current rpm power_kw flow_rate bearing_temp)
 
-need=()
-command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
-command -v influxd >/dev/null || need+=(influxdb)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-if ((${#need[@]})); then
-  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-if [[ ! -x $build/tools/foresight ]]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORESIGHT_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target foresight
-fi
+source bench/lib.sh
+need_commands victoria-metrics influxd=influxdb curl python3
+need_release_build "$build"
 
 work=$(mktemp -d)
 pid=
@@ -55,8 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_http() { for _ in $(seq 400); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 asset() { printf 'a%05d' $((($1 * 37) % 1000)); }
 metric() { echo "${metrics[$((($1 + $1 / 24) % 8))]}"; }
@@ -78,31 +66,7 @@ start_server() {  # name dir
       read_token=$(curl -sf -XPOST http://127.0.0.1:18080/api/v1/tenants/bench/tokens \
         -H "Authorization: Bearer $jwt" -d '{"name":"bench","scope":"read"}' |
         python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])') ;;
-    victoria-metrics)
-      victoria-metrics -storageDataPath="$dir" -httpListenAddr=127.0.0.1:18428 \
-        -retentionPeriod=100y -loggerLevel=ERROR >"$work/$name.log" 2>&1 &
-      pid=$!; wait_http http://127.0.0.1:18428/health ;;
-    influxdb)
-      mkdir -p "$dir"
-      cat >"$work/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:18088"
-[meta]
-  dir = "$dir/meta"
-[data]
-  dir = "$dir/data"
-  wal-dir = "$dir/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:18086"
-  log-enabled = false
-  max-body-size = 0
-[monitor]
-  store-enabled = false
-CONF
-      influxd -config "$work/influxdb.conf" >"$work/$name.log" 2>&1 &
-      pid=$!; wait_http http://127.0.0.1:18086/ping
-      curl -sf -XPOST http://127.0.0.1:18086/query --data-urlencode 'q=CREATE DATABASE bench' >/dev/null ;;
+    *) start_peer "$name" "$dir" ;;
   esac
 }
 

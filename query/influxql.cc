@@ -446,32 +446,18 @@ class Parser {
     return v;
   }
 
-  Result<ConditionPtr> Or() {
-    auto left = And();
+  Result<ConditionPtr> Or() { return Joined("OR", Condition::kOr, &Parser::And); }
+  Result<ConditionPtr> And() { return Joined("AND", Condition::kAnd, &Parser::Primary); }
+  // Operands parsed by `operand`, joined left to right by `word`.
+  Result<ConditionPtr> Joined(std::string_view word, Condition::Kind kind,
+                              Result<ConditionPtr> (Parser::*operand)()) {
+    auto left = (this->*operand)();
     if (!left.ok()) return left;
-    while (Accept("OR")) {
-      auto right = And();
+    while (Accept(word)) {
+      auto right = (this->*operand)();
       if (!right.ok()) return right;
       auto node = std::make_shared<Condition>();
-      node->kind = Condition::kOr;
-      node->left = *left;
-      node->right = *right;
-      node->depth = std::max((*left)->depth, (*right)->depth) + 1;
-      if (node->depth > kMaxDepth)
-        return Status::InvalidArgument("condition nested more than 128 deep");
-      left = ConditionPtr(node);
-    }
-    return left;
-  }
-
-  Result<ConditionPtr> And() {
-    auto left = Primary();
-    if (!left.ok()) return left;
-    while (Accept("AND")) {
-      auto right = Primary();
-      if (!right.ok()) return right;
-      auto node = std::make_shared<Condition>();
-      node->kind = Condition::kAnd;
+      node->kind = kind;
       node->left = *left;
       node->right = *right;
       node->depth = std::max((*left)->depth, (*right)->depth) + 1;

@@ -1,10 +1,11 @@
 // Helpers shared by the tests: a fresh directory per test, removed afterwards; a bounded wait for
-// what another thread makes true.
+// what another thread makes true; a command of another program run to its end.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <stdlib.h>
@@ -34,6 +35,22 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A shell command's exit status (as pclose gives it; 0 on success, -1 when it could not start)
+// and what it wrote to stdout and stderr.
+struct CommandOutput {
+  int code = -1;
+  std::string out;
+};
+inline CommandOutput RunCommand(const std::string& command) {
+  CommandOutput r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.out.append(buf, n);
+  r.code = pclose(pipe);
+  return r;
+}
 
 // Polls `condition` until it holds (true) or 10 s pass (false).
 inline bool Eventually(const std::function<bool()>& condition) {

@@ -1117,15 +1117,10 @@ TEST_F(Api, OpenApiDocumentListsEveryDispatchedRouteAndValidates) {
   std::string js = std::string(FORESIGHT_SOURCE_DIR) + "/tests/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/@apidevtools/swagger-parser"))
       << "run `npm ci` in tests/js (tools/test.sh does)";
-  std::string command =
+  testing::CommandOutput ran = testing::RunCommand(
       "node " + js + "/validate_openapi.mjs http://127.0.0.1:" + std::to_string(server_->port()) +
-      "/openapi.json 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[512];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0) << output;
+      "/openapi.json");
+  EXPECT_EQ(ran.code, 0) << ran.out;
 }
 
 TEST_F(Api, MetricsPassPromtoolAndCountRequestsByRouteAndStatus) {
@@ -1142,12 +1137,8 @@ TEST_F(Api, MetricsPassPromtoolAndCountRequestsByRouteAndStatus) {
   foresight::testing::TempDir tmp;
   std::string file = tmp.Sub("metrics.txt");
   { std::ofstream(file) << metrics.text; }
-  FILE* pipe = popen(("promtool check metrics < " + file + " 2>&1").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[512];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0) << "promtool (Debian's prometheus package) says:\n" << output;
+  testing::CommandOutput ran = testing::RunCommand("promtool check metrics < " + file);
+  EXPECT_EQ(ran.code, 0) << "promtool (Debian's prometheus package) says:\n" << ran.out;
 }
 
 // --- Limits that need their own server -----------------------------------------------------

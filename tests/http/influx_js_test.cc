@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 
 namespace foresight::http {
@@ -35,15 +34,9 @@ TEST(InfluxJsClient, WritesThroughTheV2ApiAndEveryPointReadsBackInStorageAndThro
   options.port = 0;
   auto server = Server::Start(options, Services{storage.get(), &ingestor, tokens.get()}).value();
 
-  std::string command = "node " + js +
-                        "/influx_client.mjs http://127.0.0.1:" + std::to_string(server->port()) +
-                        " " + token + " " + read_token + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[512];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  int status = pclose(pipe);
+  auto [status, output] = foresight::testing::RunCommand(
+      "node " + js + "/influx_client.mjs http://127.0.0.1:" + std::to_string(server->port()) + " " +
+      token + " " + read_token);
   server->Stop();
   ASSERT_EQ(status, 0) << output;
   // 200 points: the last temperature is 60 + 199/4, the cycles sum to 1000 * (0 + ... + 199).

@@ -20,20 +20,6 @@ using testing::Reply;
 
 constexpr int64_t kMinuteS = 60;
 
-struct Ran {
-  int code = -1;
-  std::string out;
-};
-Ran Shell(const std::string& command) {
-  Ran r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.out.append(buf, n);
-  r.code = pclose(pipe);
-  return r;
-}
-
 class InfluxQuery : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -94,7 +80,7 @@ class InfluxQuery : public ::testing::Test {
                                 std::to_string(appliance_->port()) + " -username grafana " +
                                 "-password '" + viewer_ + "' -database acme -format " + format +
                                 " -precision s -execute '" + statement + "'";
-    Ran r = Shell(command);
+    testing::CommandOutput r = testing::RunCommand(command);
     EXPECT_EQ(r.code, 0) << command << "\n" << r.out;
     return r.out;
   }
@@ -107,7 +93,7 @@ class InfluxQuery : public ::testing::Test {
 };
 
 TEST_F(InfluxQuery, TheInfluxCliListsAndAggregatesWhatWasWritten) {
-  ASSERT_EQ(Shell("influx -version").code, 0)
+  ASSERT_EQ(testing::RunCommand("influx -version").code, 0)
       << "Debian's influxdb-client (tools/test.sh installs it)";
   const std::string measurements = Influx("SHOW MEASUREMENTS");
   EXPECT_NE(measurements.find("hall"), std::string::npos) << measurements;
@@ -163,7 +149,7 @@ TEST_F(InfluxQuery, ThePythonClientReadsPointsByMeasurementAndTags) {
   ASSERT_NE(f, nullptr);
   std::fputs(script.c_str(), f);
   std::fclose(f);
-  Ran r = Shell("/usr/bin/python3 " + path + " '" + viewer_ + "'");
+  testing::CommandOutput r = testing::RunCommand("/usr/bin/python3 " + path + " '" + viewer_ + "'");
   ASSERT_EQ(r.code, 0) << r.out;
   // 59 % 3 = 2: the last humidity is 42; each asset's maximum is its Temp(a, 3).
   EXPECT_EQ(r.out, "['acme']\n42 60\n[('m0', 23.0), ('m1', 28.0), ('m2', 33.0)]\n") << r.out;

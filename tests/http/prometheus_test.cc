@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <ctime>
 
 namespace foresight::http {
@@ -15,15 +14,6 @@ namespace {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using testing::Reply;
-
-std::pair<int, std::string> Shell(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return {-1, ""};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  return {pclose(pipe), out};
-}
 
 class PrometheusApi : public ::testing::Test {
  protected:
@@ -78,15 +68,17 @@ class PrometheusApi : public ::testing::Test {
 };
 
 TEST_F(PrometheusApi, PromtoolQueriesInstantAndRangeResults) {
-  auto [code, out] = Shell("promtool query instant --time=" + std::to_string(t_) + " '" + Server() +
-                           "' 'sum by (site) (rate(pump_strokes[5m]))'");
+  testing::CommandOutput ran =
+      testing::RunCommand("promtool query instant --time=" + std::to_string(t_) + " '" + Server() +
+                          "' 'sum by (site) (rate(pump_strokes[5m]))'");
+  auto& [code, out] = ran;
   ASSERT_EQ(code, 0) << out;
   // 2 and 4 strokes a second: exactly 6, the samples reaching both edges of the window.
   EXPECT_EQ(out, "{site=\"north\"} => 6 @[" + std::to_string(t_) + "]\n");
 
-  std::tie(code, out) = Shell("promtool query range --start=" + std::to_string(t_ - 120) +
-                              " --end=" + std::to_string(t_) + " --step=1m '" + Server() +
-                              "' 'max(pump_temp) by (asset_id)'");
+  ran = testing::RunCommand("promtool query range --start=" + std::to_string(t_ - 120) +
+                            " --end=" + std::to_string(t_) + " --step=1m '" + Server() +
+                            "' 'max(pump_temp) by (asset_id)'");
   ASSERT_EQ(code, 0) << out;
   const std::string steps = std::to_string(t_ - 120) + "]\n42 @[" + std::to_string(t_ - 60) +
                             "]\n42 @[" + std::to_string(t_) + "]\n";
@@ -94,7 +86,7 @@ TEST_F(PrometheusApi, PromtoolQueriesInstantAndRangeResults) {
                      std::to_string(t_ - 60) + "]\n41 @[" + std::to_string(t_) +
                      "]\n{asset_id=\"p2\"} =>\n42 @[" + steps);
 
-  std::tie(code, out) = Shell("promtool query labels '" + Server() + "' asset_id");
+  ran = testing::RunCommand("promtool query labels '" + Server() + "' asset_id");
   EXPECT_EQ(out, "p1\np2\n");
 }
 
