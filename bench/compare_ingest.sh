@@ -26,14 +26,7 @@ need_commands victoria-metrics influxd=influxdb curl
 need_release_build "$build"
 load=("$build/tools/foresight" loadgen --json)
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null
-  wait 2>/dev/null || true
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 start_server() {  # name dir
   local name=$1 dir=$2

@@ -36,14 +36,7 @@ source bench/lib.sh
 need_commands victoria-metrics influxd=influxdb curl python3
 need_release_build "$build"
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null
-  wait 2>/dev/null || true
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 asset() { printf 'a%05d' $((($1 * 37) % 1000)); }

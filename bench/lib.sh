@@ -19,6 +19,19 @@ need_release_build() {
   cmake --build "$1" -j2 --target foresight
 }
 
+# A scratch directory $work, removed on exit with the server $pid still running (KEEP_WORK=1
+# keeps it).
+make_work_dir() {
+  work=$(mktemp -d)
+  pid=
+  trap 'cleanup_work' EXIT
+}
+cleanup_work() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null || true
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
+}
+
 wait_http() {
   for _ in $(seq 400); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
   echo "no answer from $1" >&2
