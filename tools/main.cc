@@ -151,19 +151,20 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
     std::printf("  line protocol over TCP: %s:%u%s\n", DisplayHost(config->tcp->host).c_str(),
                 tcp->port(), config->tcp->bound_tenant ? " (bound to one tenant)" : "");
   }
-  size_t clients = 0;
+  size_t sign_ins = 0;
   for (const auto& [tenant, name] : (*db)->ListTenants())
-    clients += (*auth)->ListClients(tenant).size();
+    sign_ins += (*auth)->ListUsers(tenant).size() + (*auth)->ListClients(tenant).size();
   if (demo) {
     demo->PrintSignIn(stdout, url);
-  } else if (clients == 0) {
+  } else if (sign_ins == 0) {
     std::printf(
-        "  no sign-in exists yet: stop the server and run\n"
-        "    %s client create --tenant <name> --role admin --data-dir %s\n"
+        "  no sign-in exists yet: stop the server and make the first admin with\n"
+        "    %s user create --tenant <name> --username <you> --role admin --data-dir %s\n"
         "  (or start with --demo for demo tenants, data and sign-in)\n",
         program.c_str(), config->data_dir.c_str());
   } else {
-    std::printf("  sign in: POST %s/auth/token  (API: /openapi.json)\n", url.c_str());
+    std::printf("  sign in: the dashboard at %s/, or API clients at POST %s/auth/token (/docs)\n",
+                url.c_str(), url.c_str());
   }
   std::fflush(stdout);
 

@@ -33,6 +33,47 @@ TEST(ServeCommand, ServesHealthAndReadinessAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(Wait(c), 0) << ReadAll(c.err);
 }
 
+// The lines a server prints as it starts, up to and including the first that holds `last`.
+std::string StartupUntil(const Child& c, const std::string& last) {
+  std::string printed;
+  char line[512];
+  while (fgets(line, sizeof line, c.out) != nullptr) {
+    printed += line;
+    if (std::string(line).find(last) != std::string::npos) break;
+  }
+  return printed;
+}
+
+TEST(ServeCommand, SaysHowToMakeTheFirstAdminUntilSomeoneCanSignIn) {
+  testing::TempDir dir;
+  const std::string data = dir.Sub("data");
+  const std::vector<std::string> serve = {"serve",       "--data-dir", data,   "--listen",
+                                          "127.0.0.1:0", "--fsync",    "never"};
+  Child empty = Spawn(serve);
+  std::string printed = StartupUntil(empty, "--demo");
+  EXPECT_NE(
+      printed.find("user create --tenant <name> --username <you> --role admin --data-dir " + data),
+      std::string::npos)
+      << printed;
+  kill(empty.pid, SIGTERM);
+  ASSERT_EQ(Wait(empty), 0) << ReadAll(empty.err);
+
+  ASSERT_EQ(Foresight({"user", "create", "--tenant", "acme", "--username", "ana", "--role", "admin",
+                       "--data-dir", data})
+                .code,
+            0);
+  Child ready = Spawn(serve);
+  printed = StartupUntil(ready, "sign in");
+  const uint16_t port = PortFrom(printed);
+  EXPECT_NE(
+      printed.find("sign in: the dashboard at http://127.0.0.1:" + std::to_string(port) + "/"),
+      std::string::npos)
+      << printed;
+  EXPECT_EQ(printed.find("no sign-in"), std::string::npos) << printed;
+  kill(ready.pid, SIGTERM);
+  EXPECT_EQ(Wait(ready), 0) << ReadAll(ready.err);
+}
+
 TEST(ServeCommand, AnswersAMalformedRequestWith400AndKeepsServing) {
   testing::TempDir dir;
   Child c = Spawn({"serve", "--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0"});
