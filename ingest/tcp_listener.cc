@@ -165,8 +165,7 @@ class UringListener final : public TcpListener {
       return Status::FailedPrecondition(
           std::string("io_uring is unavailable (") + std::strerror(-rc) +
           "): the TCP line-protocol listener needs it. Check /proc/sys/kernel/io_uring_disabled "
-          "and the container's seccomp profile (deploy/seccomp-add-io-uring.py adds io_uring to "
-          "one), or leave "
+          "and the container's seccomp profile (deploy/seccomp.json allows io_uring), or leave "
           "ingest.tcp_listen empty to run without TCP ingest");
     }
     ring_ready_ = true;

@@ -34,6 +34,8 @@ command -v openssl >/dev/null || test_packages+=(openssl)
 # Clients of /query nobody here wrote: Debian's influx CLI and python3-influxdb.
 command -v influx >/dev/null || test_packages+=(influxdb-client)
 /usr/bin/python3 -c 'import influxdb' 2>/dev/null || test_packages+=(python3-influxdb)
+# The container seccomp profile is loaded with libseccomp's Python binding (tests/tools).
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || test_packages+=(python3-seccomp)
 # The dashboard's browser suite drives Debian's Chromium (tests/browser/dashboard.mjs).
 [[ $flavour == default && ! -x /usr/bin/chromium ]] && test_packages+=(chromium)
 if ((${#test_packages[@]})); then
