@@ -97,6 +97,8 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
          s.head_points);
   Metric(&out, "foresight_storage_head_bytes", "gauge", "Memory of unsealed points.", s.head_bytes);
   Metric(&out, "foresight_storage_series", "gauge", "Series in the catalog.", s.series);
+  Metric(&out, "foresight_storage_replayed_points", "gauge",
+         "Unsealed points replayed from the log when storage opened.", s.replayed_points);
   return MakeResponse(req, bhttp::status::ok, std::move(out), "text/plain; version=0.0.4");
 }
 

@@ -119,6 +119,11 @@ Status Engine::Open() {
     failed_ = true;  // write nothing on the way out of a failed open
     return s;
   }
+  if (replayed_points_ > 0) {
+    MutexLock l(&bg_mu_);
+    seal_replayed_ = true;
+    flush_wanted_ = true;
+  }
   bg_ = std::thread([this] { BackgroundLoop(); });
   return Status::OK();
 }
@@ -202,6 +207,7 @@ Stats Engine::GetStats() const {
   s.blocks_written = blocks_written_;
   s.head_points = head_points_;
   s.head_bytes = head_bytes_;
+  s.replayed_points = replayed_points_;
   ReaderLock l(&catalog_mu_);
   for (TenantId id = 1; id < tenants_.size(); ++id) s.series += tenants_[id]->series.size();
   return s;
@@ -225,6 +231,8 @@ void Engine::BackgroundLoop() {
     }
     if (stop_) break;
     flush_wanted_ = false;
+    const bool seal_replayed = seal_replayed_;
+    seal_replayed_ = false;
     l.Unlock();
 
     auto now = SteadyClock::now();
@@ -242,7 +250,8 @@ void Engine::BackgroundLoop() {
     bool old_enough =
         oldest != 0 && SteadyClock::now().time_since_epoch().count() - oldest >=
                            std::chrono::nanoseconds(options_.head_flush_interval).count();
-    if (!failed_ && (head_bytes_.load() >= options_.head_flush_bytes || old_enough)) {
+    if (!failed_ &&
+        (seal_replayed || head_bytes_.load() >= options_.head_flush_bytes || old_enough)) {
       Status s = Flush();
       if (!s.ok()) log::Error("storage: background flush: {}", s.ToString());
     }

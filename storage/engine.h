@@ -351,10 +351,13 @@ class Engine final : public Storage {
   CondVar bg_cv_;
   bool stop_ FORESIGHT_GUARDED_BY(bg_mu_) = false;
   bool flush_wanted_ FORESIGHT_GUARDED_BY(bg_mu_) = false;
+  // Set by Open when it replayed the log: the background thread seals those points first, so a
+  // crash loop replays each point once, not once per crash until some head fills up.
+  bool seal_replayed_ FORESIGHT_GUARDED_BY(bg_mu_) = false;
   std::thread bg_;
 
   std::atomic<uint64_t> points_appended_{0}, batches_appended_{0}, wal_writes_{0}, flushes_{0},
-      blocks_written_{0};
+      blocks_written_{0}, replayed_points_{0};
 };
 
 class Engine::BlockIterator {

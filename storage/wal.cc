@@ -36,6 +36,7 @@ Status Engine::ReplayLog() {
     next_seq_ = seq + 1;
     applied_seq_ = seq;
   }
+  replayed_points_ = head_points_.load();
   if (!records.empty()) {
     log::Info("storage: replayed {} unsealed batches ({} points) from the log", records.size(),
               head_points_.load());

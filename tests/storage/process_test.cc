@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace foresight::storage {
@@ -69,6 +70,32 @@ Options CrashOptions(FsyncPolicy policy) {
 int WriterRole(const std::string& path, FsyncPolicy policy, int64_t first) {
   auto db = Storage::Open(path, CrashOptions(policy));
   if (!db.ok()) return 10;
+  auto tenant = (*db)->CreateTenant("crash");
+  if (!tenant.ok()) return 11;
+  std::vector<SeriesId> series = ResolveAll(db->get(), *tenant);
+  for (int64_t b = first;; ++b) {
+    if (!(*db)->Append(*tenant, MakeBatch(b, series)).ok()) return 12;
+    if (write(kAckFd, &b, sizeof b) != sizeof b) return 13;
+  }
+}
+
+// The writer of a crash loop: heads large enough that no size seal comes between crashes. Says
+// on fd 3 how many points its start replayed, waits for the seal of those that Open starts on
+// its own (so a kill now cannot land before it), then appends and acknowledges like WriterRole.
+int RestartingWriterRole(const std::string& path, int64_t first) {
+  Options options = CrashOptions(FsyncPolicy::kAlways);
+  options.head_flush_bytes = 64u << 20;
+  auto db = Storage::Open(path, options);
+  if (!db.ok()) return 10;
+  const Stats opened = (*db)->GetStats();
+  const int64_t replayed = static_cast<int64_t>(opened.replayed_points);
+  if (write(kAckFd, &replayed, sizeof replayed) != sizeof replayed) return 13;
+  // Bounded, so an engine that never seals fails the test instead of hanging it.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (replayed > 0 && (*db)->GetStats().flushes == opened.flushes) {
+    if (std::chrono::steady_clock::now() > give_up) _exit(14);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   auto tenant = (*db)->CreateTenant("crash");
   if (!tenant.ok()) return 11;
   std::vector<SeriesId> series = ResolveAll(db->get(), *tenant);
@@ -246,6 +273,41 @@ TEST(CrashRecovery, KillNineLosesNoAcknowledgedPointWithFsyncInterval) {
   RunCrashes(FsyncPolicy::kInterval, 25);
 }
 
+// A crash loop with nothing sealing between crashes but what recovery seals itself: each start
+// replays what arrived since the previous start (the acknowledged batches, and at most the one
+// in flight at the kill), never what earlier starts replayed, and loses nothing acknowledged.
+TEST(CrashRecovery, EachStartReplaysOnlyWhatArrivedSinceThePreviousOneHoweverOftenItCrashes) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("db");
+  constexpr int64_t kBatchPoints = kSeries * kPointsPerSeries;
+  std::mt19937_64 rng(30);
+  int64_t acked_through = -1, acked_before = 0;
+  for (int start = 0; start <= 30; ++start) {
+    Child c = Spawn({"--role=restarting-writer", path, std::to_string(acked_through + 1)});
+    ASSERT_GE(c.pid, 0);
+    int64_t replayed = -1;
+    ASSERT_EQ(read(c.acks, &replayed, sizeof replayed), sizeof replayed) << "start " << start;
+    EXPECT_GE(replayed, acked_before * kBatchPoints) << "start " << start;
+    EXPECT_LE(replayed, (acked_before + 1) * kBatchPoints)
+        << "start " << start << " replayed points an earlier start replayed";
+    const int64_t wait_for = 1 + static_cast<int64_t>(rng() % 100);
+    int64_t b = -1, acked = 0;
+    for (; acked < wait_for && read(c.acks, &b, sizeof b) == sizeof b; ++acked) acked_through = b;
+    kill(c.pid, SIGKILL);
+    while (read(c.acks, &b, sizeof b) == sizeof b) {
+      acked_through = b;
+      ++acked;
+    }
+    close(c.acks);
+    close(c.release);
+    ASSERT_EQ(ExitCode(c.pid), 128 + SIGKILL)
+        << "start " << start << ": the writer gave up (14: what it replayed was never sealed)";
+    acked_before = acked;
+  }
+  int64_t next = 0;
+  CheckEveryAcknowledgedPointOnce(path, acked_through, &next);
+}
+
 // A write that fails (here the WAL cannot grow past RLIMIT_FSIZE: a real I/O error, not a mock)
 // stops every later acknowledgement until the directory is reopened, and loses nothing that was
 // acknowledged before it.
@@ -379,6 +441,9 @@ int RunRole(int argc, char** argv) {
   if (role == "--role=writer" && argc == 5) {
     Result<FsyncPolicy> policy = ParseFsyncPolicy(argv[3]);
     return policy.ok() ? WriterRole(path, *policy, std::stoll(argv[4])) : 2;
+  }
+  if (role == "--role=restarting-writer" && argc == 4) {
+    return RestartingWriterRole(path, std::stoll(argv[3]));
   }
   if (role == "--role=file-size-limit") return FileSizeLimitRole(path);
   if (role == "--role=read-only") return ReadOnlyRole(path);
