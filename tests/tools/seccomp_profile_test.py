@@ -69,6 +69,15 @@ def request(port: int, method: str, target: str, body: bytes = b"", headers=None
         return e.code, e.read().decode()
 
 
+def sign_in(port: int) -> str:
+    status, body = request(port, "POST", "/auth/login",
+                           json.dumps({"tenant": "acme", "username": "ana",
+                                       "password": "seccomp-check-password"}).encode(),
+                           {"Content-Type": "application/json"})
+    assert status == 200, (status, body)
+    return json.loads(body)["access_token"]
+
+
 def count(port: int, jwt: str) -> str:
     status, body = request(port, "GET", "/query?db=acme&q=SELECT%20count(temperature)%20FROM%20pump",
                            headers={"Authorization": f"Bearer {jwt}"})
@@ -85,12 +94,7 @@ def main() -> int:
                        input="seccomp-check-password\n", text=True, check=True, capture_output=True)
 
         server, http_port, tcp_port = start(binary, profile, data)
-        status, body = request(http_port, "POST", "/auth/login",
-                               json.dumps({"tenant": "acme", "username": "ana",
-                                           "password": "seccomp-check-password"}).encode(),
-                               {"Content-Type": "application/json"})
-        assert status == 200, (status, body)
-        jwt = json.loads(body)["access_token"]
+        jwt = sign_in(http_port)
         lines = "".join(f"pump,asset_id=p{i % 3} temperature={20 + i} {1763800000 + i}000000000\n"
                         for i in range(100))
         status, body = request(http_port, "POST", "/api/v2/write?bucket=b",
@@ -109,12 +113,7 @@ def main() -> int:
         assert server.wait(timeout=60) == 0, "the server did not stop cleanly under the profile"
 
         server, http_port, _ = start(binary, profile, data)
-        status, body = request(http_port, "POST", "/auth/login",
-                               json.dumps({"tenant": "acme", "username": "ana",
-                                           "password": "seccomp-check-password"}).encode(),
-                               {"Content-Type": "application/json"})
-        assert status == 200, (status, body)
-        restarted = count(http_port, json.loads(body)["access_token"])
+        restarted = count(http_port, sign_in(http_port))
         server.terminate()
         assert server.wait(timeout=60) == 0
         assert restarted == 150, restarted
