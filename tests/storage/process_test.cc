@@ -67,16 +67,20 @@ Options CrashOptions(FsyncPolicy policy) {
 // --- Child roles (run in a fresh process by main) ---------------------------------------------
 
 // Appends batches from `first` on; after each acknowledgement writes its number to fd 3.
+int AppendAndAcknowledge(Storage* db, TenantId tenant, int64_t first) {
+  std::vector<SeriesId> series = ResolveAll(db, tenant);
+  for (int64_t b = first;; ++b) {
+    if (!db->Append(tenant, MakeBatch(b, series)).ok()) return 12;
+    if (write(kAckFd, &b, sizeof b) != sizeof b) return 13;
+  }
+}
+
 int WriterRole(const std::string& path, FsyncPolicy policy, int64_t first) {
   auto db = Storage::Open(path, CrashOptions(policy));
   if (!db.ok()) return 10;
   auto tenant = (*db)->CreateTenant("crash");
   if (!tenant.ok()) return 11;
-  std::vector<SeriesId> series = ResolveAll(db->get(), *tenant);
-  for (int64_t b = first;; ++b) {
-    if (!(*db)->Append(*tenant, MakeBatch(b, series)).ok()) return 12;
-    if (write(kAckFd, &b, sizeof b) != sizeof b) return 13;
-  }
+  return AppendAndAcknowledge(db->get(), *tenant, first);
 }
 
 // The writer of a crash loop: heads large enough that no size seal comes between crashes. Says
@@ -98,11 +102,7 @@ int RestartingWriterRole(const std::string& path, int64_t first) {
   }
   auto tenant = (*db)->CreateTenant("crash");
   if (!tenant.ok()) return 11;
-  std::vector<SeriesId> series = ResolveAll(db->get(), *tenant);
-  for (int64_t b = first;; ++b) {
-    if (!(*db)->Append(*tenant, MakeBatch(b, series)).ok()) return 12;
-    if (write(kAckFd, &b, sizeof b) != sizeof b) return 13;
-  }
+  return AppendAndAcknowledge(db->get(), *tenant, first);
 }
 
 // Appends until the WAL hits RLIMIT_FSIZE, then checks that nothing more is acknowledged.
