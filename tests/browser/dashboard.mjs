@@ -232,10 +232,24 @@ try {
   await page.locator('tr[data-rule]', { hasText: 'browser_temp gt 80' }).waitFor();
   const rules = await apiCall(admin, 'GET', '/rules');
   assert.equal(rules.items.find((r) => r.name === 'Browser hot').threshold, 80);
+  // The feed's first page is answered from before the alert but reaches the page after it, as a
+  // slow server would: the live alert must stay.
+  const firstPage = /\/alerts\?limit=10&sort=-opened_at$/;
+  let answerFirstPage;
+  const alertArrived = new Promise((resolve) => { answerFirstPage = resolve; });
+  await page.route(firstPage, async (route) => {
+    const response = await route.fetch();
+    await alertArrived;
+    await route.fulfill({ response });
+  });
   await page.goto(`${url}/#/`);
   await page.waitForSelector('.feed[data-live=true]', { state: 'attached' });  // the server has it
   await writeLine(`readings,asset_id=xss-1 browser_temp=85 ${Date.now() + 1000}`);
   await page.waitForSelector('.feed li:has-text("xss-1")');
+  answerFirstPage();
+  await page.waitForSelector('.feed[data-loaded=true]', { state: 'attached' });
+  assert.equal(await page.locator('.feed li', { hasText: 'xss-1' }).count(), 1);
+  await page.unroute(firstPage);
 
   step('the alert is acknowledged and resolved');
   await page.goto(`${url}/#/alerts`);

@@ -19,10 +19,15 @@ export function Overview() {
   const history = useLoad(() => api('GET', '/reports/history?days=30'), []);
   const [feed, setFeed] = useState([]);
   const [feedLive, setFeedLive] = useState(false);
+  const [feedLoaded, setFeedLoaded] = useState(false);
   useEffect(() => {
-    api('GET', '/alerts?limit=10&sort=-opened_at').then((r) => setFeed(r.items), () => {});
+    // The first page may answer after live alerts arrived: it joins them rather than replacing.
+    api('GET', '/alerts?limit=10&sort=-opened_at').then((r) => {
+      setFeed((f) => joinFeed(f, r.items));
+      setFeedLoaded(true);
+    }, () => {});
     return subscribe('alerts', {}, (m) => {
-      setFeed((f) => [m.alert, ...f.filter((a) => a.id !== m.alert.id)].slice(0, 20));
+      setFeed((f) => joinFeed([m.alert], f));
       summary.reload();
       risky.reload();
     }, () => setFeedLive(true));
@@ -55,12 +60,20 @@ export function Overview() {
       </div>
       <div>
         <h2>Live alerts</h2>
-        <ul class="feed" aria-live="polite" data-live=${feedLive}>${feed.map(
+        <ul class="feed" aria-live="polite" data-live=${feedLive} data-loaded=${feedLoaded}>${feed.map(
           (a) => html`<li key=${a.id}><${Severity} level=${a.severity} /> <a href=${`#/assets/${encodeURIComponent(a.asset_id)}`}>${a.asset_id}</a> ${a.message} <span class="muted">${a.status} · ${time(a.opened_at)}</span></li>`,
         )}</ul>
       </div>
     </div>
   </section>`;
+}
+
+// The newest 20 of both lists by opening time; an alert in `fresh` replaces its older copy.
+function joinFeed(fresh, older) {
+  const ids = new Set(fresh.map((a) => a.id));
+  return [...fresh, ...older.filter((a) => !ids.has(a.id))]
+    .sort((a, b) => Date.parse(b.opened_at) - Date.parse(a.opened_at))
+    .slice(0, 20);
 }
 
 // Fleet health 0..100 as a half-circle gauge, with the number beside it.
