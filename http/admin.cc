@@ -82,10 +82,13 @@ Response GetTenant(Ctx& ctx) {
   for (const auto& [asset, list] : *by_asset) series += list.size();
   ctx.services.storage->WithAssets(
       ctx.tenant, [&](std::span<const storage::Asset* const> all) { assets = all.size(); });
+  auto retention = ctx.services.storage->GetRetention(ctx.tenant);
+  if (!retention.ok()) return Error(ctx, FromStatus(retention.status()));
   return Json(
       ctx, {{"id", ctx.principal.tenant_name},
             {"assets", assets},
             {"asset_series", series},
+            {"retention", RetentionJson(retention->applied, true)},
             {"you", {{"subject", ctx.principal.subject}, {"role", RoleName(ctx.principal.role)}}}});
 }
 

@@ -393,6 +393,9 @@ json::object AlertJson(const query::Alert& alert);
 json::object WindowsJson(const query::SeriesWindows& windows);
 Result<std::vector<json::object>> AlertDocs(const Ctx& ctx);
 json::object AssetJson(const storage::Asset& asset, const AlertCounts& alerts);
+// {"raw", "minute", "hour", "day"}, each a period ("90d") or "forever"; in what is set for a
+// tenant, null follows the server's default.
+json::object RetentionJson(const storage::Retention& retention, bool applied);
 
 // One asset's series in an index (empty when it has none).
 std::span<const storage::SeriesInfo> AssetSeries(const Api::SeriesIndex& index,

@@ -99,6 +99,21 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
   Metric(&out, "foresight_storage_series", "gauge", "Series in the catalog.", s.series);
   Metric(&out, "foresight_storage_replayed_points", "gauge",
          "Unsealed points replayed from the log when storage opened.", s.replayed_points);
+  out +=
+      "# HELP foresight_retention_seconds How long each tenant keeps each tier (+Inf: for ever).\n"
+      "# TYPE foresight_retention_seconds gauge\n";
+  for (const auto& [id, name] : services.storage->ListTenants()) {
+    Result<storage::TenantRetention> r = services.storage->GetRetention(id);
+    if (!r.ok()) continue;  // a tenant is never removed, so this is not expected
+    for (auto [tier, keep] : {std::pair{"raw", r->applied.raw},
+                              {"minute", r->applied.minute},
+                              {"hour", r->applied.hour},
+                              {"day", r->applied.day}}) {
+      fmt::format_to(std::back_inserter(out),
+                     "foresight_retention_seconds{{tenant=\"{}\",tier=\"{}\"}} {}\n", name, tier,
+                     keep ? std::to_string(keep->count()) : std::string("+Inf"));
+    }
+  }
   return MakeResponse(req, bhttp::status::ok, std::move(out), "text/plain; version=0.0.4");
 }
 

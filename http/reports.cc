@@ -42,7 +42,15 @@ std::string Num(double v) { return fmt::format("{}", v); }
 
 std::string Day(int64_t ns) { return storage::FormatRfc3339(ns).substr(0, 10); }
 
-json::object SettingsJson(const query::ReportSettings& s) {
+// Retention's tiers by the names of the [retention] settings.
+using TierField = std::optional<std::chrono::seconds> storage::Retention::*;
+constexpr std::array<std::pair<std::string_view, TierField>, 4> kTiers = {
+    {{"raw", &storage::Retention::raw},
+     {"minute", &storage::Retention::minute},
+     {"hour", &storage::Retention::hour},
+     {"day", &storage::Retention::day}}};
+
+json::object SettingsJson(const query::ReportSettings& s, const storage::TenantRetention& r) {
   json::object costs;
   for (const auto& [c, x] : s.cost_model.unplanned_failure_cost) costs[c] = x;
   return {{"cost_model",
@@ -50,17 +58,33 @@ json::object SettingsJson(const query::ReportSettings& s) {
             {"unplanned_failure_cost", std::move(costs)},
             {"planned_to_unplanned_ratio", s.cost_model.planned_to_unplanned_ratio},
             {"lookback_days", s.cost_model.lookback_days}}},
-          {"risk", {{"at_risk_below_health", s.at_risk_below_health}}}};
+          {"risk", {{"at_risk_below_health", s.at_risk_below_health}}},
+          {"retention", RetentionJson(r.set, false)},
+          {"retention_applied", RetentionJson(r.applied, true)}};
 }
 
-// The body's fields over `settings`, each checked for its JSON type; the ranges are
-// query::WriteSettings'.
-std::optional<ApiError> ApplySettings(const json::object& body, query::ReportSettings* settings) {
+// The body's fields over `settings` and `retention`, each checked for its JSON type; the ranges
+// are query::WriteSettings'. retention_applied, read-only, is ignored so that what GET answers
+// can be sent back.
+std::optional<ApiError> ApplySettings(const json::object& body, query::ReportSettings* settings,
+                                      storage::Retention* retention) {
   for (const auto& [key, value] : body) {
-    if (key != "cost_model" && key != "risk") {
+    if (key != "cost_model" && key != "risk" && key != "retention" && key != "retention_applied") {
       return BadField(key, "unknown field '" + std::string(key) + "'");
     }
     if (!value.is_object()) return BadField(key, std::string(key) + " must be an object");
+  }
+  if (const json::value* r = body.if_contains("retention")) {
+    for (const auto& [k, v] : r->as_object()) {
+      std::string field = "retention." + std::string(k);
+      auto tier = std::find_if(kTiers.begin(), kTiers.end(), [&](auto t) { return t.first == k; });
+      if (tier == kTiers.end()) return BadField(field, "the tiers are raw, minute, hour and day");
+      if (v.is_null()) continue;  // the server's default
+      if (!v.is_string()) return BadField(field, "a period such as \"90d\", \"forever\" or null");
+      Result<std::chrono::seconds> period = storage::ParseRetentionPeriod(v.as_string());
+      if (!period.ok()) return BadField(field, std::string(period.status().message()));
+      retention->*(tier->second) = *period;
+    }
   }
   query::CostModel& model = settings->cost_model;
   if (const json::value* cm = body.if_contains("cost_model")) {
@@ -319,7 +343,9 @@ Response AssetReport(Ctx& ctx) {
 Response GetSettings(Ctx& ctx) {
   auto settings = query::ReadSettings(*ctx.services.storage, ctx.tenant);
   if (!settings.ok()) return Error(ctx, FromStatus(settings.status()));
-  return Json(ctx, SettingsJson(*settings));
+  auto retention = ctx.services.storage->GetRetention(ctx.tenant);
+  if (!retention.ok()) return Error(ctx, FromStatus(retention.status()));
+  return Json(ctx, SettingsJson(*settings, *retention));
 }
 
 Response PutSettings(Ctx& ctx) {
@@ -327,11 +353,30 @@ Response PutSettings(Ctx& ctx) {
   auto body = BodyObject(ctx, &error);
   if (!body.ok()) return Error(ctx, error);
   query::ReportSettings settings;  // what the body leaves out returns to its default
-  if (auto e = ApplySettings(*body, &settings)) return Error(ctx, *e);
+  storage::Retention retention;
+  if (auto e = ApplySettings(*body, &settings, &retention)) return Error(ctx, *e);
   if (Status s = query::WriteSettings(ctx.services.storage, ctx.tenant, settings); !s.ok()) {
     return Error(ctx, FieldError(s));
   }
-  return Json(ctx, SettingsJson(settings));
+  if (Status s = ctx.services.storage->SetRetention(ctx.tenant, retention); !s.ok()) {
+    return Error(ctx, FromStatus(s));
+  }
+  auto applied = ctx.services.storage->GetRetention(ctx.tenant);
+  if (!applied.ok()) return Error(ctx, FromStatus(applied.status()));
+  return Json(ctx, SettingsJson(settings, *applied));
+}
+
+json::object RetentionJson(const storage::Retention& retention, bool applied) {
+  json::object out;
+  for (auto [name, tier] : kTiers) {
+    const std::optional<std::chrono::seconds>& keep = retention.*tier;
+    if (keep) {
+      out[name] = storage::FormatRetentionPeriod(*keep);
+    } else {
+      out[name] = applied ? json::value("forever") : json::value(nullptr);
+    }
+  }
+  return out;
 }
 
 }  // namespace foresight::http

@@ -1608,8 +1608,10 @@ Result<InfluxStatement> Executor::Run(const Show& s) {
     auto retention = storage_.GetRetention(tenant_);
     if (!retention.ok()) return retention.status();
     int64_t raw_ns = 0;
-    if (retention->raw)
-      raw_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*retention->raw).count();
+    if (retention->applied.raw) {
+      raw_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(*retention->applied.raw).count();
+    }
     single("", {"name", "duration", "shardGroupDuration", "replicaN", "default"})
         .values.push_back(
             {std::string("autogen"), GoDuration(raw_ns), std::string("24h0m0s"), int64_t{1}, true});

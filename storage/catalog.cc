@@ -37,10 +37,10 @@ Status Engine::LoadCatalog() {
         db_->Get(rocksdb::ReadOptions(), cfs_[kCatalog], CatalogKey(id, kRetentionTag), &value);
     if (rs.ok()) {
       if (!DecodeRetention(value, &t->retention)) return Status::Corruption("catalog: retention");
-      retention_->Set(id, t->retention);
     } else if (!rs.IsNotFound()) {
       return FromRocks(rs, "catalog read");
     }
+    retention_->Set(id, ApplyRetention(t->retention, options_.default_retention));
     std::string prefix = CatalogKey(id, kSeriesTag);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       rocksdb::Slice v = it->value();
@@ -118,6 +118,7 @@ Result<TenantId> Engine::CreateTenant(std::string_view name) {
   tenants_[id] = std::make_unique<TenantState>();
   tenants_[id]->name = std::string(name);
   tenant_by_name_[std::string(name)] = id;
+  retention_->Set(id, options_.default_retention);
   return id;
 }
 

@@ -207,7 +207,7 @@ class Engine final : public Storage {
   Result<TenantId> FindTenant(std::string_view name) const override;
   std::vector<std::pair<TenantId, std::string>> ListTenants() const override;
   Status SetRetention(TenantId tenant, const Retention& retention) override;
-  Result<Retention> GetRetention(TenantId tenant) const override;
+  Result<TenantRetention> GetRetention(TenantId tenant) const override;
 
   Result<std::vector<Result<SeriesId>>> ResolveSeries(TenantId tenant,
                                                       std::span<const SeriesSpec> specs,
@@ -236,7 +236,7 @@ class Engine final : public Storage {
  private:
   struct TenantState {
     std::string name;
-    Retention retention;
+    Retention retention;  // as set; RetentionRegistry holds what applies
     std::unordered_map<std::string, SeriesId> by_key;  // encoded series key -> id
     std::vector<SeriesInfo> series;                    // index id - 1
     std::map<std::string, Asset, std::less<>> assets;  // by id

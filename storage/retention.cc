@@ -3,6 +3,7 @@
 #include "storage/engine.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace foresight::storage {
 
@@ -90,9 +91,60 @@ bool DecodeRetention(std::string_view data, Retention* r) {
   return reader.empty();
 }
 
+Result<std::chrono::seconds> ParseRetentionPeriod(std::string_view text) {
+  if (text == "forever") return kKeepForever;
+  auto refuse = [&] {
+    return Status::InvalidArgument(
+        "a retention period is \"forever\" or a whole number of s, m, h, d or w, as in \"90d\", "
+        "not '" +
+        std::string(text) + "'");
+  };
+  if (text.size() < 2) return refuse();
+  constexpr std::string_view kUnits = "smhdw";
+  constexpr int64_t kUnitSeconds[] = {1, 60, 3'600, 86'400, 7 * 86'400};
+  const size_t u = kUnits.find(text.back());
+  if (u == std::string_view::npos) return refuse();
+  const int64_t unit = kUnitSeconds[u];
+  int64_t n = 0;
+  std::string_view digits = text.substr(0, text.size() - 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  // SetRetention's bound.
+  constexpr int64_t kMaxSeconds = int64_t{10'000} * 366 * 86'400;
+  if (ec != std::errc() || end != digits.data() + digits.size() || n <= 0 ||
+      n > kMaxSeconds / unit) {
+    return refuse();
+  }
+  return std::chrono::seconds(n * unit);
+}
+
+std::string FormatRetentionPeriod(std::chrono::seconds period) {
+  if (period == kKeepForever) return "forever";
+  const int64_t s = period.count();
+  for (auto [unit, suffix] : {std::pair<int64_t, char>{86'400, 'd'}, {3'600, 'h'}, {60, 'm'}}) {
+    if (s % unit == 0) return std::to_string(s / unit) + suffix;
+  }
+  return std::to_string(s) + "s";
+}
+
+Retention ApplyRetention(const Retention& set, const Retention& defaults) {
+  auto apply = [](const std::optional<std::chrono::seconds>& own,
+                  const std::optional<std::chrono::seconds>& fallback) {
+    if (!own) return fallback;
+    return *own == kKeepForever ? std::nullopt : own;
+  };
+  return {.raw = apply(set.raw, defaults.raw),
+          .minute = apply(set.minute, defaults.minute),
+          .hour = apply(set.hour, defaults.hour),
+          .day = apply(set.day, defaults.day)};
+}
+
 Status Engine::SetRetention(TenantId tenant, const Retention& retention) {
+  // Nanoseconds since the epoch reach 292 years; a longer period but for ever would overflow.
+  constexpr auto kLongest = std::chrono::hours(24 * 366 * 10'000);
   for (const auto& keep : {retention.raw, retention.minute, retention.hour, retention.day}) {
-    if (keep && keep->count() <= 0) return Status::InvalidArgument("retention must be positive");
+    if (keep && (keep->count() <= 0 || (*keep > kLongest && *keep != kKeepForever))) {
+      return Status::InvalidArgument("retention must be positive and at most 10,000 years");
+    }
   }
   MutexLock w(&catalog_write_mu_);
   {
@@ -107,21 +159,23 @@ Status Engine::SetRetention(TenantId tenant, const Retention& retention) {
   if (!s.ok()) return s;
   WriterLock l(&catalog_mu_);
   tenants_[tenant]->retention = retention;
-  retention_->Set(tenant, retention);
+  retention_->Set(tenant, ApplyRetention(retention, options_.default_retention));
   return Status::OK();
 }
 
-Result<Retention> Engine::GetRetention(TenantId tenant) const {
+Result<TenantRetention> Engine::GetRetention(TenantId tenant) const {
   ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
   if (!t) return Status::NotFound("unknown tenant " + std::to_string(tenant));
-  return t->retention;
+  return TenantRetention{.set = t->retention,
+                         .applied = ApplyRetention(t->retention, options_.default_retention)};
 }
 
 int64_t Engine::Cutoff(TenantId tenant, Tier tier) const {
   ReaderLock l(&catalog_mu_);
   const TenantState* t = Tenant(tenant);
-  return t ? ComputeCutoffs(t->retention, clock_.NowNs())[static_cast<size_t>(tier)]
+  return t ? ComputeCutoffs(ApplyRetention(t->retention, options_.default_retention),
+                            clock_.NowNs())[static_cast<size_t>(tier)]
            : std::numeric_limits<int64_t>::min();
 }
 
@@ -130,7 +184,9 @@ Status Engine::EnforceRetention() {
   {
     ReaderLock l(&catalog_mu_);
     for (TenantId id = 1; id < tenants_.size(); ++id) {
-      if (!(tenants_[id]->retention == Retention())) with_policy.push_back(id);
+      if (!(ApplyRetention(tenants_[id]->retention, options_.default_retention) == Retention())) {
+        with_policy.push_back(id);
+      }
     }
   }
   rocksdb::CompactRangeOptions options;

@@ -296,13 +296,29 @@ struct Bucket {
 enum class Tier : uint8_t { kRaw = 0, kMinute = 1, kHour = 2, kDay = 3 };
 std::string_view TierName(Tier tier);
 
-// How long each tier is kept for a tenant. nullopt keeps it forever.
+// How long each tier is kept. In what applies (Options::default_retention,
+// TenantRetention::applied) nullopt keeps the tier for ever; in what is set for a tenant
+// (SetRetention) nullopt follows the default and kKeepForever keeps the tier for ever.
 struct Retention {
   std::optional<std::chrono::seconds> raw;
   std::optional<std::chrono::seconds> minute;
   std::optional<std::chrono::seconds> hour;
   std::optional<std::chrono::seconds> day;
   bool operator==(const Retention&) const = default;
+};
+inline constexpr std::chrono::seconds kKeepForever = std::chrono::seconds::max();
+// What a tenant's settings make of the defaults: each tier set overrides the default's.
+Retention ApplyRetention(const Retention& set, const Retention& defaults);
+
+// A retention period as an operator writes it: "forever" (kKeepForever) or a positive whole
+// number of s, m, h, d or w, as in "90d". InvalidArgument names what it accepts otherwise.
+Result<std::chrono::seconds> ParseRetentionPeriod(std::string_view text);
+// The inverse: "forever", or the period in the largest unit that divides it ("36h", "400d").
+std::string FormatRetentionPeriod(std::chrono::seconds period);
+
+struct TenantRetention {
+  Retention set;      // the tenant's own settings
+  Retention applied;  // what retention enforces: `set` over Options::default_retention
 };
 
 enum class FsyncPolicy : uint8_t {
@@ -331,6 +347,9 @@ struct Options {
   // How often the background thread forces a retention compaction of each tenant with a
   // policy (RocksDB's own compactions drop expired data in between). Default 24 h.
   std::chrono::milliseconds retention_interval{std::chrono::hours(24)};
+  // Retention of every tenant's tiers that its own settings leave unset (nullopt: for ever).
+  // Default: every tier kept for ever.
+  Retention default_retention;
   // RocksDB block cache for index and data blocks. Default 64 MiB.
   size_t block_cache_bytes = 64u << 20;
   // Series a tenant may have; ResolveSeries refuses new ones past it (an inner
@@ -392,7 +411,7 @@ class Storage {
   // All tenants, ordered by id.
   virtual std::vector<std::pair<TenantId, std::string>> ListTenants() const = 0;
   virtual Status SetRetention(TenantId tenant, const Retention& retention) = 0;
-  virtual Result<Retention> GetRetention(TenantId tenant) const = 0;
+  virtual Result<TenantRetention> GetRetention(TenantId tenant) const = 0;
 
   // --- Series catalog --------------------------------------------------------------------------
   // Resolves each spec to its series id. With kCreate, unknown series are created durably in one

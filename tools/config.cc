@@ -46,6 +46,11 @@ const std::vector<Setting>& Settings() {
       {"storage.block_cache_mb", "--block-cache-mb", "64", "RocksDB block cache"},
       {"storage.max_series_per_tenant", "--max-series-per-tenant", "1000000",
        "Series a tenant may have; lines that would create more are rejected"},
+      {"retention.raw", "--retention-raw", "365d",
+       "Keep raw points this long (s, m, h, d or w, or forever); a tenant's settings may differ"},
+      {"retention.minute", "--retention-minute", "730d", "Keep minute rollups this long"},
+      {"retention.hour", "--retention-hour", "1825d", "Keep hourly rollups this long"},
+      {"retention.day", "--retention-day", "forever", "Keep daily rollups this long"},
       {"ingest.tcp_listen", "--tcp-listen", "",
        "TCP line-protocol address, host:port (io_uring; empty = off)"},
       {"ingest.tcp_tenant", "--tcp-tenant", "",
@@ -227,6 +232,17 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   Result<storage::FsyncPolicy> fsync = storage::ParseFsyncPolicy(values["storage.fsync"]);
   if (!fsync.ok()) return fsync.status();
   c.storage.fsync = *fsync;
+  for (auto [key, keep] : {std::pair{"retention.raw", &c.storage.default_retention.raw},
+                           {"retention.minute", &c.storage.default_retention.minute},
+                           {"retention.hour", &c.storage.default_retention.hour},
+                           {"retention.day", &c.storage.default_retention.day}}) {
+    Result<std::chrono::seconds> period = storage::ParseRetentionPeriod(values[key]);
+    if (!period.ok()) {
+      return Status::InvalidArgument(std::string(key) + ": " +
+                                     std::string(period.status().message()));
+    }
+    if (*period != storage::kKeepForever) *keep = *period;
+  }
   struct Numeric {
     const char* key;
     int64_t lo, hi;

@@ -323,7 +323,7 @@ try {
   assert.equal((await shown.json()).results[0].series[0].values[0][0], tenant.name);
   assert.equal(await writeWith(reader), 403);
 
-  step('Settings: an admin adds a user who can sign in, a webhook, and changes the risk threshold');
+  step('Settings: an admin adds a user who can sign in, a webhook, and changes the risk threshold and raw retention');
   const userForm = page.getByRole('form', { name: 'New user' });
   await userForm.getByLabel('Username').fill('browser-ops');
   await userForm.getByLabel('Role').selectOption('engineer');
@@ -340,11 +340,16 @@ try {
   await hookForm.getByRole('button', { name: 'Add webhook' }).click();
   await page.locator('tr[data-webhook]', { hasText: 'browser hook' }).locator('text=delivered').waitFor();
   await page.getByLabel('At risk below health').fill('70');
+  await page.getByLabel('Raw points').fill('400d');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-  assert.equal((await apiCall(admin, 'GET', '/settings')).risk.at_risk_below_health, 70);
+  const saved = await apiCall(admin, 'GET', '/settings');
+  assert.equal(saved.risk.at_risk_below_health, 70);
+  assert.deepEqual(saved.retention, { raw: '400d', minute: null, hour: null, day: null });
+  assert.equal(saved.retention_applied.minute, '730d');  // the server's default
   await page.reload();  // the audit log as it is now: the change above is its newest entry
   await page.locator('td code', { hasText: 'PUT /api/v1/tenants/' }).first().waitFor();
+  await page.locator('[data-applied=raw]', { hasText: 'kept 400d' }).waitFor();
   await axe('settings');
   await shots('settings');
 
@@ -374,7 +379,8 @@ try {
   assert.equal(await page.getByRole('form', { name: 'New rule' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: /Disable|Enable|Delete|Edit/ }).count(), 0);
   await page.goto(`${url}/#/settings`);
-  await page.locator('fieldset[disabled]').waitFor();
+  await page.locator('fieldset[disabled]').first().waitFor();
+  assert.equal(await page.locator('fieldset[disabled]').count(), 2, 'cost, risk and retention are read-only');
   assert.equal(await page.getByRole('form', { name: 'New user' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Save settings' }).count(), 0);
   await page.goto(`${url}/#/predictions`);

@@ -921,6 +921,94 @@ TEST_F(Api, CostAvoidanceFollowsTheDocumentedArithmetic) {
       403);
 }
 
+TEST_F(Api, ATenantsRetentionHidesOlderPointsFromEveryReadWhileItsRollupsOutliveThem) {
+  // A tenant of its own: retention would hide other tests' points.
+  storage::TenantId tenant = storage_->CreateTenant("retained").value();
+  auto client = auth_->CreateClient(tenant, "", Role::kAdmin).value();
+  const std::string admin = auth_->IssueToken(client.client.id, client.secret, Now()).value().jwt;
+  const std::string writer = auth_->tokens().Create(tenant, "gateway").value().secret;
+  const int64_t now = Now();
+  std::string lines;
+  for (auto [age, value] : {std::pair{10 * 86'400, 1}, {3 * 86'400, 2}, {3'600, 3}}) {
+    lines += "readings,asset_id=r-1 temp=" + std::to_string(value) + " " +
+             std::to_string(now - age) + "\n";
+  }
+  ASSERT_EQ(Call(server_->port(), bhttp::verb::post, "/write?db=retained&precision=s", writer,
+                 lines, "text/plain")
+                .status,
+            204);
+  ASSERT_TRUE(storage_->Flush().ok());  // into blocks and rollups
+
+  const std::string settings = "/api/v1/tenants/retained/settings";
+  auto put = Call(server_->port(), bhttp::verb::put, settings, admin,
+                  R"({"retention":{"raw":"2d","minute":"120h","hour":null}})");
+  ASSERT_EQ(put.status, 200) << put.text;
+  EXPECT_EQ(put.body.at("retention"),
+            json::parse(R"({"raw":"2d","minute":"5d","hour":null,"day":null})"));
+  EXPECT_EQ(put.body.at("retention_applied"),
+            json::parse(R"({"raw":"2d","minute":"5d","hour":"forever","day":"forever"})"));
+  EXPECT_EQ(Get("/api/v1/tenants/retained", admin).body.at("retention").at("raw"), "2d");
+  EXPECT_NE(
+      Get("/metrics", "")
+          .text.find("foresight_retention_seconds{tenant=\"retained\",tier=\"raw\"} 172800\n"),
+      std::string::npos);
+
+  // Raw reads: only the point of an hour ago, through REST, InfluxQL and PromQL alike.
+  auto rest = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&from=" +
+                      std::to_string((now - 20 * 86'400) * 1000) +
+                      "&to=" + std::to_string((now + 60) * 1000),
+                  admin);
+  ASSERT_EQ(rest.status, 200) << rest.text;
+  ASSERT_EQ(rest.body.at("points").as_array().size(), 1u) << rest.text;
+  EXPECT_EQ(rest.body.at("points").at(0).at("value"), 3.0);
+  auto influxql = Get("/query?db=retained&q=SELECT%20count(temp)%20FROM%20readings", admin);
+  ASSERT_EQ(influxql.status, 200) << influxql.text;
+  EXPECT_EQ(influxql.body.at("results").at(0).at("series").at(0).at("values").at(0).at(1), 1)
+      << influxql.text;
+  auto promql =
+      Get("/api/v1/query?query=count_over_time(readings_temp%5B30d%5D)&db=retained", admin);
+  ASSERT_EQ(promql.status, 200) << promql.text;
+  EXPECT_EQ(promql.body.at("data").at("result").at(0).at("value").at(1), "1") << promql.text;
+
+  // Rollups keep what their own tiers allow: minutes five days (two points), days for ever.
+  auto minutes = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&step=1m&from=" +
+                         std::to_string((now - 20 * 86'400) * 1000) +
+                         "&to=" + std::to_string((now + 60) * 1000),
+                     admin);
+  ASSERT_EQ(minutes.status, 200) << minutes.text;
+  EXPECT_EQ(minutes.body.at("points").as_array().size(), 2u) << minutes.text;
+  auto days = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&step=1d&from=" +
+                      std::to_string((now - 20 * 86'400) * 1000) +
+                      "&to=" + std::to_string((now + 86'400) * 1000),
+                  admin);
+  ASSERT_EQ(days.status, 200) << days.text;
+  int64_t counted = 0;
+  for (const json::value& p : days.body.at("points").as_array())
+    counted += p.at("count").as_int64();
+  EXPECT_EQ(counted, 3) << days.text;
+
+  // Bad retention is refused by field and changes nothing.
+  for (auto [body, field] : {std::pair{R"({"retention":{"raw":"2 days"}})", "retention.raw"},
+                             {R"({"retention":{"raw":5}})", "retention.raw"},
+                             {R"({"retention":{"raw":"0d"}})", "retention.raw"},
+                             {R"({"retention":{"week":"7d"}})", "retention.week"},
+                             {R"({"retention":"2d"})", "retention"}}) {
+    auto bad = Call(server_->port(), bhttp::verb::put, settings, admin, body);
+    EXPECT_EQ(bad.status, 400) << body;
+    EXPECT_EQ(ErrorField(bad), field) << body;
+  }
+  auto kept = Get(settings, admin);
+  EXPECT_EQ(kept.body.at("retention").at("raw"), "2d");
+  // What GET answers can be sent back as it is.
+  EXPECT_EQ(
+      Call(server_->port(), bhttp::verb::put, settings, admin, json::serialize(kept.body)).status,
+      200);
+  EXPECT_EQ(Call(server_->port(), bhttp::verb::put, settings, engineer_,
+                 R"({"retention":{"raw":"forever"}})")
+                .status,
+            403);
+}
+
 TEST_F(Api, ReportsAnswerInJsonAndCsv) {
   MakeAsset("report-1", {{"criticality", "medium"}});
   auto fleet = Get("/api/v1/tenants/acme/reports/fleet", viewer_);

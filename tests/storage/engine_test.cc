@@ -467,7 +467,7 @@ TEST_F(StorageTest, RetentionDeletesExpiredRawDataAndRollups) {
   EXPECT_EQ(Read(s), (Pts{{now - kHour, 3}}));
   Must(db_->EnforceRetention());
   Reopen();
-  EXPECT_EQ(Must(db_->GetRetention(tenant_)), r);
+  EXPECT_EQ(Must(db_->GetRetention(tenant_)).set, r);
   // Lift the policy: what was enforced must be gone from disk, not just hidden.
   Must(db_->SetRetention(tenant_, Retention()));
   EXPECT_EQ(Read(s), (Pts{{now - kHour, 3}}));  // older blocks are deleted, not hidden
@@ -478,6 +478,37 @@ TEST_F(StorageTest, RetentionDeletesExpiredRawDataAndRollups) {
   uint64_t total = 0;
   for (const Bucket& b : days) total += b.count;
   EXPECT_EQ(total, 3u);  // day rollups are kept forever
+}
+
+TEST_F(StorageTest, ATenantFollowsTheDefaultRetentionExceptWhereItsOwnSettingsSayOtherwise) {
+  ManualClock clock(kT0);
+  Options options;
+  options.clock = &clock;
+  options.default_retention.raw = std::chrono::hours(24 * 2);
+  options.default_retention.day = std::chrono::hours(24 * 400);
+  Reopen(options);
+  SeriesId s = Series("pump-1", "temperature");
+  Write(s, {{kT0 - 3 * kDay, 1}, {kT0 - kDay, 2}});
+  EXPECT_EQ(Read(s), (Pts{{kT0 - kDay, 2}}));  // the default's two days
+  TenantRetention unset = Must(db_->GetRetention(tenant_));
+  EXPECT_EQ(unset.set, Retention());
+  EXPECT_EQ(unset.applied, options.default_retention);
+
+  Retention own;
+  own.raw = kKeepForever;
+  own.minute = std::chrono::hours(24 * 30);
+  Must(db_->SetRetention(tenant_, own));
+  EXPECT_EQ(Read(s), (Pts{{kT0 - 3 * kDay, 1}, {kT0 - kDay, 2}}));
+  Reopen(options);
+  TenantRetention set = Must(db_->GetRetention(tenant_));
+  EXPECT_EQ(set.set, own);
+  EXPECT_EQ(set.applied.raw, std::nullopt);  // for ever
+  EXPECT_EQ(set.applied.minute, std::chrono::hours(24 * 30));
+  EXPECT_EQ(set.applied.day, std::chrono::hours(24 * 400));  // still the default's
+
+  TenantId later = Must(db_->CreateTenant("later"));
+  EXPECT_EQ(Must(db_->GetRetention(later)).applied, options.default_retention);
+  db_.reset();  // before the clock it borrows
 }
 
 TEST_F(StorageTest, RetentionMeasuresAgesAgainstTheInjectedClock) {

@@ -109,6 +109,25 @@ TEST(Config, TheShippedExampleFileNamesEverySetting) {
   for (const Setting& s : Settings()) EXPECT_TRUE(keys.contains(s.key)) << s.key;
 }
 
+TEST(Config, RetentionDefaultsKeepRawPointsAYearAndDailyRollupsForEver) {
+  Result<Config> c = LoadWith({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.default_retention.raw, std::chrono::hours(24 * 365));
+  EXPECT_EQ(c->storage.default_retention.minute, std::chrono::hours(24 * 730));
+  EXPECT_EQ(c->storage.default_retention.day, std::nullopt);
+  c = LoadWith({"--retention-raw", "2w", "--retention-hour", "forever"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.default_retention.raw, std::chrono::hours(24 * 14));
+  EXPECT_EQ(c->storage.default_retention.hour, std::nullopt);
+  for (const char* bad : {"", "0d", "-3d", "90", "3y", "1.5d", "d", "forever!", "99999999w"}) {
+    c = LoadWith({"--retention-raw", bad});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("retention.raw: a retention period is"),
+              std::string_view::npos)
+        << c.status().message();
+  }
+}
+
 TEST(Config, TakesCorsOriginsAndRefusesWhatIsNotAnOrigin) {
   Result<Config> c = LoadWith({"--cors-origins", "https://ops.example.com, http://10.0.0.5:3000"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 import seccomp
@@ -93,30 +94,36 @@ def main() -> int:
                         "--role", "admin", "--password-stdin", "--data-dir", data],
                        input="seccomp-check-password\n", text=True, check=True, capture_output=True)
 
+        # Points of the last hour: older ones would be past the default raw retention one day.
+        t0 = int(time.time()) - 3600
         server, http_port, tcp_port = start(binary, profile, data)
-        jwt = sign_in(http_port)
-        lines = "".join(f"pump,asset_id=p{i % 3} temperature={20 + i} {1763800000 + i}000000000\n"
-                        for i in range(100))
-        status, body = request(http_port, "POST", "/api/v2/write?bucket=b",
-                               lines.encode(), {"Authorization": "Token acme-write-token-0123"})
-        assert status == 204, (status, body)
-        tcp_lines = "".join(f"pump,asset_id=p9 temperature={i} {1763900000 + i}000000000\n"
-                            for i in range(50))
-        with socket.create_connection(("127.0.0.1", tcp_port)) as s:
-            s.sendall(b"# token acme-write-token-0123\n" + tcp_lines.encode())
-        # TCP writes are not acknowledged: wait for the listener's points by reading them back.
-        for _ in range(2000):
-            if count(http_port, jwt) == 150:
-                break
-        assert count(http_port, jwt) == 150, count(http_port, jwt)
-        server.terminate()
-        assert server.wait(timeout=60) == 0, "the server did not stop cleanly under the profile"
+        try:
+            jwt = sign_in(http_port)
+            lines = "".join(f"pump,asset_id=p{i % 3} temperature={20 + i} {t0 + i}000000000\n"
+                            for i in range(100))
+            status, body = request(http_port, "POST", "/api/v2/write?bucket=b",
+                                   lines.encode(), {"Authorization": "Token acme-write-token-0123"})
+            assert status == 204, (status, body)
+            tcp_lines = "".join(f"pump,asset_id=p9 temperature={i} {t0 + 1000 + i}000000000\n"
+                                for i in range(50))
+            with socket.create_connection(("127.0.0.1", tcp_port)) as s:
+                s.sendall(b"# token acme-write-token-0123\n" + tcp_lines.encode())
+            # TCP writes are not acknowledged: wait for the listener's points by reading them back.
+            for _ in range(2000):
+                if count(http_port, jwt) == 150:
+                    break
+            assert count(http_port, jwt) == 150, count(http_port, jwt)
+            server.terminate()
+            assert server.wait(timeout=60) == 0, "the server did not stop cleanly under the profile"
 
-        server, http_port, _ = start(binary, profile, data)
-        restarted = count(http_port, sign_in(http_port))
-        server.terminate()
-        assert server.wait(timeout=60) == 0
-        assert restarted == 150, restarted
+            server, http_port, _ = start(binary, profile, data)
+            restarted = count(http_port, sign_in(http_port))
+            server.terminate()
+            assert server.wait(timeout=60) == 0
+            assert restarted == 150, restarted
+        finally:
+            server.kill()  # a failed check must not leave a server holding ctest's output
+            server.wait()
     print("the server ran under deploy/seccomp.json: HTTP and TCP ingest, sign-in, seal, restart")
     return 0
 

@@ -6,6 +6,7 @@ import { api, isAdmin } from '../api.js';
 import { Problem, html, time, useAction, useLoad } from '../ui.js';
 
 const CRITICALITIES = ['low', 'medium', 'high', 'critical'];
+const TIERS = [['raw', 'Raw points'], ['minute', 'Minute rollups'], ['hour', 'Hourly rollups'], ['day', 'Daily rollups']];
 
 function ReportSettings() {
   const settings = useLoad(() => api('GET', '/settings'), []);
@@ -26,6 +27,8 @@ function ReportSettings() {
           planned_to_unplanned_ratio: Number(f.get('ratio')), lookback_days: Number(f.get('lookback')),
         },
         risk: { at_risk_below_health: Number(f.get('at_risk')) },
+        // Left empty, a tier follows the server's [retention] default.
+        retention: Object.fromEntries(TIERS.map(([t]) => [t, f.get(`keep_${t}`).trim() || null])),
       });
       setSaved(true);
     });
@@ -40,6 +43,13 @@ function ReportSettings() {
       <label>Planned job / failure cost <input name="ratio" type="number" min="0" max="1" step="any" value=${cm.planned_to_unplanned_ratio} /></label>
       <label>Alert look-back (days) <input name="lookback" type="number" min="1" max="365" value=${cm.lookback_days} /></label>
       <label>At risk below health <input name="at_risk" type="number" min="0" max="100" step="any" value=${s.risk.at_risk_below_health} /></label>
+    </fieldset>
+    <fieldset disabled=${!admin}>
+      <legend>Retention: how long data is kept</legend>
+      <p class="muted">A period such as 90d (s, m, h, d or w) or forever; empty follows the server's default.</p>
+      ${TIERS.map(([t, label]) => html`<label>${label} <input name=${`keep_${t}`} value=${s.retention[t] ?? ''}
+        pattern="forever|[1-9][0-9]*[smhdw]" placeholder="server default" aria-describedby=${`applied_${t}`} />
+        <span class="muted" id=${`applied_${t}`} data-applied=${t}>kept ${s.retention_applied[t]}</span></label>`)}
       ${admin && html`<button type="submit">Save settings</button>`}
     </fieldset>
     <${Problem} error=${error} />
