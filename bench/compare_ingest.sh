@@ -34,7 +34,7 @@ start_server() {  # name dir
     foresight|baseline)
       local binary=$build/tools/foresight
       [[ $name == baseline ]] && binary=$BASELINE/tools/foresight
-      "$binary" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
+      FORESIGHT_RETENTION_RAW=forever "$binary" serve --data-dir "$dir" --listen 127.0.0.1:18080 \
         --tcp-listen 127.0.0.1:18094 --tokens "bench:$token" --log-level warn >"$work/$name.log" 2>&1 &
       pid=$!; wait_http http://127.0.0.1:18080/ready ;;
     *) start_peer "$name" "$dir" ;;

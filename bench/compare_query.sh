@@ -48,7 +48,8 @@ start_server() {  # name dir
   case $name in
     foresight)
       "$build/tools/foresight" client create --tenant bench --role admin --data-dir "$dir" >"$work/client"
-      "$build/tools/foresight" serve --data-dir "$dir" --listen 127.0.0.1:18080 --rate-limit 0 \
+      FORESIGHT_RETENTION_RAW=forever "$build/tools/foresight" serve --data-dir "$dir" \
+        --listen 127.0.0.1:18080 --rate-limit 0 \
         --tokens "bench:$token" --log-level warn >"$work/$name.log" 2>&1 &
       pid=$!; wait_http http://127.0.0.1:18080/ready
       local id secret jwt

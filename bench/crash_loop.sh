@@ -26,7 +26,8 @@ ready_times=()
 for ((k = 0; k <= crashes; k++)); do
   : >"$work/server.log"
   start=$(now_ms)
-  "$binary" serve --data-dir "$work/data" --listen 127.0.0.1:18080 --tokens "bench:$token" \
+  FORESIGHT_RETENTION_RAW=forever "$binary" serve --data-dir "$work/data" --listen 127.0.0.1:18080 \
+    --tokens "bench:$token" \
     --fsync always --ml-schedules off >/dev/null 2>"$work/server.log" &
   pid=$!
   until [[ $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18080/ready) == 200 ]]; do

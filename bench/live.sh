@@ -32,7 +32,8 @@ trap cleanup EXIT
 
 secret=$("$foresight" client create --data-dir "$work/data" --tenant bench --role admin \
   --client-id bench-admin --log-level error | awk '/client_secret:/ {print $2}')
-"$foresight" serve --data-dir "$work/data" --listen "127.0.0.1:$port" --tokens "bench:$token" \
+FORESIGHT_RETENTION_RAW=forever "$foresight" serve --data-dir "$work/data" \
+  --listen "127.0.0.1:$port" --tokens "bench:$token" \
   --ml-schedules off --log-level warn >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.05; done

@@ -77,7 +77,8 @@ std::optional<ApiError> ApplySettings(const json::object& body, query::ReportSet
   if (const json::value* r = body.if_contains("retention")) {
     for (const auto& [k, v] : r->as_object()) {
       std::string field = "retention." + std::string(k);
-      auto tier = std::find_if(kTiers.begin(), kTiers.end(), [&](auto t) { return t.first == k; });
+      auto tier = std::find_if(kTiers.begin(), kTiers.end(),
+                               [name = std::string_view(k)](auto t) { return t.first == name; });
       if (tier == kTiers.end()) return BadField(field, "the tiers are raw, minute, hour and day");
       if (v.is_null()) continue;  // the server's default
       if (!v.is_string()) return BadField(field, "a period such as \"90d\", \"forever\" or null");

@@ -53,6 +53,8 @@ void Batch::Reset(TenantCache* tenant_cache, CacheKind cache_kind, std::string_v
   strings.clear();
   rejected.clear();
   lines = 0;
+  oldest_ns = std::numeric_limits<int64_t>::min();
+  raw_retention = std::chrono::seconds(0);
 }
 
 Value Batch::Stable(Value v) {
@@ -67,6 +69,14 @@ Value Batch::Stable(Value v) {
 void Batch::OnPoint(const Point& point) {
   // The parser calls this through PointSink, under the ReaderLock its caller took on the cache.
   cache->mu.AssertHeldShared();
+  if (point.ts_ns < oldest_ns) {
+    rejected.push_back({point.line, 0,
+                        "point is older than the tenant's raw retention (" +
+                            storage::FormatRetentionPeriod(raw_retention) +
+                            "), so no read would see it; a longer retention in the tenant's "
+                            "settings keeps it"});
+    return;
+  }
   const auto& map = cache->map[static_cast<int>(kind)];
   auto it = map.find(point.series_text);
   if (it != map.end()) {
@@ -130,6 +140,17 @@ TenantCache* Ingestor::Impl::Cache(storage::TenantId tenant) {
   auto& slot = caches[tenant];
   if (!slot) slot = std::make_unique<TenantCache>();
   return slot.get();
+}
+
+void Ingestor::Impl::Begin(Batch& batch, storage::TenantId tenant, CacheKind kind,
+                           std::string_view stable, int64_t now_ns) {
+  batch.Reset(Cache(tenant), kind, stable);
+  Result<storage::TenantRetention> retention = storage->GetRetention(tenant);
+  if (retention.ok() && retention->applied.raw) {
+    batch.raw_retention = *retention->applied.raw;
+    batch.oldest_ns =
+        now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(batch.raw_retention).count();
+  }
 }
 
 std::unique_ptr<Scratch> Ingestor::Impl::TakeScratch() {
@@ -305,7 +326,7 @@ WriteReport Ingestor::WriteLineProtocol(storage::TenantId tenant, std::string_vi
                                         Precision precision, int64_t now_ns) {
   std::unique_ptr<Scratch> scratch = impl_->TakeScratch();
   Batch& batch = scratch->batch;
-  batch.Reset(impl_->Cache(tenant), CacheKind::kLineProtocol, body);
+  impl_->Begin(batch, tenant, CacheKind::kLineProtocol, body, now_ns);
   {
     ReaderLock l(&batch.cache->mu);
     scratch->parser.Parse(body, precision, now_ns, batch, &batch.rejected);

@@ -74,6 +74,9 @@ struct Batch final : PointSink {
   std::deque<std::string> strings;
   std::vector<Rejection> rejected;
   uint64_t lines = 0;
+  // Points older than this are past the tenant's raw retention: refused, as no read would see them.
+  int64_t oldest_ns = std::numeric_limits<int64_t>::min();
+  std::chrono::seconds raw_retention{0};  // for the refusal's message
 };
 
 struct Scratch {
@@ -90,6 +93,9 @@ struct Ingestor::Impl {
   Impl(storage::Storage* s, const IngestOptions* o) : storage(s), options(o) {}
 
   TenantCache* Cache(storage::TenantId tenant);
+  // Resets `batch` for a write of `tenant` at `now_ns`.
+  void Begin(Batch& batch, storage::TenantId tenant, CacheKind kind, std::string_view stable,
+             int64_t now_ns);
   std::unique_ptr<Scratch> TakeScratch();
   void ReturnScratch(std::unique_ptr<Scratch> scratch);
   // Creates what the misses name and adds their samples; bad ones become rejections.

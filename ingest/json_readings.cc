@@ -304,7 +304,7 @@ WriteReport Ingestor::WriteJsonReadings(storage::TenantId tenant, std::string_vi
                                         Precision precision, int64_t now_ns) {
   std::unique_ptr<Scratch> scratch = impl_->TakeScratch();
   Batch& batch = scratch->batch;
-  batch.Reset(impl_->Cache(tenant), CacheKind::kJson, {});
+  impl_->Begin(batch, tenant, CacheKind::kJson, {}, now_ns);
   simdjson::padded_string padded(body.data(), body.size());
   ReadingReader reader(options_, *scratch, precision, now_ns);
   simdjson::error_code doc_error = simdjson::SUCCESS;

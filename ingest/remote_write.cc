@@ -166,7 +166,7 @@ WriteReport Ingestor::WriteRemoteWrite(storage::TenantId tenant, std::string_vie
 
   std::unique_ptr<Scratch> scratch = impl_->TakeScratch();
   Batch& batch = scratch->batch;
-  batch.Reset(impl_->Cache(tenant), CacheKind::kJson, {});
+  impl_->Begin(batch, tenant, CacheKind::kJson, {}, now_ns);
   {
     ReaderLock l(&batch.cache->mu);
     for (size_t i = 0; i < all.size(); ++i) {

@@ -113,7 +113,8 @@ Status Engine::Open() {
   db_.reset(raw);
   cfs_ = std::move(handles);
 
-  s = LoadCatalog();
+  s = CheckFormat();
+  if (s.ok()) s = LoadCatalog();
   if (s.ok()) s = ReplayLog();
   if (!s.ok()) {
     failed_ = true;  // write nothing on the way out of a failed open

@@ -2,6 +2,7 @@
 // version_set split is the model). The files, each named for what it owns:
 //   engine.cc     opening and closing RocksDB, the background thread, operations
 //   data_dir.cc   the checks a data directory must pass before RocksDB opens it
+//   upgrade.cc    the on-disk format version: refusing newer ones, upgrading older ones
 //   wal.cc        the WAL record codec, group commit (Append) and replay after a crash
 //   catalog.cc    tenants, assets, records and series resolution
 //   flush.cc      sealing heads into blocks and rollups
@@ -275,6 +276,8 @@ class Engine final : public Storage {
   Result<const SeriesInfo*> SeriesLocked(TenantId tenant, SeriesId series) const
       FORESIGHT_REQUIRES_SHARED(catalog_mu_);
   const TenantState* Tenant(TenantId tenant) const FORESIGHT_REQUIRES_SHARED(catalog_mu_);
+  // Refuses a directory of a newer format; upgrades an older one after a checkpoint of it.
+  Status CheckFormat();
   Status LoadCatalog();
   Status ReplayLog();
   void EncodeRecord(std::span<const Sample> samples, std::string* out) const;

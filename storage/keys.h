@@ -15,6 +15,7 @@ namespace foresight::storage {
 inline constexpr TenantId kSystemTenant = 0;
 
 // catalog: [0][ 'T' ][name] -> tenant id (fixed32 BE)
+// catalog: [0][ 'V' ] -> the directory's format version (fixed32 BE); absent in format 1
 // catalog: [tenant][ 'R' ] -> retention
 // catalog: [tenant][ 'S' ][canonical series key] -> series id (fixed32 BE) + value type (u8)
 // catalog: [tenant][ 'A' ][asset id] -> created ns (fixed64 BE) + attribute count (varint) +
@@ -23,6 +24,7 @@ inline constexpr char kTenantTag = 'T';
 inline constexpr char kAssetTag = 'A';
 inline constexpr char kRetentionTag = 'R';
 inline constexpr char kSeriesTag = 'S';
+inline constexpr char kFormatTag = 'V';
 
 inline std::string TenantPrefix(TenantId tenant) {
   std::string key;

@@ -316,6 +316,10 @@ Result<std::chrono::seconds> ParseRetentionPeriod(std::string_view text);
 // The inverse: "forever", or the period in the largest unit that divides it ("36h", "400d").
 std::string FormatRetentionPeriod(std::chrono::seconds period);
 
+// The on-disk format this binary writes. 1: directories made before the format carried a
+// version; 2: a tenant's unset retention follows Options::default_retention (in 1, for ever).
+inline constexpr uint32_t kFormatVersion = 2;
+
 struct TenantRetention {
   Retention set;      // the tenant's own settings
   Retention applied;  // what retention enforces: `set` over Options::default_retention
@@ -389,7 +393,9 @@ class Storage {
   // the reason, when the directory is missing (and may not be created), is a regular file, is
   // not writable, or is locked by another process. Replays unsealed points from the WAL, and
   // seals them in the background right after, so time to open depends on what arrived since
-  // the last seal, not on how many crashes came before.
+  // the last seal, not on how many crashes came before. A directory of a newer format
+  // (kFormatVersion) is refused with FailedPrecondition naming both versions; an older one is
+  // checkpointed into <path>/pre-upgrade-format-<n>-<time> (logged), then upgraded.
   static Result<std::unique_ptr<Storage>> Open(const std::string& path, const Options& options);
 
   // Copies a checkpoint made by Checkpoint() into `data_dir`, which must not exist or be empty,

@@ -59,7 +59,9 @@ inline const std::string& FuzzDataDir() {
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <vector>
 
 namespace foresight::testing {
 
@@ -79,5 +81,42 @@ inline void ReplayCorpus(const std::string& dir, int (*target)(const uint8_t*, s
   EXPECT_GE(files, min_files) << dir;
 }
 
+// Runs `destroy` when the tests end, before main returns.
+inline void DestroyWhenTestsEnd(std::function<void()> destroy) {
+  struct Teardown : ::testing::Environment {
+    std::vector<std::function<void()>> destroys;
+    void TearDown() override {
+      for (auto it = destroys.rbegin(); it != destroys.rend(); ++it) (*it)();
+      destroys.clear();
+    }
+  };
+  static Teardown* teardown =
+      static_cast<Teardown*>(::testing::AddGlobalTestEnvironment(new Teardown));
+  teardown->destroys.push_back(std::move(destroy));
+}
+
 }  // namespace foresight::testing
 #endif
+
+namespace foresight::testing {
+
+// A target's state (a storage engine), made on first use. The replay test destroys it when the
+// tests end: left to exit's static destructors, an engine closes after RocksDB statics that other
+// tests made later are gone, and corrupts the heap. libFuzzer keeps it to the end of the process.
+// (Made again should the tests run again, as under --gtest_repeat.)
+template <typename T>
+T& FuzzState() {
+  static T* state = nullptr;
+  if (!state) {
+    state = new T();
+#ifndef FORESIGHT_LIBFUZZER
+    DestroyWhenTestsEnd([] {
+      delete state;
+      state = nullptr;
+    });
+#endif
+  }
+  return *state;
+}
+
+}  // namespace foresight::testing

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -63,6 +64,13 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   Result<Config> config = loader.Load();
   if (!config.ok()) return Fail("configuration", config.status());
   log::Init(config->log_level, config->log_format);
+  if (const auto& raw = config->storage.default_retention.raw;
+      demo_options && raw && demo_options->days * 86'400 > static_cast<double>(raw->count())) {
+    return Fail("demo", Status::InvalidArgument(fmt::format(
+                            "--demo-days {} reaches past retention.raw ({}), which would refuse "
+                            "the older history: raise retention.raw or lower --demo-days",
+                            demo_options->days, storage::FormatRetentionPeriod(*raw))));
+  }
 
   // Block the stop signals before any thread starts, so every thread inherits the mask and
   // sigwait below is the one place they arrive.
@@ -637,8 +645,9 @@ void AddLoadgen(CLI::App* app, Commands* c) {
   c->loadgen = app->add_subcommand(
       "loadgen",
       "Load generator (what bench/ uses): a deterministic IoT workload (assets x 8 metrics, 10 s "
-      "apart), generated first, then pushed as fast as the server takes it. Live progress on "
-      "stderr; summary with rows/s, field values/s, errors and HTTP latency percentiles.");
+      "apart from 2023-11-14, so the server's retention.raw must reach back that far), generated "
+      "first, then pushed as fast as the server takes it. Live progress on stderr; summary with "
+      "rows/s, field values/s, errors and HTTP latency percentiles.");
   c->loadgen
       ->add_option("--mode", c->load.mode,
                    "http (line protocol, acknowledged), tcp (raw line protocol) or json")

@@ -987,6 +987,24 @@ TEST_F(Api, ATenantsRetentionHidesOlderPointsFromEveryReadWhileItsRollupsOutlive
     counted += p.at("count").as_int64();
   EXPECT_EQ(counted, 3) << days.text;
 
+  // A point past it is refused as it arrives, naming why; the rest of the write is stored.
+  auto late = Call(server_->port(), bhttp::verb::post, "/write?db=retained&precision=s", writer,
+                   "readings,asset_id=r-1 temp=9 " + std::to_string(now - 5 * 86'400) +
+                       "\nreadings,asset_id=r-1 temp=4 " + std::to_string(now - 60) + "\n",
+                   "text/plain");
+  EXPECT_EQ(late.status, 400);
+  EXPECT_NE(late.text.find("older than the tenant's raw retention (2d)"), std::string::npos)
+      << late.text;
+  EXPECT_EQ(Get("/query?db=retained&q=SELECT%20count(temp)%20FROM%20readings", admin)
+                .body.at("results")
+                .at(0)
+                .at("series")
+                .at(0)
+                .at("values")
+                .at(0)
+                .at(1),
+            2);
+
   // Bad retention is refused by field and changes nothing.
   for (auto [body, field] : {std::pair{R"({"retention":{"raw":"2 days"}})", "retention.raw"},
                              {R"({"retention":{"raw":5}})", "retention.raw"},

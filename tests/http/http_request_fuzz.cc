@@ -54,7 +54,7 @@ struct Target {
 }  // namespace
 
 FORESIGHT_FUZZ_TARGET(FuzzHttpRequest) {
-  static Target t;
+  Target& t = foresight::testing::FuzzState<Target>();
   asio::io_context ioc;
   asio::ip::tcp::socket socket(ioc);
   boost::system::error_code ec;

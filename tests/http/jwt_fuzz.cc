@@ -41,7 +41,7 @@ struct Target {
 }  // namespace
 
 FORESIGHT_FUZZ_TARGET(FuzzCredentials) {
-  static Target t;
+  Target& t = foresight::testing::FuzzState<Target>();
   if (size == 0) return 0;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string credential(rest);

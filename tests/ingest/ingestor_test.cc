@@ -101,6 +101,47 @@ TEST(IngestorLimits, LinesPastTheTenantSeriesLimitAreRejectedAndTheRestStored) {
   EXPECT_EQ(storage->ListSeries(tenant).size(), 3u);
 }
 
+TEST(IngestorRetention, PointsPastTheTenantsRawRetentionAreRefusedByLineAndTheRestStored) {
+  foresight::testing::TempDir dir;
+  storage::ManualClock clock(kNow);
+  storage::Options options;
+  options.clock = &clock;
+  options.default_retention.raw = std::chrono::hours(48);
+  auto storage = storage::Storage::Open(dir.path(), options).value();
+  TenantId tenant = *storage->CreateTenant("acme");
+  Ingestor ingestor(storage.get(), IngestOptions());
+  constexpr int64_t kDay = 86'400'000'000'000;
+  const std::string old = std::to_string(kNow - 3 * kDay), recent = std::to_string(kNow - kDay);
+  WriteReport lines = ingestor.WriteLineProtocol(
+      tenant, "m,asset_id=a f=1 " + old + "\nm,asset_id=a f=2 " + recent + "\n",
+      Precision::kNanoseconds, kNow);
+  ASSERT_TRUE(lines.status.ok()) << lines.status.ToString();
+  EXPECT_EQ(lines.lines, 1u);
+  ASSERT_EQ(lines.rejected.size(), 1u);
+  EXPECT_EQ(lines.rejected[0].line, 1u);
+  EXPECT_NE(lines.rejected[0].reason.find("older than the tenant's raw retention (2d)"),
+            std::string::npos)
+      << lines.rejected[0].reason;
+  WriteReport json = ingestor.WriteJsonReadings(tenant,
+                                                R"([{"asset_id":"a","timestamp":)" + old +
+                                                    R"(,"metrics":{"g":1}},
+          {"asset_id":"a","timestamp":)" + recent + R"(,"metrics":{"g":2}}])",
+                                                Precision::kNanoseconds, kNow);
+  ASSERT_TRUE(json.status.ok()) << json.status.ToString();
+  EXPECT_EQ(json.lines, 1u);
+  ASSERT_EQ(json.rejected.size(), 1u);
+  EXPECT_EQ(json.rejected[0].line, 1u);  // the first reading, counted from 1 like lines
+  // The tenant's own settings keep what the default would not.
+  storage::Retention forever;
+  forever.raw = storage::kKeepForever;
+  ASSERT_TRUE(storage->SetRetention(tenant, forever).ok());
+  WriteReport kept = ingestor.WriteLineProtocol(tenant, "m,asset_id=a f=1 " + old + "\n",
+                                                Precision::kNanoseconds, kNow);
+  EXPECT_EQ(kept.lines, 1u);
+  EXPECT_TRUE(kept.rejected.empty());
+  storage.reset();  // before the clock it borrows
+}
+
 TEST_F(IngestorTest, TagOrderDoesNotMakeANewSeries) {
   ASSERT_TRUE(Lines("m,a=1,b=2 f=1 1\nm,b=2,a=1 f=2 2\n").status.ok());
   EXPECT_EQ(storage_->ListSeries(tenant_).size(), 1u);

@@ -37,7 +37,7 @@ struct Target {
 }  // namespace
 
 FORESIGHT_FUZZ_TARGET(FuzzJsonReadings) {
-  static Target t;
+  Target& t = foresight::testing::FuzzState<Target>();
   std::string_view body(reinterpret_cast<const char*>(data), size);
   auto report = t.ingestor->WriteJsonReadings(t.tenant, body, Precision::kMilliseconds,
                                               1'767'225'600'000'000'000);

@@ -36,7 +36,7 @@ struct Target {
 }  // namespace
 
 FORESIGHT_FUZZ_TARGET(FuzzRemoteWrite) {
-  static Target t;
+  Target& t = foresight::testing::FuzzState<Target>();
   std::string body;
   snappy::Compress(reinterpret_cast<const char*>(data), size, &body);
   auto report = t.ingestor->WriteRemoteWrite(t.tenant, body, 1'767'225'600'000'000'000);

@@ -54,7 +54,7 @@ void CheckFailure(const foresight::Status& s) {
 }  // namespace
 
 FORESIGHT_FUZZ_TARGET(FuzzQueryLanguage) {
-  static Target t;
+  Target& t = foresight::testing::FuzzState<Target>();
   if (size == 0) return 0;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   const int64_t now = kStart + 2 * 60 * kMinute;

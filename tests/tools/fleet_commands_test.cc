@@ -185,6 +185,15 @@ TEST(DemoCommand, RefusesADataDirectoryWhoseTenantsItDidNotMake) {
   EXPECT_NE(r.err.find("empty data directory"), std::string::npos) << r.err;
 }
 
+TEST(DemoCommand, RefusesAHistoryLongerThanRawRetentionKeeps) {
+  testing::TempDir dir;
+  Ran r = Foresight({"serve", "--demo", "--demo-days", "30", "--retention-raw", "2w", "--data-dir",
+                     dir.Sub("data"), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--demo-days 30 reaches past retention.raw (14d)"), std::string::npos)
+      << r.err;
+}
+
 struct Server {
   Child child;
   uint16_t port = 0;
@@ -193,8 +202,10 @@ struct Server {
 
 Server StartServer(const std::string& data, const std::string& token) {
   Server s;
-  s.child = Spawn({"serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--tcp-listen",
-                   "127.0.0.1:0", "--tokens", "plant:" + token, "--fsync", "never"});
+  // loadgen's workload starts in November 2023, past the default raw retention.
+  s.child =
+      Spawn({"serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--tcp-listen", "127.0.0.1:0",
+             "--tokens", "plant:" + token, "--fsync", "never", "--retention-raw", "forever"});
   std::string out = ReadUntil(s.child, "line protocol over TCP");
   s.port = PortFrom(out);
   size_t at = out.find("line protocol over TCP: 127.0.0.1:");
