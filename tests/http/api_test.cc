@@ -954,10 +954,14 @@ TEST_F(Api, ATenantsRetentionHidesOlderPointsFromEveryReadWhileItsRollupsOutlive
       std::string::npos);
 
   // Raw reads: only the point of an hour ago, through REST, InfluxQL and PromQL alike.
-  auto rest = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&from=" +
-                      std::to_string((now - 20 * 86'400) * 1000) +
-                      "&to=" + std::to_string((now + 60) * 1000),
-                  admin);
+  // r-1's temp over the last 20 days (and the next day), with `step` as given.
+  auto temp = [&](const std::string& step) {
+    return Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&from=" +
+                   std::to_string((now - 20 * 86'400) * 1000) +
+                   "&to=" + std::to_string((now + 86'400) * 1000) + step,
+               admin);
+  };
+  auto rest = temp("");
   ASSERT_EQ(rest.status, 200) << rest.text;
   ASSERT_EQ(rest.body.at("points").as_array().size(), 1u) << rest.text;
   EXPECT_EQ(rest.body.at("points").at(0).at("value"), 3.0);
@@ -971,16 +975,10 @@ TEST_F(Api, ATenantsRetentionHidesOlderPointsFromEveryReadWhileItsRollupsOutlive
   EXPECT_EQ(promql.body.at("data").at("result").at(0).at("value").at(1), "1") << promql.text;
 
   // Rollups keep what their own tiers allow: minutes five days (two points), days for ever.
-  auto minutes = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&step=1m&from=" +
-                         std::to_string((now - 20 * 86'400) * 1000) +
-                         "&to=" + std::to_string((now + 60) * 1000),
-                     admin);
+  auto minutes = temp("&step=1m");
   ASSERT_EQ(minutes.status, 200) << minutes.text;
   EXPECT_EQ(minutes.body.at("points").as_array().size(), 2u) << minutes.text;
-  auto days = Get("/api/v1/tenants/retained/assets/r-1/readings?metric=temp&step=1d&from=" +
-                      std::to_string((now - 20 * 86'400) * 1000) +
-                      "&to=" + std::to_string((now + 86'400) * 1000),
-                  admin);
+  auto days = temp("&step=1d");
   ASSERT_EQ(days.status, 200) << days.text;
   int64_t counted = 0;
   for (const json::value& p : days.body.at("points").as_array())
