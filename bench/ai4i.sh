@@ -11,7 +11,7 @@
 # of the non-held-out rows) of those in bench/RESULTS.md; the hold-out never chose anything.
 # PARAMS="" trains with the server's defaults.
 #
-# Usage: bench/ai4i.sh [build dir]   (default build-release, else build)
+# Usage: bench/ai4i.sh [build dir]   (default build)
 set -euo pipefail
 read -r -a params <<< "${PARAMS-max_depth=7 min_child_weight=3 colsample_bytree=1 colsample_bynode=0.7 num_parallel_tree=4 eta=0.02 max_rounds=4000 early_stopping_rounds=200}"
 params=("${params[@]/#/--param=}")

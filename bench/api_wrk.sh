@@ -5,11 +5,11 @@
 # 10 ms between requests, bench/wrk_paced.lua) for the latency goal, and unpaced (as fast as
 # wrk can go) for throughput. Prints wrk's requests/s and p50/p90/p99.
 #
-#   bench/api_wrk.sh [seconds=20] [build dir=build-release]
+#   bench/api_wrk.sh [seconds=20] [build dir=build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-build=${2:-build-release}
+build=${2:-build}
 port=18380
 
 source bench/lib.sh

@@ -12,7 +12,7 @@
 # Hyper-parameters: the set with the lowest validation RMSE of those in bench/RESULTS.md (chosen
 # on the validation days, never on the test engines). PARAMS="" trains with the server's defaults.
 #
-# Usage: bench/cmapss.sh [build dir]   (default build-release, else build)
+# Usage: bench/cmapss.sh [build dir]   (default build)
 set -euo pipefail
 read -r -a params <<< "${PARAMS-max_depth=5 subsample=0.6 colsample_bytree=0.1 eta=0.02 max_rounds=3000 early_stopping_rounds=150}"
 params=("${params[@]/#/--param=}")

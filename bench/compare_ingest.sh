@@ -6,7 +6,7 @@
 # starts a fresh server on an empty data directory. Reported: rows/s, field values/s, bytes on
 # disk per value (after a clean shutdown), the server's peak RSS (VmHWM) and CPU seconds.
 #
-#   bench/compare_ingest.sh [steps=1000] [repeats=3] [build dir=build-release]
+#   bench/compare_ingest.sh [steps=1000] [repeats=3] [build dir=build]
 #
 # TARGETS="foresight/tcp victoria-metrics/tcp" runs only those. BASELINE=<build dir> adds, next
 # to each FORESIGHT target, the same run of that build's binary as "baseline" (A/B of a change
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-1000}
 repeats=${2:-3}
-build=${3:-build-release}
+build=${3:-build}
 token=bench-token-0123456789
 
 source bench/lib.sh

@@ -16,7 +16,7 @@
 # are the median and the 90th percentile of curl's time_total, and the server's CPU seconds over
 # all of a system's queries. Every answer must be 200 with the expected number of series.
 #
-#   bench/compare_query.sh [queries=40] [build dir=build-release]
+#   bench/compare_query.sh [queries=40] [build dir=build]
 #
 # TARGETS="foresight victoria-metrics" runs only those. KEEP_WORK=1 keeps the data directories.
 # FORESIGHT runs with its defaults (fsync always, the live engine on) and --rate-limit 0, so the
@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 queries=${1:-40}
-build=${2:-build-release}
+build=${2:-build}
 token=bench-token-0123456789
 steps=${STEPS:-8640}       # 24 h at 10 s
 start_s=1700000000         # tools/loadgen.cc kStartNs

@@ -3,14 +3,14 @@
 # values over HTTP (acknowledged, fsync always), kill -9, start again, ... (issue #23: restarts
 # stay quick, however often it crashes). Prints, per restart, the time from exec to /ready 200
 # (polled every 10 ms) and the points the start replayed from the log (its log line).
-#   bench/crash_loop.sh [crashes=40] [steps per crash=125] [build dir=build-release]
+#   bench/crash_loop.sh [crashes=40] [steps per crash=125] [build dir=build]
 # 1,000 assets x 8 metrics x 125 steps = 1 M values a crash. BASELINE=<build dir> runs that
 # build's binary instead, for a before/after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 crashes=${1:-40}
 steps=${2:-125}
-build=${3:-build-release}
+build=${3:-build}
 token=bench-token-0123456789
 
 source bench/lib.sh

@@ -5,14 +5,14 @@
 #     `foresight loadgen` pushes the IoT workload (1,000 assets x 8 metrics) as fast as it can;
 #   - during the loaded run, 1,000 WebSocket clients each follow one asset's readings at 1/s.
 #
-#   bench/live.sh [load steps=3000] [probe seconds=5] [build dir=build-release]
+#   bench/live.sh [load steps=3000] [probe seconds=5] [build dir=build]
 #
 # The server runs with its defaults (fsync always). Loader, probe and server share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-3000}
 seconds=${2:-5}
-build=${3:-build-release}
+build=${3:-build}
 token=bench-token-0123456789
 port=18080
 

@@ -2,8 +2,7 @@
 # write token, on 127.0.0.1:$PORT (default 18190), stopped and deleted on exit.
 # Sets: bin, url, work, tenant, client_id, secret, token.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-$root/build-release}
-[ -x "$build/tools/foresight" ] || build=$root/build
+build=${1:-$root/build}
 bin=$build/tools/foresight
 port=${PORT:-18190}
 work=$(mktemp -d)

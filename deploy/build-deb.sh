@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a release build and prints its path:
-#   deploy/build-deb.sh [build-release]   ->  build-release/foresight_<version>_amd64.deb
+#   deploy/build-deb.sh [build]   ->  build/foresight_<version>_amd64.deb
 # The binary (stripped) in /usr/bin, the systemd unit, /etc/foresight/foresight.toml as a
 # conffile, the docs in /usr/share/doc/foresight; maintainer scripts in deploy/debian/.
 # Depends are what dpkg-shlibdeps reads off the binary's libraries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-release}
+build=${1:-build}
 binary=$build/tools/foresight
-[[ -x $binary ]] || { echo "build-deb: no $binary (build it: tools/test.sh release)" >&2; exit 1; }
+[[ -x $binary ]] || { echo "build-deb: no $binary (build it: tools/test.sh)" >&2; exit 1; }
 if ! command -v dpkg-shlibdeps >/dev/null; then
   as_root=(); [[ $(id -u) -ne 0 ]] && as_root=(sudo)
   "${as_root[@]}" apt-get update -qq

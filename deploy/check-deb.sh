@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the Debian package on this machine, as CI does after the release build:
-#   deploy/check-deb.sh build-release/foresight_<version>_amd64.deb
+#   deploy/check-deb.sh build/foresight_<version>_amd64.deb
 # lintian reports no error; dpkg -i installs it (user, data directory, conffile, unit); the
 # first admin is made as the install message says; the unit's ExecStart runs as its user (no
 # systemd here: the port is the only thing changed, to one the kernel picks) and answers /health,
@@ -80,6 +80,14 @@ code=$(curl -s -o "$log/login" -w '%{http_code}' -XPOST "$base/auth/login" \
   -H 'Content-Type: application/json' \
   -d '{"tenant":"acme","username":"ana","password":"package-check-password"}')
 [[ $code == 200 ]] || fail "signing in as the first admin: $code $(cat "$log/login")"
+echo "== a backup on request, with the operator token the install made"
+[[ $(stat -c %U:%G:%a /etc/foresight/operator.token) == root:foresight:640 ]] ||
+  fail "/etc/foresight/operator.token: $(stat -c %U:%G:%a /etc/foresight/operator.token)"
+code=$(curl -s -o "$log/backup" -w '%{http_code}' -XPOST "$base/api/v1/admin/backups" \
+  -H "Authorization: Bearer $(cat /etc/foresight/operator.token)")
+[[ $code == 201 ]] || fail "POST /api/v1/admin/backups: $code $(cat "$log/backup")"
+grep -q '"path":"/var/lib/foresight/backups/foresight-' "$log/backup" ||
+  fail "the backup is not in /var/lib/foresight/backups: $(cat "$log/backup")"
 [[ -z $(find /var/lib/foresight ! -user foresight) ]] ||
   fail "the data directory holds files not owned by foresight"
 kill -TERM "$server"

@@ -1,8 +1,9 @@
-// Sign-in (POST /auth/token) and the tenant administration routes: clients, write tokens, the
-// audit log.
+// Sign-in (POST /auth/token), the tenant administration routes (clients, write tokens, the
+// audit log) and the operator's backups.
 #include "http/api.h"
 
 #include <cmath>
+#include <filesystem>
 
 namespace foresight::http {
 namespace {
@@ -22,7 +23,56 @@ json::object TokenJson(const ingest::ApiTokens::Token& t) {
   return o;
 }
 
+json::object BackupJson(const storage::BackupInfo& b) {
+  return {{"name", std::filesystem::path(b.path).filename().string()},
+          {"path", b.path},
+          {"tenant", b.tenant.empty() ? json::value(nullptr) : json::value(b.tenant)},
+          {"taken_at", storage::FormatRfc3339(b.time_ns)},
+          {"bytes", b.bytes}};
+}
+
+ApiError NoBackups() {
+  return {
+      bhttp::status::service_unavailable, "unavailable", "this server has no backup directory", {}};
+}
+
 }  // namespace
+
+Response ListBackupsRoute(Ctx& ctx) {
+  if (!ctx.services.backups) return Error(ctx, NoBackups());
+  json::array items;
+  for (const storage::BackupInfo& b : ctx.services.backups->List()) items.push_back(BackupJson(b));
+  return Items(ctx, std::move(items));
+}
+
+Response TakeBackupRoute(Ctx& ctx) {
+  if (!ctx.services.backups) return Error(ctx, NoBackups());
+  std::string tenant;
+  if (!ctx.req.body().empty()) {
+    ApiError error;
+    auto body = BodyObject(ctx, &error);
+    if (!body.ok()) return Error(ctx, error);
+    for (const auto& [k, v] : *body) {
+      if (k != "tenant") return Error(ctx, BadField(k, "unknown field '" + std::string(k) + "'"));
+      if (!v.is_string() || v.as_string().empty()) {
+        return Error(ctx, BadField("tenant", "tenant must be a tenant's name"));
+      }
+      tenant = v.as_string();
+    }
+  }
+  Result<storage::BackupInfo> taken =
+      tenant.empty() ? ctx.services.backups->Take() : ctx.services.backups->TakeTenant(tenant);
+  if (!taken.ok()) {
+    if (taken.status().code() == Status::Code::kNotFound && !tenant.empty()) {
+      return Error(ctx, NotFound("no tenant '" + tenant + "'"));
+    }
+    return Error(ctx, {bhttp::status::internal_server_error,
+                       "backup_failed",
+                       "the backup failed: " + taken.status().ToString(),
+                       {}});
+  }
+  return Json(ctx, BackupJson(*taken), bhttp::status::created);
+}
 
 Response IssueTokenRoute(Ctx& ctx) {
   if (std::optional<double> wait = ctx.api.ThrottleSignIn()) {

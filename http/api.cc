@@ -6,6 +6,7 @@
 #include "storage/log.h"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <charconv>
@@ -124,6 +125,8 @@ std::string_view AccessName(Access access) {
       return "engineer";
     case Access::kAdmin:
       return "admin";
+    case Access::kOperator:
+      return "operator";
   }
   return "?";
 }
@@ -344,6 +347,12 @@ std::optional<double> Api::ThrottleSignIn() { return Take(0, kSignInsPerSecond, 
 bool Api::CorsAllowed(std::string_view origin) const {
   return std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
          options_.cors_origins.end();
+}
+
+bool Api::IsOperator(std::string_view credential) const {
+  const std::string& token = options_.operator_token;
+  return !token.empty() && credential.size() == token.size() &&
+         sodium_memcmp(credential.data(), token.data(), token.size()) == 0;
 }
 
 std::string Api::NewId(std::string_view prefix) {

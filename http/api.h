@@ -50,7 +50,9 @@ Query ParseQuery(const Request& req);
 std::string InfluxCredential(const Request& req, const Query& query);
 
 // Who may call a route. kWrite admits write tokens and engineers; the rest are ordered.
-enum class Access : uint8_t { kPublic, kSelf, kWrite, kRead, kEngineer, kAdmin };
+// kOperator: the appliance's operator (backups and other instance-wide work), who holds the
+// token of ServerOptions::operator_token rather than a tenant's credentials.
+enum class Access : uint8_t { kPublic, kSelf, kWrite, kRead, kEngineer, kAdmin, kOperator };
 std::string_view AccessName(Access access);
 
 // A request error in the one shape every route answers: {"error":{"code","message"[,"field"]}}.
@@ -199,6 +201,7 @@ struct ApiOptions {
   double rate_limit_per_s = 1000;  // per tenant; 0 = unlimited
   double rate_limit_burst = 2000;
   std::vector<std::string> cors_origins;  // ServerOptions::cors_origins
+  std::string operator_token;             // ServerOptions::operator_token
 };
 
 // Request counts and latency histograms by route, method and status.
@@ -236,6 +239,10 @@ class Api {
   // Whether a page of `origin` may call the API (ServerOptions::cors_origins).
   bool CorsAllowed(std::string_view origin) const;
   bool CorsEnabled() const { return !options_.cors_origins.empty(); }
+  // Whether the operator routes are on (an operator token is configured), and whether
+  // `credential` is that token (compared in constant time).
+  bool OperatorEnabled() const { return !options_.operator_token.empty(); }
+  bool IsOperator(std::string_view credential) const;
   Status Audit(const Ctx& ctx, unsigned status);
   // A new id ordered by creation time: prefix + 16 hex digits of ns + 4 of a counter.
   std::string NewId(std::string_view prefix);
@@ -380,6 +387,8 @@ Response ListTokensRoute(Ctx& ctx);
 Response CreateTokenRoute(Ctx& ctx);
 Response RevokeTokenRoute(Ctx& ctx);
 Response ListAudit(Ctx& ctx);
+Response ListBackupsRoute(Ctx& ctx);
+Response TakeBackupRoute(Ctx& ctx);
 
 // Shared by resources. Open alerts per asset and the alert-based health are query's
 // (query::OpenAlertsByAsset, query::HealthScore); these read them for a request.

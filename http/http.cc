@@ -139,7 +139,8 @@ struct Shared {
   Shared(const Services& s, const ServerOptions& o)
       : services(s),
         options(o),
-        api(s.storage, ApiOptions{o.rate_limit_per_s, o.rate_limit_burst, o.cors_origins}),
+        api(s.storage,
+            ApiOptions{o.rate_limit_per_s, o.rate_limit_burst, o.cors_origins, o.operator_token}),
         request_seed(std::chrono::steady_clock::now().time_since_epoch().count()) {}
 
   // The client's X-Request-Id when it is a sane token, else a fresh one.

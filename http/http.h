@@ -20,6 +20,7 @@
 #include "ingest/ingest.h"
 #include "ml/ml.h"
 #include "query/query.h"
+#include "storage/backup.h"
 #include "storage/storage.h"
 
 #include <chrono>
@@ -207,6 +208,9 @@ struct ServerOptions {
   // requests are answered with Access-Control-Allow-Origin, and their preflights with 204. Empty:
   // CORS off (the dashboard is same-origin and needs none).
   std::vector<std::string> cors_origins;
+  // The bearer token of the operator routes (/api/v1/admin/...: backups); empty turns them off
+  // (403). Not a tenant credential: it reaches every tenant's data.
+  std::string operator_token;
 };
 
 class Hub;
@@ -223,6 +227,7 @@ struct Services {
   query::Alerts* alerts = nullptr;           // optional: rules and alerts
   Hub* hub = nullptr;                        // optional: the WebSocket hub behind /ws
   Notifier* notifier = nullptr;              // optional: alert webhooks
+  storage::Backups* backups = nullptr;       // optional: /api/v1/admin/backups, /metrics
   query::InfluxQlOptions influxql = {};      // the bounds of /query (now and database unused)
 };
 

@@ -66,6 +66,24 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
     Metric(&out, "foresight_webhook_dropped_total", "counter",
            "Notifications not queued because the queue was full.", s.dropped);
   }
+  if (services.backups) {
+    storage::BackupStats b = services.backups->stats();
+    Metric(&out, "foresight_backups_total", "counter", "Backups taken since start.", b.taken);
+    Metric(&out, "foresight_backup_failures_total", "counter",
+           "Backups that failed since start (the log says why).", b.failed);
+    Metric(&out, "foresight_backups_kept", "gauge", "Backups in the backup directory.", b.kept);
+    Metric(&out, "foresight_backup_last_bytes", "gauge", "Size of the newest backup.",
+           b.last_bytes);
+    fmt::format_to(std::back_inserter(out),
+                   "# HELP foresight_backup_last_success_timestamp_seconds When the last backup "
+                   "since start succeeded (0: none yet).\n"
+                   "# TYPE foresight_backup_last_success_timestamp_seconds gauge\n"
+                   "foresight_backup_last_success_timestamp_seconds {:.3f}\n"
+                   "# HELP foresight_backup_last_duration_seconds How long it took.\n"
+                   "# TYPE foresight_backup_last_duration_seconds gauge\n"
+                   "foresight_backup_last_duration_seconds {:.3f}\n",
+                   static_cast<double>(b.last_success_ns) / 1e9, b.last_seconds);
+  }
   if (services.tcp) {
     ingest::TcpStats s = services.tcp->GetStats();
     Metric(&out, "foresight_tcp_connections_accepted_total", "counter",

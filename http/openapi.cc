@@ -138,6 +138,13 @@ constexpr std::string_view kSchemas = R"json({
     "name": {"type": "string"}, "scope": {"type": "string", "enum": ["write", "read"]},
     "token": {"type": "string"}}},
   "TokenList": {"type": "object"},
+  "BackupInput": {"type": "object", "properties": {"tenant": {"type": "string",
+    "description": "Export only this tenant; absent: the whole data directory"}}},
+  "Backup": {"type": "object", "properties": {"name": {"type": "string"},
+    "path": {"type": "string"}, "tenant": {"type": "string", "nullable": true},
+    "taken_at": {"type": "string", "format": "date-time"}, "bytes": {"type": "integer"}}},
+  "BackupList": {"type": "object", "properties": {"items": {"type": "array",
+    "items": {"$ref": "#/components/schemas/Backup"}}, "total": {"type": "integer"}}},
   "AssetPage": {"$ref": "#/components/schemas/Page"},
   "MaintenancePage": {"$ref": "#/components/schemas/Page"},
   "RulePage": {"$ref": "#/components/schemas/Page"},
@@ -274,7 +281,9 @@ std::string OpenApiJson() {
     responses[std::to_string(static_cast<unsigned>(r.success))] = std::move(ok);
     if (r.access != Access::kPublic) {
       responses["401"] = ErrorResponse("missing or invalid credentials");
-      if (r.access != Access::kSelf) {
+      if (r.access == Access::kOperator) {
+        responses["403"] = ErrorResponse("the operator routes are off (auth.operator_token_file)");
+      } else if (r.access != Access::kSelf) {
         responses["403"] = ErrorResponse("another tenant's path, or a role below " +
                                          std::string(AccessName(r.access)));
         responses["429"] = ErrorResponse("the tenant's rate limit; see Retry-After");

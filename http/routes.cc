@@ -817,7 +817,24 @@ std::vector<Route> BuildTable() {
        .tag = "tenants",
        .query = {{"limit", "integer", "Entries, 1..1000 (100)"},
                  {"before", "string", "Cursor: the id of the last entry of the previous page"}},
-       .response_schema = "AuditPage"}};
+       .response_schema = "AuditPage"},
+      {.method = verb::get,
+       .pattern = "/api/v1/admin/backups",
+       .access = Access::kOperator,
+       .handler = ListBackupsRoute,
+       .summary = "The backups and tenant exports in the backup directory, newest first",
+       .tag = "operator",
+       .response_schema = "BackupList"},
+      {.method = verb::post,
+       .pattern = "/api/v1/admin/backups",
+       .access = Access::kOperator,
+       .handler = TakeBackupRoute,
+       .summary = "Take a backup now (restore: foresight restore), or with {\"tenant\"} export "
+                  "one tenant (foresight tenant import)",
+       .tag = "operator",
+       .request_schema = "BackupInput",
+       .response_schema = "Backup",
+       .success = bhttp::status::created}};
   return t;
 }
 
@@ -883,6 +900,8 @@ bool Allowed(Access access, Role role) {
       return role >= Role::kEngineer;
     case Access::kAdmin:
       return role == Role::kAdmin;
+    case Access::kOperator:
+      return false;  // no tenant role is the operator (Answer checks the operator token)
   }
   return false;
 }
@@ -893,7 +912,24 @@ bool Mutating(verb method) {
 }
 
 Response Answer(Ctx& ctx, const Route& route) {
-  if (route.access != Access::kPublic && route.access != Access::kSelf) {
+  if (route.access == Access::kOperator) {
+    std::string_view credential = SchemeToken(Header(ctx.req, bhttp::field::authorization));
+    if (!ctx.api.OperatorEnabled()) {
+      return Error(ctx, {bhttp::status::forbidden,
+                         "forbidden",
+                         "the operator routes are off: set auth.operator_token_file",
+                         {}});
+    }
+    if (!ctx.api.IsOperator(credential)) {
+      Response res = Error(ctx, {bhttp::status::unauthorized,
+                                 "unauthorized",
+                                 credential.empty() ? "the operator token is required"
+                                                    : "this is not the operator token",
+                                 {}});
+      res.set(bhttp::field::www_authenticate, "Bearer");
+      return res;
+    }
+  } else if (route.access != Access::kPublic && route.access != Access::kSelf) {
     std::string_view credential = SchemeToken(Header(ctx.req, bhttp::field::authorization));
     Result<Principal> principal = Status::InvalidArgument("no credentials");
     if (!credential.empty()) {

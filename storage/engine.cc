@@ -277,6 +277,11 @@ Status Storage::Restore(const std::string& checkpoint_dir, const std::string& da
   if (!fs::is_directory(checkpoint_dir, ec)) {
     return Status::NotFound("checkpoint '" + checkpoint_dir + "' is not a directory");
   }
+  if (fs::exists(fs::path(checkpoint_dir) / "tenant.json", ec)) {
+    return Status::InvalidArgument("'" + checkpoint_dir +
+                                   "' is one tenant's export, not a backup: import it with "
+                                   "ImportTenant (foresight tenant import)");
+  }
   if (fs::exists(data_dir, ec) && !fs::is_empty(data_dir, ec)) {
     return Status::AlreadyExists("restore target '" + data_dir + "' exists and is not empty");
   }

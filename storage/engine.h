@@ -228,6 +228,11 @@ class Engine final : public Storage {
   Status Flush() override;
   Status EnforceRetention() override;
   Status Checkpoint(const std::string& dir) override;
+  Status ExportTenant(TenantId tenant, const std::string& dir) override;
+  // ImportTenant's work inside an open engine: writes the export's keys under a new tenant id,
+  // the tenant's name last. `keys` are the counts per column family from tenant.json.
+  Status Import(const std::string& export_dir, const std::string& name,
+                const std::array<uint64_t, kCfCount>& keys);
   DiskUsage GetDiskUsage() const override;
   Status CompactAll() override;
   Stats GetStats() const override;

@@ -401,6 +401,11 @@ class Storage {
   // Copies a checkpoint made by Checkpoint() into `data_dir`, which must not exist or be empty,
   // and checks that it opens. REQUIRES: no process has `data_dir` open.
   static Status Restore(const std::string& checkpoint_dir, const std::string& data_dir);
+  // Recreates a tenant written by ExportTenant in `data_dir` under its name, which must not exist
+  // there; returns the name. The other tenants are untouched, and a failure part way leaves no
+  // tenant behind. REQUIRES: no process has `data_dir` open.
+  static Result<std::string> ImportTenant(const std::string& export_dir,
+                                          const std::string& data_dir, const Options& options);
 
   // Seals every head and closes RocksDB; the destructor does the same if Close was not called.
   virtual ~Storage() = default;
@@ -516,6 +521,11 @@ class Storage {
   // Writes a consistent, self-contained copy of the database to `dir` (must not exist) while
   // writes continue. Restore() turns it back into a data directory.
   virtual Status Checkpoint(const std::string& dir) = 0;
+  // Writes one tenant as of one moment (series, sealed and unsealed points, rollups, assets,
+  // records, retention) to `dir` (must not exist) while writes continue, for ImportTenant to
+  // move it into another data directory: an SST file per column family, then tenant.json
+  // (name, format version, key counts), then the directory is renamed into place.
+  virtual Status ExportTenant(TenantId tenant, const std::string& dir) = 0;
   // Bytes on disk: live SST files per column family, and WAL files.
   virtual DiskUsage GetDiskUsage() const = 0;
   // Compacts every column family fully (benchmarks; operators after bulk deletes).

@@ -51,6 +51,11 @@ const std::vector<Setting>& Settings() {
       {"retention.minute", "--retention-minute", "730d", "Keep minute rollups this long"},
       {"retention.hour", "--retention-hour", "1825d", "Keep hourly rollups this long"},
       {"retention.day", "--retention-day", "forever", "Keep daily rollups this long"},
+      {"backup.schedule", "--backup-schedule", "1d",
+       "Take an online backup this long after the newest one (s, m, h, d or w), or off"},
+      {"backup.dir", "--backup-dir", "",
+       "Where backups go; empty = <data_dir>/backups (same disk: copy them elsewhere too)"},
+      {"backup.keep", "--backup-keep", "7", "Backups kept; older ones are deleted"},
       {"ingest.tcp_listen", "--tcp-listen", "",
        "TCP line-protocol address, host:port (io_uring; empty = off)"},
       {"ingest.tcp_tenant", "--tcp-tenant", "",
@@ -67,6 +72,9 @@ const std::vector<Setting>& Settings() {
       {"auth.jwt_secret", "--jwt-secret", "",
        "JWT signing key, 32+ characters; empty = generated into <data_dir>/jwt.key (mode 0600)"},
       {"auth.token_ttl_s", "--token-ttl-s", "3600", "Lifetime of JWTs from POST /auth/token"},
+      {"auth.operator_token_file", "--operator-token-file", "",
+       "File holding the bearer token (32+ characters) of the operator routes "
+       "(/api/v1/admin/...: backups); empty = those routes are off"},
       {"auth.session_ttl_s", "--session-ttl-s", "43200",
        "A dashboard sign-in lasts this long after its last use"},
       {"auth.session_token_ttl_s", "--session-token-ttl-s", "900",
@@ -247,7 +255,7 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
     const char* key;
     int64_t lo, hi;
   };
-  constexpr int kNumeric = 29;
+  constexpr int kNumeric = 30;
   int64_t n[kNumeric];
   const Numeric numeric[kNumeric] = {{"storage.fsync_interval_ms", 1, 60'000},
                                      {"storage.head_flush_mb", 1, 65'536},
@@ -277,7 +285,8 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
                                      {"ml.drift_after_days", 1, 365},
                                      {"query.max_series", 1, 100'000'000},
                                      {"query.max_points", 1'000, 10'000'000'000},
-                                     {"query.timeout_ms", 100, 3'600'000}};
+                                     {"query.timeout_ms", 100, 3'600'000},
+                                     {"backup.keep", 1, 10'000}};
   for (int i = 0; i < kNumeric; ++i) {
     Result<int64_t> v =
         ParseInt(numeric[i].key, values[numeric[i].key], numeric[i].lo, numeric[i].hi);
@@ -313,6 +322,16 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.influxql.max_series = static_cast<size_t>(n[26]);
   c.influxql.max_points = static_cast<size_t>(n[27]);
   c.influxql.timeout = std::chrono::milliseconds(n[28]);
+  c.backup.keep = static_cast<int>(n[29]);
+  c.backup.dir = values["backup.dir"].empty() ? c.data_dir + "/backups" : values["backup.dir"];
+  if (values["backup.schedule"] != "off") {
+    Result<std::chrono::seconds> every = storage::ParseRetentionPeriod(values["backup.schedule"]);
+    if (!every.ok() || *every == storage::kKeepForever) {
+      return Status::InvalidArgument("backup.schedule: off or a period like 1d or 6h, not '" +
+                                     values["backup.schedule"] + "'");
+    }
+    c.backup.every = *every;
+  }
   if (c.auth.session_token_ttl > c.auth.session_ttl) {
     return Status::InvalidArgument("auth.session_token_ttl_s must not exceed auth.session_ttl_s");
   }
@@ -359,6 +378,19 @@ Result<Config> ConfigLoader::Load(const std::function<const char*(const char*)>&
   c.auth.jwt_secret = values["auth.jwt_secret"];
   if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32) {
     return Status::InvalidArgument("auth.jwt_secret must be at least 32 characters");
+  }
+  if (const std::string& file = values["auth.operator_token_file"]; !file.empty()) {
+    std::ifstream in(file);
+    if (!in) return Status::InvalidArgument("auth.operator_token_file: cannot read '" + file + "'");
+    std::getline(in, c.http.operator_token);
+    while (!c.http.operator_token.empty() &&
+           std::isspace(static_cast<unsigned char>(c.http.operator_token.back()))) {
+      c.http.operator_token.pop_back();
+    }
+    if (c.http.operator_token.size() < 32) {
+      return Status::InvalidArgument("auth.operator_token_file: the token in '" + file +
+                                     "' must be at least 32 characters on its first line");
+    }
   }
 
   if (!log::ParseLevel(values["log.level"], &c.log_level)) {

@@ -6,6 +6,7 @@
 #include "http/http.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
+#include "storage/backup.h"
 #include "storage/log.h"
 #include "storage/storage.h"
 
@@ -31,6 +32,7 @@ struct Config {
   ml::EngineOptions ml;
   http::NotifierOptions webhooks;
   query::InfluxQlOptions influxql;  // the bounds of /query
+  storage::BackupOptions backup;    // extra_files is left to serve (the JWT key)
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
 };

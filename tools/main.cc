@@ -85,6 +85,14 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   if (auth_options.key_file.empty()) auth_options.key_file = config->data_dir + "/jwt.key";
   auto auth = http::Auth::Open(db->get(), auth_options);
   if (!auth.ok()) return Fail("auth", auth.status());
+  storage::BackupOptions backup_options = config->backup;
+  backup_options.extra_files = {auth_options.key_file};
+  storage::Backups backups(db->get(), backup_options);
+  if (backup_options.every.count() > 0) {
+    log::Info("backups every {} into {}, the newest {} kept",
+              storage::FormatRetentionPeriod(backup_options.every), backup_options.dir,
+              backup_options.keep);
+  }
   // Rolling windows and rules are right from the first answer: set up before the listeners open.
   query::Windows windows(db->get());
   query::Alerts alerts(db->get(), &windows, config->ingest.asset_tag);
@@ -146,8 +154,8 @@ int Serve(const ConfigLoader& loader, const std::optional<DemoOptions>& demo_opt
   ml_options.on_drift = [&notifier](const ml::DriftAlert& a) { notifier.OnDrift(a); };
   auto engine = ml::Engine::Start(db->get(), ml_options);
   if (!engine.ok()) return Fail("ml", engine.status());
-  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),
-                          &windows,  &alerts,   &hub,        &notifier, config->influxql};
+  http::Services services{db->get(), &ingestor, auth->get(), tcp.get(), engine->get(),   &windows,
+                          &alerts,   &hub,      &notifier,   &backups,  config->influxql};
   auto server = http::Server::Start(config->http, services);
   if (!server.ok()) return Fail("http", server.status());
   const std::string url =
@@ -341,6 +349,8 @@ enum class Admin {
   kUserList,
   kTenantCreate,
   kTenantList,
+  kTenantExport,
+  kTenantImport,
   kTokenCreate,
   kTokenList,
   kTokenRevoke,
@@ -369,6 +379,16 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
     Status s = storage::Storage::Restore(args.dir, config->data_dir);
     if (!s.ok()) return Fail("restore", s);
     std::printf("restored %s into %s\n", args.dir.c_str(), config->data_dir.c_str());
+    return 0;
+  }
+  if (command == Admin::kTenantImport) {
+    Result<std::string> tenant =
+        storage::Storage::ImportTenant(args.dir, config->data_dir, config->storage);
+    if (!tenant.ok()) return Fail("tenant import", tenant.status());
+    std::printf(
+        "imported tenant %s from %s into %s (its users and tokens came along; sign-ins made on "
+        "the old instance end, since its signing key did not)\n",
+        tenant->c_str(), args.dir.c_str(), config->data_dir.c_str());
     return 0;
   }
   auto db = storage::Storage::Open(config->data_dir, config->storage);
@@ -487,7 +507,18 @@ int RunAdmin(const ConfigLoader& loader, Admin command, const AdminArgs& args) {
                   config->data_dir.c_str(), args.dir.c_str(), program.c_str(), args.dir.c_str());
       break;
     }
+    case Admin::kTenantExport: {
+      Result<storage::TenantId> t = tenant(false);
+      if (!t.ok()) return Fail("tenant '" + args.tenant + "'", t.status());
+      Status s = (*db)->ExportTenant(*t, args.dir);
+      if (!s.ok()) return Fail("tenant export", s);
+      std::printf(
+          "exported tenant %s into %s (import with: %s tenant import %s --data-dir <dir>)\n",
+          args.tenant.c_str(), args.dir.c_str(), program.c_str(), args.dir.c_str());
+      break;
+    }
     case Admin::kRestore:
+    case Admin::kTenantImport:
       break;  // done above, before the directory is opened
   }
   Status closed = (*db)->Close();
@@ -720,6 +751,19 @@ void AddAdmin(CLI::App* app, Commands* c) {
       ->add_option("name", c->args.tenant, "Tenant name: 1..64 of [A-Za-z0-9_.-]")
       ->required();
   add(tenant, "list", "List tenants with their asset and client counts", Admin::kTenantList);
+  CLI::App* tenant_export =
+      add(tenant, "export",
+          "Write one tenant (data, assets, records, users, tokens) to DIR, to move it to "
+          "another instance (a running server exports with POST /api/v1/admin/backups)",
+          Admin::kTenantExport);
+  tenant_export->add_option("--tenant", c->args.tenant, "Tenant name")->required();
+  tenant_export->add_option("dir", c->args.dir, "Export directory (must not exist)")->required();
+  add(tenant, "import",
+      "Recreate a tenant exported by tenant export (or the backups API) in --data-dir; the "
+      "tenant must not exist there",
+      Admin::kTenantImport)
+      ->add_option("dir", c->args.dir, "Export directory")
+      ->required();
 
   CLI::App* token = app->add_subcommand("token", std::string("Write-only tokens") + kStopped);
   token->require_subcommand(1);

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/foresight-ccache}
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target foresight
 exec build/tools/foresight serve --demo --data-dir ./data "$@"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every FORESIGHT test: README command (2) and CI's entry point.
-#   tools/test.sh            RelWithDebInfo build in build/, every test, clang-format check
+#   tools/test.sh            Release build in build/ (what tools/run.sh runs, bench/ measures and
+#                            the .deb packages), every test, the browser suite, clang-format check
 #   tools/test.sh clang      clang build in build-clang/: ASan+UBSan, -Wthread-safety as errors,
 #                            the libFuzzer targets (each fuzzed for a bounded time as a test)
-#   tools/test.sh release    Release build in build-release/ (what bench/ measures), every test
 #   tools/test.sh asan       GCC ASan+UBSan build in build-asan/
 #   tools/test.sh tsan       TSan build in build-tsan/
 # Further arguments go to ctest, e.g. `tools/test.sh tsan -R Storage`.
@@ -12,15 +12,15 @@ cd "$(dirname "$0")/.."
 
 flavour=${1:-default}
 shift || true
+# The sanitizer builds keep debug information for their reports.
 build_type=RelWithDebInfo
 case "$flavour" in
-  default) dir=build; flags=() ;;
+  default) dir=build; build_type=Release; flags=() ;;
   clang) dir=build-clang; flags=(-DCMAKE_CXX_COMPILER=clang++ -DFORESIGHT_FUZZ=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
-  release) dir=build-release; build_type=Release; flags=() ;;
   asan) dir=build-asan; flags=(-DFORESIGHT_ASAN=ON -DFORESIGHT_BUILD_BENCH=OFF) ;;
   tsan) dir=build-tsan; flags=(-DFORESIGHT_TSAN=ON -DFORESIGHT_BUILD_BENCH=OFF)
         export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 ${TSAN_OPTIONS:-}" ;;
-  *) echo "usage: tools/test.sh [default|clang|release|asan|tsan] [ctest arguments]" >&2; exit 2 ;;
+  *) echo "usage: tools/test.sh [default|clang|asan|tsan] [ctest arguments]" >&2; exit 2 ;;
 esac
 
 tools/install-deps.sh
