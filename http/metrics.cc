@@ -66,6 +66,33 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
     Metric(&out, "foresight_webhook_dropped_total", "counter",
            "Notifications not queued because the queue was full.", s.dropped);
   }
+  if (services.ml) {
+    ml::Engine::Stats m = services.ml->GetStats();
+    out +=
+        "# HELP foresight_ml_training_runs_total Training runs finished since start, by outcome.\n"
+        "# TYPE foresight_ml_training_runs_total counter\n";
+    fmt::format_to(std::back_inserter(out),
+                   "foresight_ml_training_runs_total{{result=\"succeeded\"}} {}\n"
+                   "foresight_ml_training_runs_total{{result=\"failed\"}} {}\n",
+                   m.runs_succeeded, m.runs_failed);
+    Metric(&out, "foresight_ml_training_runs_queued", "gauge", "Training runs waiting.",
+           m.runs_queued);
+    Metric(&out, "foresight_ml_training_runs_running", "gauge", "Training runs running (0 or 1).",
+           m.runs_running);
+    Metric(&out, "foresight_ml_scorings_total", "counter",
+           "Fleet scorings since start (daily schedule, training runs, the predict API).",
+           m.scorings);
+    Metric(&out, "foresight_ml_assets_scored_total", "counter", "Asset predictions made.",
+           m.assets_scored);
+    fmt::format_to(std::back_inserter(out),
+                   "# HELP foresight_ml_last_training_run_seconds How long the last run took.\n"
+                   "# TYPE foresight_ml_last_training_run_seconds gauge\n"
+                   "foresight_ml_last_training_run_seconds {:.3f}\n"
+                   "# HELP foresight_ml_last_scoring_seconds How long the last scoring took.\n"
+                   "# TYPE foresight_ml_last_scoring_seconds gauge\n"
+                   "foresight_ml_last_scoring_seconds {:.3f}\n",
+                   m.last_run_seconds, m.last_scoring_seconds);
+  }
   if (services.backups) {
     storage::BackupStats b = services.backups->stats();
     Metric(&out, "foresight_backups_total", "counter", "Backups taken since start.", b.taken);
@@ -117,6 +144,33 @@ Response HandleMetrics(const Request& req, const Services& services, const Api& 
   Metric(&out, "foresight_storage_series", "gauge", "Series in the catalog.", s.series);
   Metric(&out, "foresight_storage_replayed_points", "gauge",
          "Unsealed points replayed from the log when storage opened.", s.replayed_points);
+  Metric(&out, "foresight_storage_compactions_total", "counter",
+         "RocksDB compactions finished since start.", s.compactions);
+  Metric(&out, "foresight_storage_compactions_running", "gauge", "RocksDB compactions running.",
+         s.compactions_running);
+  Metric(
+      &out, "foresight_storage_compaction_pending_bytes", "gauge",
+      "Bytes RocksDB estimates compaction still has to rewrite (a steady climb: it falls behind).",
+      s.compaction_pending_bytes);
+  Metric(&out, "foresight_storage_memtable_flushes_total", "counter",
+         "RocksDB memtables written to files since start.", s.memtable_flushes);
+  Metric(&out, "foresight_storage_memtable_bytes", "gauge", "Memory of RocksDB's memtables.",
+         s.memtable_bytes);
+  Metric(&out, "foresight_storage_block_cache_bytes", "gauge", "Memory the block cache holds.",
+         s.block_cache_bytes);
+  Metric(&out, "foresight_storage_block_cache_capacity_bytes", "gauge",
+         "The block cache's size (storage.block_cache_mb).", s.block_cache_capacity);
+  const storage::DiskUsage disk = services.storage->GetDiskUsage();
+  out +=
+      "# HELP foresight_storage_disk_bytes Bytes on disk by what they hold.\n"
+      "# TYPE foresight_storage_disk_bytes gauge\n";
+  for (auto [kind, bytes] : {std::pair{"points", disk.points},
+                             {"rollups", disk.rollups},
+                             {"catalog", disk.catalog},
+                             {"other", disk.other}}) {
+    fmt::format_to(std::back_inserter(out), "foresight_storage_disk_bytes{{kind=\"{}\"}} {}\n",
+                   kind, bytes);
+  }
   out +=
       "# HELP foresight_retention_seconds How long each tenant keeps each tier (+Inf: for ever).\n"
       "# TYPE foresight_retention_seconds gauge\n";

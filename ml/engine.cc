@@ -284,6 +284,7 @@ struct Engine::Impl {
     // Runs queued or running, by (tenant, id); finished ones live only in storage.
     std::map<std::pair<storage::TenantId, std::string>, RunInfo> active FORESIGHT_GUARDED_BY(mu);
     std::atomic<uint32_t> counter{0};
+    Stats stats FORESIGHT_GUARDED_BY(mu);
     // Compiled models by (tenant, model id); models never change, so entries never go stale.
     Mutex forests_mu;
     std::map<std::pair<storage::TenantId, std::string>, std::shared_ptr<const Forest>> forests
@@ -370,6 +371,14 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 Registry& Engine::registry() { return impl_->registry_; }
 const EngineOptions& Engine::options() const { return impl_->options_; }
+
+Engine::Stats Engine::GetStats() const {
+  MutexLock l(&impl_->state_->mu);
+  Stats s = impl_->state_->stats;
+  s.runs_queued = impl_->state_->queue.size();
+  s.runs_running = impl_->state_->active.size() - impl_->state_->queue.size();
+  return s;
+}
 
 Result<RunInfo> Engine::Submit(storage::TenantId tenant, TrainingRequest request) {
   return impl_->Submit(tenant, std::move(request));
@@ -569,8 +578,12 @@ void Engine::Impl::Work() {
       run.stage = "reading";
       run.started_ns = storage_->clock().NowNs();
       lock.Unlock();
+      const auto started = std::chrono::steady_clock::now();
       Status s = Execute(job.tenant, job.id, job.request);
       lock.Lock();
+      ++(s.ok() ? state_->stats.runs_succeeded : state_->stats.runs_failed);
+      state_->stats.last_run_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       RunInfo done = state_->active[{job.tenant, job.id}];
       done.finished_ns = storage_->clock().NowNs();
       done.status = s.ok() ? "succeeded" : "failed";
@@ -918,9 +931,18 @@ Result<std::shared_ptr<const Forest>> Engine::Impl::Compiled(storage::TenantId t
 Result<std::vector<Prediction>> Engine::Impl::Score(storage::TenantId tenant,
                                                     std::span<const std::string> asset_ids,
                                                     std::optional<int64_t> as_of_ns, bool record) {
+  const auto started = std::chrono::steady_clock::now();
   auto fleet = fleet_(tenant);
   if (!fleet.ok()) return fleet.status();
-  return ScoreFleet(*fleet, asset_ids, as_of_ns, record);
+  Result<std::vector<Prediction>> scored = ScoreFleet(*fleet, asset_ids, as_of_ns, record);
+  if (scored.ok()) {
+    MutexLock l(&state_->mu);
+    ++state_->stats.scorings;
+    state_->stats.assets_scored += scored->size();
+    state_->stats.last_scoring_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  return scored;
 }
 
 Result<std::vector<Engine::Impl::Champion>> Engine::Impl::Champions(storage::TenantId tenant) {

@@ -564,6 +564,20 @@ class Engine {
   // minute; tests call it directly.
   Status RunSchedules(int64_t now_ns);
 
+  // Counters since start (/metrics): training runs by outcome, and fleet scorings (each Score
+  // call: the daily schedule's, a run's, the predict API's).
+  struct Stats {
+    uint64_t runs_succeeded = 0;
+    uint64_t runs_failed = 0;
+    uint64_t runs_queued = 0;   // gauge
+    uint64_t runs_running = 0;  // gauge
+    double last_run_seconds = 0;
+    uint64_t scorings = 0;
+    uint64_t assets_scored = 0;
+    double last_scoring_seconds = 0;
+  };
+  Stats GetStats() const;
+
   const EngineOptions& options() const;
 
  private:

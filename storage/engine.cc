@@ -5,6 +5,7 @@
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 
@@ -57,6 +58,27 @@ int64_t PageWidth(Tier tier) {
   return 1;
 }
 
+namespace {
+
+// Counts RocksDB's finished compactions and memtable flushes for Stats.
+class BackgroundWorkCounter : public rocksdb::EventListener {
+ public:
+  BackgroundWorkCounter(std::shared_ptr<std::atomic<uint64_t>> compactions,
+                        std::shared_ptr<std::atomic<uint64_t>> flushes)
+      : compactions_(std::move(compactions)), flushes_(std::move(flushes)) {}
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
+    compactions_->fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    flushes_->fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<uint64_t>> compactions_, flushes_;
+};
+
+}  // namespace
+
 Status Engine::Open() {
   Status s = CheckDataDirectory(path_, options_.create_if_missing);
   if (!s.ok()) return s;
@@ -71,12 +93,15 @@ Status Engine::Open() {
   // else fails the open. RocksDB's default, point-in-time recovery, would open and silently drop
   // every record after the corrupt one, acknowledged or not (WalRecovery test).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.listeners.push_back(
+      std::make_shared<BackgroundWorkCounter>(compactions_, memtable_flushes_));
 
   auto supported = rocksdb::GetSupportedCompressions();
   bool have_zstd = std::find(supported.begin(), supported.end(), rocksdb::kZSTD) != supported.end();
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  block_cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  table.block_cache = block_cache_;
   table.block_size = 16 << 10;
   auto table_factory =
       std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
@@ -209,6 +234,22 @@ Stats Engine::GetStats() const {
   s.head_points = head_points_;
   s.head_bytes = head_bytes_;
   s.replayed_points = replayed_points_;
+  s.compactions = compactions_->load(std::memory_order_relaxed);
+  s.memtable_flushes = memtable_flushes_->load(std::memory_order_relaxed);
+  if (db_) {
+    db_->GetIntProperty("rocksdb.num-running-compactions", &s.compactions_running);
+    for (rocksdb::ColumnFamilyHandle* cf : cfs_) {
+      uint64_t v = 0;
+      if (db_->GetIntProperty(cf, "rocksdb.estimate-pending-compaction-bytes", &v)) {
+        s.compaction_pending_bytes += v;
+      }
+      if (db_->GetIntProperty(cf, "rocksdb.cur-size-all-mem-tables", &v)) s.memtable_bytes += v;
+    }
+  }
+  if (block_cache_) {
+    s.block_cache_bytes = block_cache_->GetUsage();
+    s.block_cache_capacity = block_cache_->GetCapacity();
+  }
   ReaderLock l(&catalog_mu_);
   for (TenantId id = 1; id < tenants_.size(); ++id) s.series += tenants_[id]->series.size();
   return s;

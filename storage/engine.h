@@ -366,6 +366,11 @@ class Engine final : public Storage {
 
   std::atomic<uint64_t> points_appended_{0}, batches_appended_{0}, wal_writes_{0}, flushes_{0},
       blocks_written_{0}, replayed_points_{0};
+  // Counted by an event listener on RocksDB's background threads.
+  std::shared_ptr<std::atomic<uint64_t>> compactions_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<std::atomic<uint64_t>> memtable_flushes_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<rocksdb::Cache> block_cache_;
 };
 
 class Engine::BlockIterator {

@@ -377,6 +377,14 @@ struct Stats {
   // Unsealed points Open replayed from the log: what arrived since the last seal before a crash
   // (the background thread seals them right after Open, so no later start replays them again).
   uint64_t replayed_points = 0;
+  // RocksDB underneath: background work done and waiting, and the memory it holds.
+  uint64_t compactions = 0;               // finished since open
+  uint64_t compactions_running = 0;       // gauge
+  uint64_t compaction_pending_bytes = 0;  // estimated bytes compaction still has to rewrite
+  uint64_t memtable_flushes = 0;          // memtables written to SST files since open
+  uint64_t memtable_bytes = 0;            // gauge, every column family
+  uint64_t block_cache_bytes = 0;         // gauge
+  uint64_t block_cache_capacity = 0;      // Options::block_cache_bytes
 };
 
 struct DiskUsage {

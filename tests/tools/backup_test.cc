@@ -85,6 +85,14 @@ TEST(BackupCommands, ARunningServerBacksUpOnScheduleAndOnRequestAndRestoresEvery
   })) << metrics;
   EXPECT_EQ(MetricValue(metrics, "foresight_backups_kept"), 2u) << metrics;
   EXPECT_EQ(MetricValue(metrics, "foresight_backup_failures_total"), 0u);
+  // Beside them, the storage engine's and the models' background work.
+  for (const char* name :
+       {"foresight_storage_compactions_total", "foresight_storage_block_cache_capacity_bytes",
+        "foresight_storage_disk_bytes{kind=\"points\"}",
+        "foresight_ml_training_runs_total{result=\"failed\"}", "foresight_ml_scorings_total"}) {
+    EXPECT_NE(metrics.find(std::string("\n") + name + " "), std::string::npos) << name;
+  }
+  EXPECT_EQ(MetricValue(metrics, "foresight_storage_block_cache_capacity_bytes"), 64u << 20);
   {
     std::ofstream(dir.Sub("metrics.txt")) << metrics;
     CommandOutput promtool = RunCommand("promtool check metrics < " + dir.Sub("metrics.txt"));
